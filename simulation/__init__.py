@@ -1,0 +1,1 @@
+"""ipsim: an agent-based model of why IPS employment specialists quit (Mesa 3)."""

@@ -1,0 +1,7 @@
+"""``python -m simulation`` is the same as the ``ipsim`` command."""
+
+import sys
+
+from simulation.cli import main
+
+sys.exit(main())

@@ -1,0 +1,186 @@
+"""The agents: IPS sites (with their organisational readiness) and employment specialists."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+import mesa
+
+from simulation import pressures
+from simulation import scenario as sc
+
+if TYPE_CHECKING:
+    from simulation.model import IPSModel
+
+KNOWLEDGE_PARTS = ("manager_knowledge", "health_team_integration", "ownership_clarity")
+"""Readiness held in people's heads: eroded when an ES leaves (lost organisational knowledge)."""
+PERSUADED_PARTS = ("manager_knowledge", "health_team_integration")
+"""Readiness won by success stories: clients' job starts change managers' and clinicians' minds (M21)."""
+REORGANISED_PARTS = ("ownership_clarity", "structures")
+"""Readiness set back by a reorganisation: who owns the service, desks and routines (B24)."""
+
+
+@dataclass
+class ReadinessState:
+    """A site's current organisational readiness, each part 0-1 (see scenario.Readiness)."""
+
+    manager_knowledge: float
+    health_team_integration: float
+    record_access: float
+    ownership_clarity: float
+    structures: float
+
+    def mean(self) -> float:
+        return (
+            self.manager_knowledge + self.health_team_integration + self.record_access
+            + self.ownership_clarity + self.structures
+        ) / 5.0
+
+    def scale(self, parts: tuple[str, ...], keep: float) -> None:
+        for part in parts:
+            setattr(self, part, getattr(self, part) * keep)
+
+    def close_gap(self, parts: tuple[str, ...], share: float) -> None:
+        for part in parts:
+            value = getattr(self, part)
+            setattr(self, part, value + (1.0 - value) * share)
+
+
+ALL_PARTS = tuple(f.name for f in fields(ReadinessState))
+
+
+class Site(mesa.Agent):
+    """A local IPS service: its positions, leadership, travel, job market and readiness."""
+
+    model: IPSModel
+
+    def __init__(self, model: IPSModel, name: str, spec: sc.Site) -> None:
+        super().__init__(model)
+        self.name = name
+        self.positions = spec.positions
+        self.supervisor_availability = spec.supervisor_availability
+        self.team_contact = spec.team_contact
+        self.travel_burden = spec.travel_burden
+        self.job_market = spec.job_market
+        self.readiness = ReadinessState(**spec.readiness.model_dump())
+        self.staff: list[EmploymentSpecialist] = []
+        self.job_starts_this_week = 0
+        self.weighted: list[float] = [0.0] * len(pressures.ALL)
+        """This week's weighted amount of each site-scope factor (0 in specialist-scope places)."""
+        self.resources = 0.0
+        """This week's mean intensity (0-1) of the buffering job resources, all site-scope."""
+
+    def colleagues(self) -> int:
+        """ES colleagues each of the site's ES has (the site's other ES in post)."""
+        return max(0, len(self.staff) - 1)
+
+    def appraise(self) -> None:
+        """Evaluate the site-scope factors once for the week; its ES share the values."""
+        model = self.model
+        intensity = [0.0] * len(model.factor_weights)
+        for i, fn, _ in model.site_factors:
+            intensity[i] = fn(self)
+        self.weighted = list(map(operator.mul, model.factor_weights, intensity))
+        self.resources = sum([intensity[i] for i in model.buffer_index]) / len(model.buffer_index)
+
+    def mature(self) -> None:
+        """Readiness matures with service age and with this week's client successes (Moe25, M21)."""
+        dyn = self.model.settings.readiness
+        self.readiness.close_gap(ALL_PARTS, dyn.maturation_rate)
+        if self.job_starts_this_week:
+            won = 1.0 - (1.0 - dyn.success_boost) ** self.job_starts_this_week
+            self.readiness.close_gap(PERSUADED_PARTS, won)
+
+    def lose_knowledge(self) -> None:
+        """An ES left: part of what managers and clinicians had learnt goes with them."""
+        self.readiness.scale(KNOWLEDGE_PARTS, 1.0 - self.model.settings.readiness.departure_loss)
+
+    def reorganise(self) -> None:
+        """A management reorganisation unsettles ownership and routines."""
+        self.readiness.scale(REORGANISED_PARTS, 1.0 - self.model.settings.readiness.reorganisation_loss)
+
+
+class EmploymentSpecialist(mesa.Agent):
+    """An ES who weighs each week's draining against nourishing pressures, and may quit.
+
+    Strain accumulates week by week (pressures.StrainDynamics); the ES decides to quit when it
+    reaches their personal threshold, or when a shock tips them (unfolding model), then works a
+    notice period. Every week's effective drain is added to a per-factor account, so that a quit
+    carries the share of the accumulated drain due to each draining factor.
+    """
+
+    model: IPSModel
+
+    def __init__(
+        self,
+        model: IPSModel,
+        site: Site,
+        slot: int,
+        traits: dict[str, float],
+        contract_end_week: int | None,
+    ) -> None:
+        super().__init__(model)
+        self.site = site
+        self.slot = slot
+        self.start_week = model.week
+        self.tenure = 0
+        self.threshold = traits["quit_threshold"]
+        self.motivation = traits["intrinsic_motivation"]
+        self.expectation_gap = traits["expectation_gap"]
+        self.negative_emotionality = traits["negative_emotionality"]
+        self.contract_end_week = contract_end_week
+        self.strain = 0.0
+        self.accumulated_drain = [0.0] * len(pressures.DRAINS)
+        self.drain_now = [0.0] * len(pressures.DRAINS)
+        self.nourish_now = [0.0] * len(pressures.NOURISHERS)
+        # This week's caseload, as the model's client process left it (read by factor functions).
+        self.caseload = self.clients_in_work = self.clients_in_contact = 0
+        self.job_starts_this_week = self.setbacks_this_week = self.jobs_lost_this_week = 0
+        self.pending_shock: str | None = None
+        self.shock_is_decisive = False
+        self.decision_week: int | None = None
+        self.leave_week: int | None = None
+        self.shock: str | None = None
+        site.staff.append(self)
+
+    @property
+    def leaving(self) -> bool:
+        return self.leave_week is not None
+
+    def step(self) -> None:
+        """Feel this week's pressures, update strain, and decide whether to quit."""
+        self.tenure += 1
+        model = self.model
+        weighted = self.site.weighted.copy()
+        for i, intensity, weight in model.specialist_factors:
+            weighted[i] = weight * intensity(self)
+        self.strain, self.drain_now, self.nourish_now = model.dynamics.week(
+            self.strain, self.threshold, self.negative_emotionality, self.site.resources, weighted, model.n_drains
+        )
+        if self.leave_week is not None:
+            return
+        self.accumulated_drain = [a + b for a, b in zip(self.accumulated_drain, self.drain_now, strict=True)]
+        shock, self.pending_shock = self.pending_shock, None
+        if shock is not None:
+            self.strain += model.settings.shocks.strain_jump * self.threshold
+            if self.shock_is_decisive:
+                self.decide_to_quit(shock, model.settings.staff.notice_weeks)
+                return
+        if self.strain >= self.threshold:
+            self.decide_to_quit(shock, model.settings.staff.notice_weeks)
+
+    def decide_to_quit(self, shock: str | None, notice_weeks: int) -> None:
+        """Hand in notice now (``shock`` names the event that began it, if any)."""
+        self.decision_week = self.model.week
+        self.leave_week = self.model.week + notice_weeks
+        self.shock = shock
+
+    def attribution(self) -> dict[str, float]:
+        """Share of this ES's accumulated drain due to each draining factor (sums to 1)."""
+        total = sum(self.accumulated_drain)
+        return {
+            f.name: (amount / total if total > 0 else 0.0)
+            for f, amount in zip(pressures.DRAINS, self.accumulated_drain, strict=True)
+        }

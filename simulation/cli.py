@@ -1,0 +1,150 @@
+"""The ``ipsim`` command line: run scenarios, validate scenario files, list parameters."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+from tqdm import tqdm
+
+from simulation import experiment
+from simulation.scenario import Scenario, ScenarioError, describe_errors, load_scenario, parameter_table
+
+BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
+DEFAULT_SCENARIO = BUNDLED / "baseline.yaml"
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported in one line, exit status 2."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ipsim", description="Simulate why IPS employment specialists quit.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario's replicates and write a run folder")
+    run.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO,
+                     help="scenario YAML file (default: the bundled scenarios/baseline.yaml)")
+    run.add_argument("--replicates", type=_positive, default=100, help="independent replicates (default 100)")
+    run.add_argument("--seed", type=_seed, default=experiment.DEFAULT_SEED,
+                     help=f"base seed; replicate seeds are spawned from it (default {experiment.DEFAULT_SEED})")
+    run.add_argument("--weeks", type=_positive, help="override the scenario's horizon in weeks")
+    run.add_argument("--out", type=Path, default=Path("runs"), help="parent folder for run folders (default runs/)")
+    run.add_argument("--workers", type=_positive, default=None,
+                     help="worker processes (default: all cores); results do not depend on it")
+
+    val = sub.add_parser("validate", help="check scenario files without running them")
+    val.add_argument("files", nargs="+", type=Path)
+
+    sub.add_parser("params", help="print every scenario parameter as a Markdown table")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "validate":
+            return _validate(args.files)
+        print(parameter_table())
+        return 0
+    except (ScenarioError, UsageError) as exc:
+        print(f"ipsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("ipsim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _validate(files: list[Path]) -> int:
+    problems = 0
+    for path in files:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            print(f"ipsim: error: {exc}", file=sys.stderr)
+            problems += 1
+        else:
+            print(f"{path}: ok ({scenario.name}: {len(scenario.sites)} site entries, {scenario.positions} positions)")
+    return EXIT_BAD_INPUT if problems else 0
+
+
+def _with_weeks(scenario: Scenario, weeks: int) -> Scenario:
+    data = scenario.model_dump()
+    data["weeks"] = weeks
+    if scenario.cohort_window_weeks > weeks:
+        data["cohort_window_weeks"] = weeks
+        print(f"note: --weeks {weeks} is shorter than the cohort window; cohort_left_share uses {weeks} weeks",
+              file=sys.stderr)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError("; ".join(describe_errors(exc))) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    if args.weeks is not None:
+        scenario = _with_weeks(scenario, args.weeks)
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: exists and is not a folder")
+    workers = args.workers or experiment.default_workers()
+    seeds = experiment.replicate_seeds(args.seed, args.replicates)
+    started = datetime.now(UTC)
+    with tqdm(total=len(seeds), desc=scenario.name, unit="replicate", disable=None, file=sys.stderr) as bar:
+        records = experiment.run_replicates(scenario, seeds, workers, progress=bar.update)
+    manifest = experiment.manifest_for(scenario, str(args.scenario), args.seed, seeds, workers)
+    folder = experiment.write_run(args.out, scenario, records, manifest, started)
+    print(summary_table(folder))
+    return 0
+
+
+def summary_table(folder: Path) -> str:
+    summary = json.loads((folder / "summary.json").read_text())
+    rows = [
+        ("Annual turnover", "annual_turnover", 100, "%"),
+        (f"Left within {summary['cohort_left_share']['window_weeks']} weeks (week-0 staff)", "cohort_left_share", 100, "%"),
+        ("Still in post after 12 months", "retention_12m", 100, "%"),
+        ("Median tenure", "median_tenure_weeks", 1, " weeks"),
+        ("Quits begun by a shock", "shock_share", 100, "%"),
+        ("Client job starts per ES-year", "job_starts_per_es_year", 1, ""),
+        ("Vacancy weeks per position-year", "vacancy_weeks_per_position_year", 1, ""),
+    ]
+
+    def fmt(x: float | None, scale: float, unit: str) -> str:
+        return "n/a" if x is None else f"{scale * x:.1f}{unit}"
+
+    lines = [f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
+             f"{summary['positions']} positions", f"{'metric':<44} {'mean':>12}   95% CI"]
+    for text, key, scale, unit in rows:
+        m = summary[key]
+        ci = "-" if m["ci_low"] is None else f"{fmt(m['ci_low'], scale, unit)} to {fmt(m['ci_high'], scale, unit)}"
+        lines.append(f"{text:<44} {fmt(m['mean'], scale, unit):>12}   {ci}")
+    lines.append(f"written to {folder}")
+    return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""Headline metrics from run records: turnover, retention, quit reasons, with 95% CIs across replicates."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from simulation import pressures
+from simulation.model import WEEKLY_COLUMNS, RunRecord
+from simulation.scenario import Scenario
+
+WEEKS_PER_YEAR = 52.0
+RETENTION_WEEKS = 52
+HEADLINE = (
+    "annual_turnover", "cohort_left_share", "retention_12m", "median_tenure_weeks", "shock_share",
+    "job_starts_per_es_year", "vacancy_weeks_per_position_year",
+)
+"""The scalar metrics of summary.json, each reported as {mean, ci_low, ci_high}."""
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, float | None]:
+    """Mean with a t-based confidence interval across replicates (None where undefined)."""
+    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    if x.size == 0:
+        return {"mean": None, "ci_low": None, "ci_high": None}
+    mean = float(x.mean())
+    if x.size < 2 or np.all(x == x[0]):
+        half = 0.0 if x.size >= 2 else None
+    else:
+        half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    if half is None:
+        return {"mean": mean, "ci_low": None, "ci_high": None}
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+
+
+def column(record: RunRecord, name: str) -> np.ndarray:
+    i = WEEKLY_COLUMNS.index(name)
+    return np.array([row[i] for row in record.weekly], dtype=float)
+
+
+def survival(spells: Sequence[dict]) -> Any:
+    """Kaplan-Meier estimate of staying in post (quits are events, open spells censored)."""
+    quit = [s["end_week"] - s["start_week"] for s in spells if s["outcome"] == "quit"]
+    open_ = [s["end_week"] - s["start_week"] for s in spells if s["outcome"] != "quit"]
+    return stats.ecdf(stats.CensoredData(uncensored=quit, right=open_))
+
+
+def retention_at(spells: Sequence[dict], weeks: int) -> float:
+    return float(survival(spells).sf.evaluate(weeks))
+
+
+def median_tenure(spells: Sequence[dict]) -> dict[str, float | None]:
+    """Pooled Kaplan-Meier median tenure, with the CI read off the Greenwood band; None if not reached."""
+    sf = survival(spells).sf
+    band = sf.confidence_interval(0.95)
+
+    def first_below_half(fn: Any) -> float | None:
+        below = fn.quantiles[fn.probabilities <= 0.5]
+        return float(below[0]) if below.size else None
+
+    return {"mean": first_below_half(sf), "ci_low": first_below_half(band.low), "ci_high": first_below_half(band.high)}
+
+
+def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float | None]:
+    """Scalar metrics of one replicate."""
+    spells = record.spells
+    years = scenario.weeks / WEEKS_PER_YEAR
+    headcount = column(record, "headcount").mean()
+    quits = [s for s in spells if s["outcome"] == "quit"]
+    cohort = [s for s in spells if s["start_week"] == 0]
+    window = scenario.cohort_window_weeks
+    cohort_left = [s for s in cohort if s["outcome"] == "quit" and s["end_week"] <= window]
+    return {
+        "annual_turnover": len(quits) / headcount / years if headcount else None,
+        "cohort_left_share": len(cohort_left) / len(cohort) if cohort else None,
+        "retention_12m": retention_at(spells, RETENTION_WEEKS) if scenario.weeks >= RETENTION_WEEKS else None,
+        "shock_share": sum(1 for s in quits if s["shock"]) / len(quits) if quits else None,
+        "job_starts_per_es_year": column(record, "job_starts").sum() / headcount / years if headcount else None,
+        "vacancy_weeks_per_position_year": column(record, "vacancies").sum() / scenario.positions / years,
+    }
+
+
+def quit_reasons(records: Sequence[RunRecord]) -> dict[str, float]:
+    """Mean share of attributed drain per draining factor over every quit in every replicate."""
+    quits = [s for r in records for s in r.spells if s["outcome"] == "quit"]
+    if not quits:
+        return {f.name: 0.0 for f in pressures.DRAINS}
+    return {f.name: float(np.mean([s[f"drain_share_{f.name}"] for s in quits])) for f in pressures.DRAINS}
+
+
+def summarise(records: Sequence[RunRecord], scenario: Scenario) -> dict:
+    """The content of summary.json: headline metrics with 95% CIs across replicates."""
+    per_rep = [replicate_metrics(r, scenario) for r in records]
+    summary: dict = {"scenario": scenario.name, "replicates": len(records), "weeks": scenario.weeks,
+                     "positions": scenario.positions}
+    for key in per_rep[0]:
+        summary[key] = mean_ci([m[key] for m in per_rep])
+    summary["cohort_left_share"]["window_weeks"] = scenario.cohort_window_weeks
+    summary["median_tenure_weeks"] = median_tenure([s for r in records for s in r.spells])
+    summary["quit_reasons"] = quit_reasons(records)
+    shocks = Counter(s["shock"] for r in records for s in r.spells if s["outcome"] == "quit")
+    summary["quits_by_shock"] = {k or "none (gradual)": v for k, v in sorted(shocks.items())}
+    return {k: summary[k] for k in ["scenario", "replicates", "weeks", "positions", *HEADLINE,
+                                      "quit_reasons", "quits_by_shock"]}
+
+
+def weekly_band(records: Sequence[RunRecord], name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weeks, mean and 95% CI of the mean across replicates for one weekly column."""
+    values = np.vstack([column(r, name) for r in records])
+    weeks = column(records[0], "week")
+    mean = values.mean(axis=0)
+    if len(records) < 2:
+        return weeks, mean, mean, mean
+    half = stats.t.ppf(0.975, len(records) - 1) * values.std(axis=0, ddof=1) / math.sqrt(len(records))
+    return weeks, mean, mean - half, mean + half
+
+
+def retention_band(records: Sequence[RunRecord], weeks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Kaplan-Meier retention by tenure week: mean across replicates with its 95% CI."""
+    grid = np.arange(weeks + 1)
+    curves = np.vstack([survival(r.spells).sf.evaluate(grid) for r in records])
+    mean = curves.mean(axis=0)
+    if len(records) < 2:
+        return grid, mean, mean, mean
+    half = stats.t.ppf(0.975, len(records) - 1) * curves.std(axis=0, ddof=1) / math.sqrt(len(records))
+    return grid, mean, np.clip(mean - half, 0, 1), np.clip(mean + half, 0, 1)

@@ -1,0 +1,242 @@
+"""The IPS service model: sites, employment specialists, their clients and vacancies, week by week."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from simulation import pressures
+from simulation.agents import EmploymentSpecialist, Site
+from simulation.clients import Caseloads
+from simulation.scenario import Scenario
+
+TRAITS = ("quit_threshold", "intrinsic_motivation", "expectation_gap", "negative_emotionality")
+
+WEEKLY_COLUMNS = [
+    "week", "headcount", "vacancies", "in_notice", "departures", "hires", "mean_strain",
+    "clients_on_caseload", "clients_waiting", "job_starts", "readiness_mean",
+    *(f"drain_{f.name}" for f in pressures.DRAINS),
+    *(f"nourish_{f.name}" for f in pressures.NOURISHERS),
+]
+"""Columns of one week's record; the drain_/nourish_ columns are means over the ES in post."""
+
+
+@dataclass
+class RunRecord:
+    """Everything one simulated replicate produced: weekly rows and employment spells."""
+
+    seed: int
+    weekly: list[list[float]]
+    spells: list[dict]
+
+
+class IPSModel(mesa.Model):
+    """One replicate of a scenario: 1 step = 1 week.
+
+    Randomness: every draw comes from generators spawned from ``numpy.random.SeedSequence(seed)``,
+    one per purpose (clients via ``model.rng``; shocks; recruitment; each position's hires' traits),
+    so a scenario change that alters one purpose's draws leaves the others' streams untouched
+    (common random numbers across scenarios, as far as the structure allows).
+
+    Weekly order: shocks are drawn; clients move and are referred; every ES feels the week's
+    pressures and may decide to quit (in random order; the order does not change results
+    because an ES's step reads only this week's site and caseload state); sites' readiness
+    matures; vacancies count down and are filled; ES at the end of their notice leave.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        main, traits, shocks, recruitment = np.random.SeedSequence(seed).spawn(4)
+        super().__init__(rng=np.random.default_rng(main))
+        self.settings = scenario
+        self.seed = seed
+        self.week = 0
+        self.caseload_cap = scenario.clients.caseload_cap
+        self.expectation_adjustment_weeks = scenario.staff.expectation_adjustment_weeks
+        self.seminar_this_week = False
+        self.dynamics = pressures.StrainDynamics(**scenario.strain.model_dump())
+        self.factor_weights = [getattr(scenario.pressures, f.name) for f in pressures.ALL]
+        self.n_drains = len(pressures.DRAINS)
+        self.specialist_factors = self._factor_plan("specialist")
+        """(index, intensity function, weight) of each factor an ES evaluates for itself."""
+        self.site_factors = self._factor_plan("site")
+        """(index, intensity function, weight) of each factor a site evaluates for all its ES."""
+        self.buffer_index = [i for i, f in enumerate(pressures.ALL) if f.buffers]
+
+        self.sites: list[Site] = []
+        self.site_of_slot: list[int] = []
+        for spec in scenario.sites:
+            for k in range(spec.count):
+                name = spec.name if spec.count == 1 else f"{spec.name}-{k + 1}"
+                self.site_of_slot += [len(self.sites)] * spec.positions
+                self.sites.append(Site(self, name, spec))
+        n_slots = len(self.site_of_slot)
+        self.slots: list[EmploymentSpecialist | None] = [None] * n_slots
+        self.vacancy_left: list[int] = [0] * n_slots
+        self.trait_rngs = [np.random.default_rng(s) for s in traits.spawn(n_slots)]
+        self.shock_rng = np.random.default_rng(shocks)
+        self.recruitment_rng = np.random.default_rng(recruitment)
+        self.site_index = np.array(self.site_of_slot)
+        self.job_market = np.array([self.sites[i].job_market for i in self.site_of_slot])
+        self.hire_week = np.zeros(n_slots)
+        self.caseloads = Caseloads(scenario.clients, self.site_of_slot, len(self.sites), self.rng)
+        self.weekly: list[list[float]] = []
+        self.spells: list[dict] = []
+        self.departures_this_week = 0
+        self.hires_this_week = 0
+        for slot in range(n_slots):
+            self._hire(slot)
+
+    def _factor_plan(self, scope: str) -> list[tuple[int, Callable, float]]:
+        return [(i, f.intensity, self.factor_weights[i]) for i, f in enumerate(pressures.ALL) if f.scope == scope]
+
+    # --- the week ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        self.week = self.steps
+        every = self.settings.network_seminars_every_weeks
+        self.seminar_this_week = every > 0 and self.week % every == 0
+        self.departures_this_week = self.hires_this_week = 0
+        self._draw_shocks()
+        self._serve_clients()
+        self.agents_by_type[Site].do("appraise")
+        specialists = self.agents_by_type[EmploymentSpecialist]
+        specialists.shuffle_do("step")
+        stepped = list(specialists)
+        self.agents_by_type[Site].do("mature")
+        self._recruit()
+        self._depart()
+        self._record(stepped)
+
+    def _draw_shocks(self) -> None:
+        """Draw this week's shocks for every position and site (drawn whether or not they apply).
+
+        Drawing a fixed number of numbers per position keeps the shock stream aligned across
+        scenarios with the same positions (common random numbers).
+        """
+        sh, staff = self.settings.shocks, self.settings.staff
+        p_conflict = 1.0 - math.exp(-sh.work_life_conflict_per_year / 52.0)
+        p_reorg = 1.0 - math.exp(-sh.reorganisation_per_site_year / 52.0)
+        u = self.shock_rng.random((len(self.slots), 3))
+        u_site = self.shock_rng.random(len(self.sites))
+        decisive = (u[:, 1] < sh.direct_quit_probability).tolist()
+        renewed = (u[:, 2] < staff.renewal_probability).tolist()
+        hit = [(self.slots[i], "work_life_conflict") for i in np.flatnonzero(u[:, 0] < p_conflict).tolist()]
+        for i in np.flatnonzero(u_site < p_reorg).tolist():
+            self.sites[i].reorganise()
+            hit += [(es, "reorganisation") for es in self.sites[i].staff]
+        for es in self.slots:
+            if es is not None and es.contract_end_week == self.week:
+                if es.leaving:
+                    es.leave_week = self.week  # the contract ends before the notice does
+                elif renewed[es.slot]:
+                    es.contract_end_week = None
+                else:
+                    es.decide_to_quit("contract_end", notice_weeks=0)
+        for es, kind in hit:
+            if es is not None and not es.leaving:
+                es.pending_shock, es.shock_is_decisive = kind, decisive[es.slot]
+
+    def _serve_clients(self) -> None:
+        """Clients move and are referred; a searching client's job chance grows with the ES's
+        experience, the site's health-team integration and its job market (M21; sizes assumed)."""
+        staff, clients = self.settings.staff, self.settings.clients
+        staffed = np.array([es is not None for es in self.slots])
+        tenure = self.week - self.hire_week
+        experience = 1.0 - (1.0 - staff.novice_effectiveness) * np.exp(-tenure / staff.experience_weeks)
+        site_integration = np.array([s.readiness.health_team_integration for s in self.sites])
+        integration = 1.0 - clients.integration_effect * (1.0 - site_integration[self.site_index])
+        p_job = np.minimum(1.0, clients.job_start_rate * experience * integration * self.job_market)
+        cl = self.caseloads
+        cl.week(staffed, p_job * staffed)
+        for es, *week in zip(self.slots, cl.caseload, cl.in_work, cl.in_contact, cl.job_starts, cl.setbacks,
+                             cl.jobs_lost, strict=True):
+            if es is not None:
+                (es.caseload, es.clients_in_work, es.clients_in_contact,
+                 es.job_starts_this_week, es.setbacks_this_week, es.jobs_lost_this_week) = week
+        starts = np.bincount(self.site_index, weights=self.caseloads.job_starts, minlength=len(self.sites))
+        for site, n in zip(self.sites, starts.tolist(), strict=True):
+            site.job_starts_this_week = int(n)
+
+    def _recruit(self) -> None:
+        """Vacancies opened in earlier weeks count down; a new ES starts when one reaches zero."""
+        for slot, es in enumerate(self.slots):
+            if es is None:
+                self.vacancy_left[slot] -= 1
+                if self.vacancy_left[slot] <= 0:
+                    self._hire(slot)
+                    self.hires_this_week += 1
+
+    def _depart(self) -> None:
+        for es in [es for es in self.slots if es is not None and es.leave_week == self.week]:
+            self._leave(es)
+
+    def _hire(self, slot: int) -> None:
+        staff, rng = self.settings.staff, self.trait_rngs[slot]
+        traits = {}
+        for name, z in zip(TRAITS, rng.standard_normal(len(TRAITS)).tolist(), strict=True):
+            t = getattr(staff, name)
+            traits[name] = min(t.high, max(t.low, t.mean + t.sd * z))
+        short_term = rng.random() < staff.short_term_share
+        length = int(rng.integers(staff.short_term_weeks_low, staff.short_term_weeks_high + 1))
+        end = self.week + length if short_term else None
+        self.hire_week[slot] = self.week
+        self.slots[slot] = EmploymentSpecialist(self, self.sites[self.site_of_slot[slot]], slot, traits, end)
+
+    def _leave(self, es: EmploymentSpecialist) -> None:
+        """An ES leaves: the spell is recorded, a vacancy opens, clients move, knowledge is lost."""
+        self.spells.append(self._spell(es, "quit"))
+        es.site.staff.remove(es)
+        self.slots[es.slot] = None
+        self.vacancy_left[es.slot] = max(1, int(self.recruitment_rng.poisson(self.settings.staff.recruitment_delay_weeks)))
+        colleagues = [c.slot for c in es.site.staff if not c.leaving] or [c.slot for c in es.site.staff]
+        self.caseloads.release(es.slot, colleagues)
+        es.site.lose_knowledge()
+        es.remove()
+        self.departures_this_week += 1
+
+    def _spell(self, es: EmploymentSpecialist, outcome: str) -> dict:
+        return {
+            "site": es.site.name,
+            "position": es.slot,
+            "start_week": es.start_week,
+            "end_week": self.week,
+            "outcome": outcome,
+            "decision_week": es.decision_week if outcome == "quit" else None,
+            "shock": es.shock or "",
+            "contract": "permanent" if es.contract_end_week is None else "short_term",
+            "threshold": es.threshold,
+            **{f"drain_share_{name}": share for name, share in es.attribution().items()},
+        }
+
+    def _record(self, stepped: list[EmploymentSpecialist]) -> None:
+        """Append this week's row; pressures and strain are means over the ES who worked the week."""
+        n_stepped = max(1, len(stepped))
+        pressure = [sum(c) / n_stepped for c in zip(*(es.drain_now + es.nourish_now for es in stepped))]
+        in_post = [es for es in self.slots if es is not None]
+        headcount = len(in_post)
+        self.weekly.append([
+            self.week,
+            headcount,
+            len(self.slots) - headcount,
+            sum(es.leave_week is not None for es in in_post),
+            self.departures_this_week,
+            self.hires_this_week,
+            sum(es.strain for es in stepped) / n_stepped,
+            sum(self.caseloads.caseload),
+            sum(self.caseloads.waiting),
+            sum(self.caseloads.job_starts),
+            sum(s.readiness.mean() for s in self.sites) / len(self.sites),
+            *(pressure or [0.0] * len(pressures.ALL)),
+        ])
+
+    # --- running ----------------------------------------------------------------------------
+
+    def run(self) -> RunRecord:
+        """Run the scenario's horizon and return the replicate's records (open spells censored)."""
+        self.run_for(self.settings.weeks)
+        censored = [self._spell(es, "censored") for es in self.slots if es is not None]
+        return RunRecord(self.seed, self.weekly, self.spells + censored)

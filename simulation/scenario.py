@@ -1,0 +1,563 @@
+"""The scenario schema (pydantic v2) and the safe YAML reader that turns a file into a Scenario.
+
+Every parameter is declared once, here, with its default, allowed range, unit, a one-line
+description and its ``source`` (a citation or the word ``assumption``); validation, error
+messages and the parameter table in ``docs/model.md`` all come from these declarations.
+Citation keys: [M21] Moe et al. 2021, [B24] Butenko et al. 2024, [B22a] Butenko et al. 2022a,
+[Moe25] Moe et al. 2025, [Reme19] Reme et al. 2019; see ``docs/model.md`` for full references.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Self, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic.fields import FieldInfo
+
+from simulation import pressures
+
+ASSUMPTION = "assumption"
+
+
+def param(
+    default: Any,
+    *,
+    unit: str,
+    description: str,
+    source: str,
+    ge: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """A scenario parameter: default, allowed range, unit, description and source in one place."""
+    extra = {"unit": unit, "source": source}
+    if isinstance(default, BaseModel):
+        return Field(default_factory=lambda: default.model_copy(), description=description, json_schema_extra=extra)
+    return Field(default, ge=ge, le=le, description=description, json_schema_extra=extra)
+
+
+class Schema(BaseModel):
+    """Base of every scenario section: unknown keys are errors and objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+class Trait(Schema):
+    """A trait drawn for each new ES from a normal distribution clipped to [low, high]."""
+
+    mean: float
+    sd: float
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.low <= self.mean <= self.high:
+            raise ValueError(f"need low <= mean <= high, got low={self.low}, mean={self.mean}, high={self.high}")
+        return self
+
+
+class ShareTrait(Trait):
+    """A trait on a 0-1 scale."""
+
+    mean: float = Field(ge=0, le=1, description="mean of the normal distribution")
+    sd: float = Field(ge=0, le=0.5, description="standard deviation before clipping")
+    low: float = Field(ge=0, le=1, description="smallest value drawn (clip)")
+    high: float = Field(ge=0, le=1, description="largest value drawn (clip)")
+
+
+class ZScoreTrait(Trait):
+    """A standardised trait (population mean 0, sd 1)."""
+
+    mean: float = Field(ge=-3, le=3, description="mean of the normal distribution")
+    sd: float = Field(ge=0, le=3, description="standard deviation before clipping")
+    low: float = Field(ge=-10, le=0, description="smallest value drawn (clip)")
+    high: float = Field(ge=0, le=10, description="largest value drawn (clip)")
+
+
+class ThresholdTrait(Trait):
+    """The quit threshold, in strain units (it must stay positive)."""
+
+    mean: float = Field(ge=0.05, le=20, description="mean of the normal distribution")
+    sd: float = Field(ge=0, le=10, description="standard deviation before clipping")
+    low: float = Field(ge=0.01, le=20, description="smallest value drawn (clip)")
+    high: float = Field(ge=0.05, le=50, description="largest value drawn (clip)")
+
+
+class Staff(Schema):
+    """Employment specialists: traits at hire, contracts, notice and recruitment."""
+
+    quit_threshold: ThresholdTrait = param(
+        ThresholdTrait(mean=1.0, sd=0.3, low=0.2, high=3.0),
+        unit="strain units",
+        description="resilience: the strain at which an ES decides to quit (the scale of strain)",
+        source="assumption (mean sets the strain scale; spread from B22b's personality differences)",
+    )
+    intrinsic_motivation: ShareTrait = param(
+        ShareTrait(mean=0.7, sd=0.15, low=0.0, high=1.0),
+        unit="0-1 scale",
+        description="recovery-oriented motivation and faith in IPS",
+        source="B24 (distribution: assumption)",
+    )
+    expectation_gap: ShareTrait = param(
+        ShareTrait(mean=0.5, sd=0.2, low=0.0, high=1.0),
+        unit="0-1 scale",
+        description="how far the job differs from what the ES expected at hire",
+        source="B24 (vague job adverts; distribution: assumption)",
+    )
+    negative_emotionality: ZScoreTrait = param(
+        ZScoreTrait(mean=0.0, sd=1.0, low=-3.0, high=3.0),
+        unit="z-score",
+        description="negative emotionality (Big Five), standardised",
+        source="B22a; B22b",
+    )
+    expectation_adjustment_weeks: float = param(
+        52, ge=1, le=520, unit="weeks",
+        description="e-folding time over which unmet expectations fade with tenure",
+        source=ASSUMPTION,
+    )
+    experience_weeks: float = param(
+        26, ge=1, le=520, unit="weeks",
+        description="e-folding time for an ES to reach full effectiveness at finding jobs",
+        source="M21 ('it just takes some time'; time scale: assumption)",
+    )
+    novice_effectiveness: float = param(
+        0.5, ge=0, le=1, unit="multiplier",
+        description="a new ES's job-finding rate relative to an experienced one",
+        source=ASSUMPTION,
+    )
+    short_term_share: float = param(
+        0.2, ge=0, le=1, unit="share of hires",
+        description="share of new ES hired on short-term contracts",
+        source="B24 (2 of 10 leavers' contracts ended; share: assumption)",
+    )
+    short_term_weeks_low: int = param(
+        52, ge=1, le=520, unit="weeks", description="shortest short-term contract", source=ASSUMPTION
+    )
+    short_term_weeks_high: int = param(
+        104, ge=1, le=520, unit="weeks", description="longest short-term contract", source=ASSUMPTION
+    )
+    renewal_probability: float = param(
+        0.5, ge=0, le=1, unit="probability",
+        description="chance a short-term contract is made permanent at its end instead of ending",
+        source=ASSUMPTION,
+    )
+    notice_weeks: int = param(
+        13, ge=0, le=52, unit="weeks",
+        description="notice period worked between the decision to quit and leaving",
+        source="3 months in the KS municipal agreement; 1 month minimum, Working Environment Act s.15-3",
+    )
+    recruitment_delay_weeks: float = param(
+        10, ge=0, le=104, unit="weeks",
+        description="mean time a vacancy stays open before the new ES starts (Poisson, at least 1)",
+        source="assumption-grade: about 49 working days, US health services vacancy duration",
+    )
+
+    @model_validator(mode="after")
+    def _contract_range(self) -> Self:
+        if self.short_term_weeks_low > self.short_term_weeks_high:
+            raise ValueError("need short_term_weeks_low <= short_term_weeks_high")
+        return self
+
+
+class Clients(Schema):
+    """Job seekers on each ES's caseload: referrals and weekly transitions."""
+
+    caseload_cap: int = param(
+        20, ge=1, le=60, unit="clients per ES",
+        description="most clients one ES takes on from referrals", source="IPS fidelity scale",
+    )
+    transfer_overflow: int = param(
+        5, ge=0, le=40, unit="clients per ES",
+        description="extra clients above the cap a colleague takes over when an ES leaves",
+        source=ASSUMPTION,
+    )
+    referrals_per_week: float = param(
+        1.0, ge=0, le=10, unit="clients per ES per week",
+        description="mean new referrals to an ES with room on the caseload (Poisson)", source=ASSUMPTION,
+    )
+    job_start_rate: float = param(
+        0.015, ge=0, le=0.5, unit="per searching client per week",
+        description="chance a searching client starts a job, for an experienced ES in an integrated team",
+        source="anchored to Reme19 (36.6% in competitive work at 12 months); assumption",
+    )
+    integration_effect: float = param(
+        0.5, ge=0, le=1, unit="multiplier",
+        description="how much of the job-start rate is lost when the health team is not integrated",
+        source="M21 (integration matters; size: assumption)",
+    )
+    setback_rate: float = param(
+        0.03, ge=0, le=0.5, unit="per searching client per week",
+        description="chance a searching client drops out of contact for a while",
+        source="B24 (fluctuating illness; rate: assumption)",
+    )
+    working_setback_rate: float = param(
+        0.01, ge=0, le=0.5, unit="per working client per week",
+        description="chance a working client drops out of contact for a while",
+        source="B24 (rate: assumption)",
+    )
+    job_loss_given_setback: float = param(
+        0.5, ge=0, le=1, unit="probability",
+        description="chance a working client's setback loses the job", source="B24 (size: assumption)",
+    )
+    return_rate: float = param(
+        0.6, ge=0.01, le=1, unit="per client out of contact per week",
+        description="chance a client out of contact comes back (mean absence about 1.7 weeks)",
+        source="B24 ('one or two weeks')",
+    )
+    dropout_rate: float = param(
+        0.01, ge=0, le=0.5, unit="per searching client per week",
+        description="chance a searching client leaves the service", source=ASSUMPTION,
+    )
+    setback_dropout_rate: float = param(
+        0.05, ge=0, le=0.5, unit="per client out of contact per week",
+        description="chance a client out of contact leaves the service", source=ASSUMPTION,
+    )
+    support_end_rate: float = param(
+        0.02, ge=0, le=0.5, unit="per working client per week",
+        description="chance a working client's follow-along support ends (leaves the caseload)",
+        source=ASSUMPTION,
+    )
+
+
+# --- the strain process and shocks ------------------------------------------------------------
+
+
+class Strain(Schema):
+    """How weekly pressures accumulate into strain (see pressures.StrainDynamics)."""
+
+    recovery_rate: float = param(
+        0.04, ge=0, le=1, unit="share of strain per week",
+        description="share of accumulated strain that recovers each week", source=ASSUMPTION,
+    )
+    loss_weight: float = param(
+        1.5, ge=1, le=5, unit="multiplier",
+        description="how much more a unit of drain weighs than a unit of nourishment",
+        source="Conservation of Resources, Hobfoll 1989 (size: assumption)",
+    )
+    buffering: float = param(
+        0.5, ge=0, le=1, unit="share",
+        description="share of demands absorbed when job resources are at full intensity",
+        source="Job Demands-Resources, Bakker & Demerouti 2007 (size: assumption)",
+    )
+    loss_spiral: float = param(
+        0.3, ge=0, le=1, unit="share",
+        description="share of nourishment lost when strain reaches the threshold",
+        source="COR loss spirals, Hobfoll et al. 2018 (size: assumption)",
+    )
+    emotionality_effect: float = param(
+        0.2, ge=0, le=1, unit="per z-score",
+        description="relative increase in drain per standard deviation of negative emotionality",
+        source="B22a (beta +0.58 on intention to quit; size: assumption)",
+    )
+
+
+class Shocks(Schema):
+    """Shock events that can tip an ES into quitting (unfolding model of turnover)."""
+
+    work_life_conflict_per_year: float = param(
+        0.05, ge=0, le=2, unit="events per ES per year",
+        description="rate of work-life conflicts", source="B24 (1 of 10 leavers; rate: assumption)",
+    )
+    reorganisation_per_site_year: float = param(
+        0.04, ge=0, le=2, unit="events per site per year",
+        description="rate of management reorganisations hitting every ES at a site",
+        source="B24 (IPS moved from health to NAV; rate: assumption)",
+    )
+    strain_jump: float = param(
+        0.5, ge=0, le=3, unit="share of the ES's quit threshold",
+        description="strain added by a shock",
+        source="unfolding model, Lee & Mitchell 1994 (size: assumption)",
+    )
+    direct_quit_probability: float = param(
+        0.3, ge=0, le=1, unit="probability",
+        description="chance a shock sends the ES straight to quitting, whatever their strain",
+        source="unfolding model path 1, Lee & Mitchell 1994 (size: assumption)",
+    )
+
+
+# --- sites and their readiness ----------------------------------------------------------------
+
+
+class Readiness(Schema):
+    """A site's organisational readiness at week 0, each part 0 (absent) to 1 (fully in place)."""
+
+    manager_knowledge: float = param(
+        0.2, ge=0, le=1, unit="0-1 scale", description="local managers' knowledge of IPS",
+        source="M21; B24 (level: assumption)",
+    )
+    health_team_integration: float = param(
+        0.2, ge=0, le=1, unit="0-1 scale", description="ES integrated in and included by the health team",
+        source="M21; Moe25 (level: assumption)",
+    )
+    record_access: float = param(
+        0.2, ge=0, le=1, unit="0-1 scale", description="clarity on clinical-record access and confidentiality",
+        source="M21; B24 (level: assumption)",
+    )
+    ownership_clarity: float = param(
+        0.2, ge=0, le=1, unit="0-1 scale", description="clear local owner, operational policy and reporting",
+        source="B24 (level: assumption)",
+    )
+    structures: float = param(
+        0.2, ge=0, le=1, unit="0-1 scale", description="desk, team belonging and routines in place",
+        source="B24 (level: assumption)",
+    )
+
+
+class ReadinessDynamics(Schema):
+    """How readiness matures, is won by successes, and is lost with departures and reorganisations."""
+
+    maturation_rate: float = param(
+        0.013, ge=0, le=0.2, unit="share of the remaining gap per week",
+        description="readiness maturing with service age (about a year to close half the gap)",
+        source="Moe25 (early problems largely resolved in the later wave; rate: assumption)",
+    )
+    success_boost: float = param(
+        0.02, ge=0, le=0.5, unit="share of the remaining gap per job start",
+        description="managers' knowledge and health-team integration won by each client job start",
+        source="M21 (success stories change minds; size: assumption)",
+    )
+    departure_loss: float = param(
+        0.1, ge=0, le=1, unit="share lost per departure",
+        description="knowledge, integration and ownership clarity lost when an ES leaves",
+        source="Woltmann et al. 2008, cited in B24 (size: assumption)",
+    )
+    reorganisation_loss: float = param(
+        0.3, ge=0, le=1, unit="share lost per reorganisation",
+        description="ownership clarity and structures lost in a reorganisation",
+        source="B24 (size: assumption)",
+    )
+
+
+class Site(Schema):
+    """A local IPS service (or ``count`` identical ones)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="short name (letters, digits, _ . -)")
+    count: int = param(1, ge=1, le=100, unit="sites", description="number of identical sites", source=ASSUMPTION)
+    positions: int = param(
+        2, ge=1, le=50, unit="ES positions", description="full-time ES positions at the site",
+        source="M21 (teams of 2-3 typical, some solo)",
+    )
+    supervisor_availability: float = param(
+        0.4, ge=0, le=1, unit="0-1 scale",
+        description="how available a supervisor or lead is (0: none; dual-role supervisors are partly)",
+        source="M21 (11 of 45 positions supervisors with a dual role; level: assumption)",
+    )
+    team_contact: float = param(
+        0.5, ge=0, le=1, unit="0-1 scale",
+        description="how often the site's ES actually meet (1: seated together)",
+        source="M21 (usually seated in different health teams; level: assumption)",
+    )
+    travel_burden: float = param(
+        0.7, ge=0, le=1, unit="0-1 scale", description="driving burden (1: remote rural, 0: compact town)",
+        source="M21 (4.1 people per km2, an hour's drive across; level: assumption)",
+    )
+    job_market: float = param(
+        0.8, ge=0.1, le=2, unit="multiplier", description="local job market relative to a typical town",
+        source="M21 (fewer jobs in rural areas; size: assumption)",
+    )
+    readiness: Readiness = param(
+        Readiness(), unit="0-1 scale", description="organisational readiness at week 0", source="M21; B24",
+    )
+
+
+PressureWeights = create_model(
+    "PressureWeights",
+    __base__=Schema,
+    __doc__="Weight of each draining and nourishing factor (declared in simulation.pressures).",
+    **{
+        f.name: (
+            float,
+            param(f.weight, ge=0, le=f.max_weight, unit=pressures.WEIGHT_UNIT, description=f.description, source=f.source),
+        )
+        for f in pressures.FACTORS
+    },
+)
+
+
+class Scenario(Schema):
+    """A whole simulated setting: the sites, their people and the start-up conditions."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$", max_length=80,
+        description="short name used in output folder names (letters, digits, _ . -)",
+    )
+    description: str = Field("", description="what the scenario represents")
+    weeks: int = param(156, ge=1, le=1040, unit="weeks", description="simulated horizon", source=ASSUMPTION)
+    cohort_window_weeks: int = param(
+        104, ge=1, le=1040, unit="weeks",
+        description="window for cohort_left_share (share of the week-0 ES gone by its end)",
+        source="B22a (window not reported; two years is the default reading)",
+    )
+    network_seminars_every_weeks: int = param(
+        26, ge=0, le=104, unit="weeks", description="weeks between regional network seminars (0: none)",
+        source="M21 (seminars held; frequency: assumption)",
+    )
+    sites: list[Site] = Field(min_length=1, description="the local IPS services")
+    staff: Staff = param(Staff(), unit="-", description="employment specialists", source="see fields")
+    clients: Clients = param(Clients(), unit="-", description="job seekers", source="see fields")
+    strain: Strain = param(Strain(), unit="-", description="strain dynamics", source="see fields")
+    shocks: Shocks = param(Shocks(), unit="-", description="shock events", source="see fields")
+    readiness: ReadinessDynamics = param(
+        ReadinessDynamics(), unit="-", description="readiness dynamics", source="see fields"
+    )
+    pressures: PressureWeights = param(  # type: ignore[valid-type]
+        PressureWeights(), unit="-", description="factor weights", source="see fields"
+    )
+
+    @model_validator(mode="after")
+    def _window_within_horizon(self) -> Self:
+        if self.cohort_window_weeks > self.weeks:
+            raise ValueError(f"cohort_window_weeks ({self.cohort_window_weeks}) must not exceed weeks ({self.weeks})")
+        names = [s.name for s in self.sites]
+        if len(set(names)) != len(names):
+            raise ValueError("site names must be unique")
+        return self
+
+    @property
+    def positions(self) -> int:
+        return sum(s.positions * s.count for s in self.sites)
+
+
+# --- reading files ----------------------------------------------------------------------------
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used; the message names the file, the field and what is allowed."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing duplicate keys instead of silently keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise ScenarioError(f"duplicate key '{key}' (line {line})")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise ScenarioError with every problem found."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read file ({exc.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ScenarioError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping of scenario fields at the top level")
+    data.setdefault("name", path.stem)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError("\n".join(f"{path}: {line}" for line in describe_errors(exc))) from None
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    """One line per validation error: field path, what is wrong and what is allowed."""
+    lines = []
+    for err in exc.errors():
+        loc = err["loc"]
+        where = _dotted(loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            known = sorted(_fields_at(loc[:-1]))
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(known)}"
+            lines.append(f"{where}: unknown field{hint}")
+        elif err["type"] == "missing":
+            lines.append(f"{where}: required field is missing")
+        else:
+            got = err.get("input")
+            shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
+            lines.append(f"{where}: {err['msg']}{shown}")
+    return lines
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _fields_at(loc: tuple) -> dict[str, FieldInfo]:
+    """The fields of the schema model found by following ``loc`` from Scenario."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation
+        if get_origin(annotation) is list:
+            annotation = get_args(annotation)[0]
+        model = annotation
+    return model.model_fields
+
+
+# --- documentation ----------------------------------------------------------------------------
+
+
+def parameter_rows(
+    model: type[BaseModel] = Scenario,
+    prefix: str = "",
+    defaults: BaseModel | None = None,
+    unit: str = "",
+    source: str = "",
+) -> list[dict[str, str]]:
+    """Every leaf parameter with its path, default, range, unit, description and source.
+
+    A nested section's unit and source apply to its fields unless they give their own; its
+    default instance supplies their defaults (e.g. each trait's own mean and spread).
+    """
+    rows = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        own_unit = "" if extra.get("unit") in (None, "-") else str(extra["unit"])
+        own_source = "" if extra.get("source") in (None, "see fields") else str(extra["source"])
+        if defaults is not None:
+            default: Any = getattr(defaults, name)
+        else:
+            default = None if info.is_required() else info.get_default(call_default_factory=True)
+        annotation = info.annotation
+        if get_origin(annotation) is list:
+            annotation, path, default = get_args(annotation)[0], f"{path}[]", None
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows += parameter_rows(annotation, f"{path}.", default, own_unit or unit, own_source or source)
+            continue
+        low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+        high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+        rows.append({
+            "parameter": path,
+            "default": "required" if default is None else (repr(default) if default == "" else str(default)),
+            "range": "" if low is None and high is None else f"{'' if low is None else low} to {'' if high is None else high}",
+            "unit": own_unit or unit,
+            "description": info.description or "",
+            "source": own_source or source,
+        })
+    return rows
+
+
+def parameter_table() -> str:
+    """The parameter table of docs/model.md, generated from the schema."""
+    head = "| parameter | default | range | unit | description | source |\n|---|---|---|---|---|---|"
+    body = [
+        "| " + " | ".join(f"`{r['parameter']}`" if k == "parameter" else r[k].replace("|", "/") for k in r) + " |"
+        for r in parameter_rows()
+    ]
+    return "\n".join([head, *body])
