@@ -9,11 +9,13 @@ client as an agent, at a fraction of the cost (``tests/test_clients.py`` checks 
 against a reference that steps individual client agents).
 
 Weekly transitions, in this order, for each client (competing risks taken sequentially):
-searching: job start (``p_job``), else setback (``setback_rate``), else leaves the service
-(``dropout_rate``); working: setback (``working_setback_rate``, losing the job with
-``job_loss_given_setback``), else support ends (``support_end_rate``); away: comes back
-(``return_rate``), else leaves (``setback_dropout_rate``). After the transitions, clients
-waiting at a site and then new referrals fill positions up to the caseload cap.
+searching: job start (``p_job``), else setback (``setback_rate``: moves to away), else leaves
+the service (``dropout_rate``); working: setback (``working_setback_rate``), which loses the job
+with ``job_loss_given_setback`` (moves to away) and otherwise only costs the ES a week of
+winning the employer back (stays working, counted as a setback event), else support ends
+(``support_end_rate``); away: comes back (``return_rate``), else leaves
+(``setback_dropout_rate``). After the transitions, clients waiting at a site (who drop out at
+``dropout_rate``) and then new referrals fill positions up to the caseload cap.
 """
 
 from __future__ import annotations

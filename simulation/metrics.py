@@ -20,7 +20,9 @@ HEADLINE = (
     "annual_turnover", "cohort_left_share", "retention_12m", "median_tenure_weeks", "shock_share",
     "job_starts_per_es_year", "vacancy_weeks_per_position_year",
 )
-"""The scalar metrics of summary.json, each reported as {mean, ci_low, ci_high}."""
+"""The scalar metrics of summary.json, each reported as {mean, ci_low, ci_high}: the mean across
+replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean" is the Kaplan-Meier
+median of all replicates' spells pooled, with the interval read off the Greenwood band."""
 
 
 def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, float | None]:

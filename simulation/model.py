@@ -136,7 +136,7 @@ class IPSModel(mesa.Model):
                     es.contract_end_week = None
                 else:
                     es.decide_to_quit("contract_end", notice_weeks=0)
-        for es, kind in hit:
+        for es, kind in hit:  # at most one shock per ES and week: a reorganisation overrides
             if es is not None and not es.leaving:
                 es.pending_shock, es.shock_is_decisive = kind, decisive[es.slot]
 
@@ -205,7 +205,7 @@ class IPSModel(mesa.Model):
             "start_week": es.start_week,
             "end_week": self.week,
             "outcome": outcome,
-            "decision_week": es.decision_week if outcome == "quit" else None,
+            "decision_week": es.decision_week,
             "shock": es.shock or "",
             "contract": "permanent" if es.contract_end_week is None else "short_term",
             "threshold": es.threshold,
@@ -236,7 +236,11 @@ class IPSModel(mesa.Model):
     # --- running ----------------------------------------------------------------------------
 
     def run(self) -> RunRecord:
-        """Run the scenario's horizon and return the replicate's records (open spells censored)."""
+        """Run the scenario's horizon and return the replicate's records."""
         self.run_for(self.settings.weeks)
+        return self.record()
+
+    def record(self) -> RunRecord:
+        """The records so far, with the spells of ES still in post censored now."""
         censored = [self._spell(es, "censored") for es in self.slots if es is not None]
         return RunRecord(self.seed, self.weekly, self.spells + censored)

@@ -91,8 +91,8 @@ def unprepared_context(site: Site) -> float:
 def implementation_workload(site: Site) -> float:
     """Service development on top of client work: ES as 'pioneers' building two sectors' collaboration.
 
-    The unfinished part of readiness is implementation work; a supervisor who leads
-    implementation takes up to half of it (M21).
+    The unfinished part of readiness is implementation work; an available supervisor who leads
+    implementation takes part of it (M21), at most half (the half: assumption).
     """
     return (1.0 - site.readiness.mean()) * (1.0 - 0.5 * site.supervisor_availability)
 

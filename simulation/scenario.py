@@ -93,10 +93,10 @@ class Staff(Schema):
     """Employment specialists: traits at hire, contracts, notice and recruitment."""
 
     quit_threshold: ThresholdTrait = param(
-        ThresholdTrait(mean=1.0, sd=0.3, low=0.2, high=3.0),
+        ThresholdTrait(mean=1.3, sd=0.3, low=0.2, high=3.0),
         unit="strain units",
         description="resilience: the strain at which an ES decides to quit (the scale of strain)",
-        source="assumption (mean sets the strain scale; spread from B22b's personality differences)",
+        source="mean: provisional calibration to B22a and B24 (docs/calibration.md); spread: assumption",
     )
     intrinsic_motivation: ShareTrait = param(
         ShareTrait(mean=0.7, sd=0.15, low=0.0, high=1.0),
@@ -132,9 +132,9 @@ class Staff(Schema):
         source=ASSUMPTION,
     )
     short_term_share: float = param(
-        0.2, ge=0, le=1, unit="share of hires",
+        0.3, ge=0, le=1, unit="share of hires",
         description="share of new ES hired on short-term contracts",
-        source="B24 (2 of 10 leavers' contracts ended; share: assumption)",
+        source="B24 (2 of 10 leavers' contracts ended); provisional calibration (docs/calibration.md)",
     )
     short_term_weeks_low: int = param(
         52, ge=1, le=520, unit="weeks", description="shortest short-term contract", source=ASSUMPTION
@@ -261,13 +261,14 @@ class Shocks(Schema):
     """Shock events that can tip an ES into quitting (unfolding model of turnover)."""
 
     work_life_conflict_per_year: float = param(
-        0.05, ge=0, le=2, unit="events per ES per year",
-        description="rate of work-life conflicts", source="B24 (1 of 10 leavers; rate: assumption)",
+        0.075, ge=0, le=2, unit="events per ES per year",
+        description="rate of work-life conflicts",
+        source="B24 (1 of 10 leavers); provisional calibration (docs/calibration.md)",
     )
     reorganisation_per_site_year: float = param(
-        0.04, ge=0, le=2, unit="events per site per year",
+        0.06, ge=0, le=2, unit="events per site per year",
         description="rate of management reorganisations hitting every ES at a site",
-        source="B24 (IPS moved from health to NAV; rate: assumption)",
+        source="B24 (IPS moved from health to NAV); provisional calibration (docs/calibration.md)",
     )
     strain_jump: float = param(
         0.5, ge=0, le=3, unit="share of the ES's quit threshold",
