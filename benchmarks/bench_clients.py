@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_clients import PARAMS, ReferenceCaseloads  # noqa: E402
+from test_clients import PARAMS, ReferenceCaseloads
 
-from simulation.clients import Caseloads  # noqa: E402
+from simulation.clients import Caseloads
 
 POSITIONS, WEEKS, REPEATS = 45, 156, 5
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from simulation import metrics, pressures  # noqa: E402
-from simulation.model import RunRecord  # noqa: E402
-from simulation.scenario import Scenario  # noqa: E402
+from simulation import metrics, pressures
+from simulation.model import RunRecord
+from simulation.scenario import Scenario
 
 STYLE = {
     "figure.figsize": (11, 6.2), "figure.dpi": 110, "font.size": 14, "axes.titlesize": 17,

@@ -66,20 +66,27 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
     try:
         if args.command == "run":
-            return _run(args)
+            return _run(args, ["ipsim", *argv])
         if args.command == "validate":
             return _validate(args.files)
         print(parameter_table())
         return 0
     except (ScenarioError, UsageError) as exc:
-        print(f"ipsim: error: {exc}", file=sys.stderr)
+        _report(exc)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("ipsim: interrupted; nothing was written", file=sys.stderr)
         return 130
+
+
+def _report(exc: Exception) -> None:
+    """One ``ipsim: error:`` line per problem, on stderr."""
+    for line in str(exc).splitlines():
+        print(f"ipsim: error: {line}", file=sys.stderr)
 
 
 def _validate(files: list[Path]) -> int:
@@ -88,7 +95,7 @@ def _validate(files: list[Path]) -> int:
         try:
             scenario = load_scenario(path)
         except ScenarioError as exc:
-            print(f"ipsim: error: {exc}", file=sys.stderr)
+            _report(exc)
             problems += 1
         else:
             print(f"{path}: ok ({scenario.name}: {len(scenario.sites)} site entries, {scenario.positions} positions)")
@@ -108,7 +115,7 @@ def _with_weeks(scenario: Scenario, weeks: int) -> Scenario:
         raise UsageError("; ".join(describe_errors(exc))) from None
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, command: list[str]) -> int:
     scenario = load_scenario(args.scenario)
     if args.weeks is not None:
         scenario = _with_weeks(scenario, args.weeks)
@@ -119,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     with tqdm(total=len(seeds), desc=scenario.name, unit="replicate", disable=None, file=sys.stderr) as bar:
         records = experiment.run_replicates(scenario, seeds, workers, progress=bar.update)
-    manifest = experiment.manifest_for(scenario, str(args.scenario), args.seed, seeds, workers)
+    manifest = experiment.manifest_for(scenario, str(args.scenario), args.seed, seeds, workers, command)
     folder = experiment.write_run(args.out, scenario, records, manifest, started)
     print(summary_table(folder))
     return 0
@@ -140,8 +147,8 @@ def summary_table(folder: Path) -> str:
     def fmt(x: float | None, scale: float, unit: str) -> str:
         return "n/a" if x is None else f"{scale * x:.1f}{unit}"
 
-    lines = [f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
-             f"{summary['positions']} positions", f"{'metric':<44} {'mean':>12}   95% CI"]
+    lines = [(f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
+             f"{summary['positions']} positions"), f"{'metric':<44} {'mean':>12}   95% CI"]
     for text, key, scale, unit in rows:
         m = summary[key]
         ci = "-" if m["ci_low"] is None else f"{fmt(m['ci_low'], scale, unit)} to {fmt(m['ci_high'], scale, unit)}"

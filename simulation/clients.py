@@ -24,7 +24,6 @@ import numpy as np
 
 from simulation.scenario import Clients
 
-
 SEARCHING, WORKING, AWAY = 0, 1, 2
 STAY = 3
 """Column of a transition table counting the clients who stay in their state."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import os
 import platform
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -59,7 +59,10 @@ def run_replicates(
             if progress:
                 progress(1)
         return records
-    with ProcessPoolExecutor(max_workers=min(workers, len(seeds))) as pool:
+    # forkserver: workers do not inherit the parent's threads (e.g. a progress bar's monitor).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["simulation.model"])
+    with ProcessPoolExecutor(max_workers=min(workers, len(seeds)), mp_context=context) as pool:
         records = []
         for record in pool.map(run_one, [scenario] * len(seeds), seeds, chunksize=1):
             records.append(record)
@@ -157,7 +160,9 @@ def write_run(
         raise
 
 
-def manifest_for(scenario: Scenario, scenario_file: str, base_seed: int, seeds: Sequence[int], workers: int) -> dict:
+def manifest_for(
+    scenario: Scenario, scenario_file: str, base_seed: int, seeds: Sequence[int], workers: int, command: list[str]
+) -> dict:
     return {
         "scenario_file": scenario_file,
         "scenario": scenario.model_dump(mode="json"),
@@ -165,5 +170,5 @@ def manifest_for(scenario: Scenario, scenario_file: str, base_seed: int, seeds: 
         "replicate_seeds": list(seeds),
         "workers": workers,
         "versions": versions(),
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "command": command,
     }

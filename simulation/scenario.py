@@ -439,6 +439,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen: set = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                line = key_node.start_mark.line + 1
+                raise ScenarioError(f"a key must be a plain name, not {type(key).__name__} (line {line})")
             if key in seen:
                 line = key_node.start_mark.line + 1
                 raise ScenarioError(f"duplicate key '{key}' (line {line})")
@@ -453,8 +456,10 @@ def load_scenario(path: str | Path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not a UTF-8 text file (byte {exc.start})") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except ScenarioError as exc:
         raise ScenarioError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:

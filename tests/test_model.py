@@ -133,7 +133,7 @@ def test_the_order_in_which_specialists_step_does_not_matter(monkeypatch: pytest
     forward = IPSModel(scenario, 9).run()
     import mesa.agentset
 
-    def reversed_do(self, method, *args, **kwargs):  # noqa: ANN001, ANN202
+    def reversed_do(self, method, *args, **kwargs):
         for agent in reversed(list(self._agents)):
             getattr(agent, method)(*args, **kwargs)
         return self

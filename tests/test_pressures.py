@@ -28,8 +28,8 @@ def make_site(readiness: float = 0.2, colleagues: int = 2, **kw: float) -> Simpl
 
 
 def make_es(site: SimpleNamespace | None = None, **kw: float) -> SimpleNamespace:
-    values = dict(caseload=20, clients_in_work=5, clients_in_contact=15, job_starts_this_week=0,
-                  setbacks_this_week=0, jobs_lost_this_week=0, tenure=10, expectation_gap=0.5, motivation=0.7)
+    values = {"caseload": 20, "clients_in_work": 5, "clients_in_contact": 15, "job_starts_this_week": 0,
+                  "setbacks_this_week": 0, "jobs_lost_this_week": 0, "tenure": 10, "expectation_gap": 0.5, "motivation": 0.7}
     values.update(kw)
     return SimpleNamespace(site=site or make_site(), model=SimpleNamespace(caseload_cap=20, expectation_adjustment_weeks=52),
                            **values)

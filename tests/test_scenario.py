@@ -1,0 +1,418 @@
+"""Scenario files: the safe loader, its error messages, `ipsim validate`, and the parameter table.
+
+Every rejected file must give a ScenarioError from ``load_scenario``, and exit status 2 from
+``ipsim validate`` and ``ipsim run`` with ``ipsim: error: ...`` on stderr naming the file and the
+dotted field path, no traceback, and nothing written to the ``--out`` folder.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from simulation import pressures
+from simulation.cli import main
+from simulation.scenario import ScenarioError, load_scenario, parameter_rows, parameter_table
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+BASE = BASELINE.read_text(encoding="utf-8")
+FREE_TEXT = {"name", "description", "sites[].name"}
+
+
+def invoke(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit status, stdout, stderr); an escaping exception is a traceback."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    except Exception as exc:  # noqa: BLE001 - the real CLI would print a traceback
+        capsys.readouterr()
+        pytest.fail(f"ipsim {' '.join(argv)} raised {exc!r} (the real command would print a traceback)")
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    assert text.count(old) >= 1, f"baseline.yaml no longer contains {old!r}"
+    return text.replace(old, new, 1)
+
+
+def line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    """1-based line number of the n-th line containing ``needle``."""
+    hits = [i + 1 for i, line in enumerate(text.splitlines()) if needle in line]
+    return hits[occurrence - 1]
+
+
+# --- the error classes ------------------------------------------------------------------------
+# Each case builds the file content from baseline.yaml and returns (content, expected fragments).
+# A fragment starting with "re:" is a regular expression.
+
+
+def _duplicate_top() -> tuple[str, list[str]]:
+    text = BASE + "weeks: 100\n"
+    return text, ["duplicate key", "weeks", rf"re:line {len(text.splitlines())}\b"]
+
+
+def _duplicate_in_site() -> tuple[str, list[str]]:
+    text = replace_once(BASE, "    positions: 1\n", "    positions: 1\n    positions: 2\n")
+    return text, ["duplicate key", "positions", rf"re:line {line_of(text, 'positions: 2')}\b"]
+
+
+def _unknown_key() -> tuple[str, list[str]]:
+    return BASE + "clients: {caseload_capp: 20}\n", ["clients.caseload_capp", "did you mean 'caseload_cap'"]
+
+
+def _unknown_key_in_site() -> tuple[str, list[str]]:
+    text = replace_once(BASE, "    team_contact: 0.0", "    team_contakt: 0.0")
+    return text, ["sites[0].team_contakt", "did you mean 'team_contact'"]
+
+
+def _unknown_key_nested_in_site() -> tuple[str, list[str]]:
+    text = replace_once(BASE, "    job_market: 0.7\n", "    job_market: 0.7\n    readiness: {manager_knowlege: 0.5}\n")
+    return text, ["sites[1].readiness.manager_knowlege", "did you mean 'manager_knowledge'"]
+
+
+def _wrong_type() -> tuple[str, list[str]]:
+    return replace_once(BASE, "weeks: 156", "weeks: many"), ["re:\\bweeks: ", "integer", "many"]
+
+
+def _out_of_range() -> tuple[str, list[str]]:
+    return BASE + "clients:\n  caseload_cap: 500\n", ["clients.caseload_cap", "60", "500"]
+
+
+def _missing_sites() -> tuple[str, list[str]]:
+    return "name: nosites\nweeks: 52\ncohort_window_weeks: 52\n", ["re:\\bsites\\b", "missing"]
+
+
+def _top_level_list() -> tuple[str, list[str]]:
+    return "- weeks: 52\n- sites: []\n", ["mapping"]
+
+
+def _top_level_scalar() -> tuple[str, list[str]]:
+    return "just a sentence\n", ["mapping"]
+
+
+def _empty_file() -> tuple[str, list[str]]:
+    return "", ["mapping"]
+
+
+def _invalid_yaml() -> tuple[str, list[str]]:
+    text = replace_once(BASE, "cohort_window_weeks: 104", "cohort_window_weeks: 104: 5")
+    return text, [rf"re:line {line_of(text, 'cohort_window_weeks: 104: 5')}\b"]
+
+
+def _unclosed_bracket() -> tuple[str, list[str]]:
+    return "name: x\nsites: [{name: a}\nweeks: 10\n", ["re:line \\d+"]
+
+
+def _window_longer_than_horizon() -> tuple[str, list[str]]:
+    text = replace_once(BASE, "cohort_window_weeks: 104", "cohort_window_weeks: 200")
+    return text, ["cohort_window_weeks", "200"]
+
+
+def _trait_low_above_mean() -> tuple[str, list[str]]:
+    text = BASE + "staff:\n  intrinsic_motivation: {mean: 0.3, sd: 0.1, low: 0.5, high: 1.0}\n"
+    return text, ["staff.intrinsic_motivation", "low"]
+
+
+def _not_utf8() -> tuple[bytes, list[str]]:
+    # Not in the explicit list, but "never a Python traceback" covers any unreadable file.
+    return BASE.encode() + b"description: caf\xe9\n", []
+
+
+def _unhashable_key() -> tuple[str, list[str]]:
+    # Not in the explicit list: a YAML complex key (a list) must be an error, not a crash.
+    return "? [a, b]\n: 1\n" + BASE, []
+
+
+CASES: dict[str, Callable[[], tuple[str | bytes, list[str]]]] = {
+    "duplicate_key": _duplicate_top,
+    "duplicate_key_in_site": _duplicate_in_site,
+    "unknown_key": _unknown_key,
+    "unknown_key_in_site": _unknown_key_in_site,
+    "unknown_key_nested_in_site": _unknown_key_nested_in_site,
+    "wrong_type": _wrong_type,
+    "out_of_range": _out_of_range,
+    "missing_sites": _missing_sites,
+    "top_level_list": _top_level_list,
+    "top_level_scalar": _top_level_scalar,
+    "empty_file": _empty_file,
+    "invalid_yaml": _invalid_yaml,
+    "invalid_yaml_unclosed": _unclosed_bracket,
+    "window_longer_than_horizon": _window_longer_than_horizon,
+    "trait_low_above_mean": _trait_low_above_mean,
+    "not_utf8": _not_utf8,
+    "unhashable_key": _unhashable_key,
+}
+
+
+@pytest.fixture(params=sorted(CASES))
+def bad_file(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, list[str]]:
+    content, expected = CASES[request.param]()
+    path = tmp_path / "bad.yaml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path, expected
+
+
+def assert_mentions(message: str, expected: list[str]) -> None:
+    for fragment in expected:
+        if fragment.startswith("re:"):
+            assert re.search(fragment[3:], message), f"{fragment[3:]!r} not found in:\n{message}"
+        else:
+            assert fragment in message, f"{fragment!r} not found in:\n{message}"
+
+
+def test_the_cases_start_from_a_valid_baseline() -> None:
+    scenario = load_scenario(BASELINE)
+    assert scenario.name == "baseline"
+    assert scenario.weeks == 156 and scenario.cohort_window_weeks == 104
+
+
+def test_load_scenario_rejects(bad_file: tuple[Path, list[str]]) -> None:
+    path, expected = bad_file
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert_mentions(message, expected)
+
+
+def test_validate_rejects(bad_file: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    path, expected = bad_file
+    code, out, err = invoke(["validate", str(path)], capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.startswith("ipsim: error: ")
+    assert str(path) in err
+    assert_mentions(err, expected)
+    assert "ok" not in out
+
+
+def test_run_rejects_and_writes_nothing(
+    bad_file: tuple[Path, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, expected = bad_file
+    out_dir = tmp_path / "runs"
+    out_dir.mkdir()
+    (out_dir / "earlier-run").mkdir()
+    code, _out, err = invoke(
+        ["run", str(path), "--replicates", "2", "--weeks", "20", "--workers", "1", "--out", str(out_dir)], capsys
+    )
+    assert code == 2
+    assert "Traceback" not in err
+    assert "ipsim: error: " in err
+    assert str(path) in err
+    assert_mentions(err, expected)
+    assert sorted(os.listdir(out_dir)) == ["earlier-run"]  # no run folder, no hidden .partial-* folder
+    assert not any((out_dir / "earlier-run").iterdir())
+
+
+def test_run_with_bad_file_does_not_create_out_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BASE + "clients: {caseload_capp: 20}\n", encoding="utf-8")
+    out_dir = tmp_path / "not-yet"
+    code, _, err = invoke(["run", str(path), "--replicates", "2", "--weeks", "20", "--workers", "1",
+                           "--out", str(out_dir)], capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert not out_dir.exists()
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "no-such-scenario.yaml"
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(path) in str(info.value)
+
+    code, _, err = invoke(["validate", str(path)], capsys)
+    assert code == 2
+    assert err.startswith("ipsim: error: ")
+    assert str(path) in err
+    assert "Traceback" not in err
+
+    out_dir = tmp_path / "runs"
+    out_dir.mkdir()
+    code, _, err = invoke(["run", str(path), "--replicates", "2", "--weeks", "20", "--workers", "1",
+                           "--out", str(out_dir)], capsys)
+    assert code == 2
+    assert str(path) in err
+    assert "Traceback" not in err
+    assert list(out_dir.iterdir()) == []
+
+
+def test_every_problem_is_reported_on_its_own_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "two-problems.yaml"
+    text = replace_once(BASE, "weeks: 156", "weeks: many") + "clients: {caseload_capp: 20}\n"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert "weeks" in str(info.value) and "clients.caseload_capp" in str(info.value)
+
+    code, _, err = invoke(["validate", str(path)], capsys)
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert any("clients.caseload_capp" in line for line in lines)
+    assert any(re.search(r"\bweeks: ", line) for line in lines)
+    for line in lines:
+        assert line.startswith("ipsim: error: "), f"not an 'ipsim: error:' line: {line!r}"
+        assert str(path) in line, f"line does not name the file: {line!r}"
+
+
+# --- the loader is safe -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["top_level", "field_value"])
+def test_python_tags_are_rejected_without_running_anything(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "executed"
+    payload = f'!!python/object/apply:os.system ["echo hi > {marker}"]'
+    text = payload + "\n" if where == "top_level" else f"name: unsafe\nsites: [{{name: a}}]\nweeks: {payload}\n"
+    path = tmp_path / "unsafe.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(path) in str(info.value)
+    assert not marker.exists()
+
+    code, _, err = invoke(["validate", str(path)], capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert not marker.exists()
+
+    out_dir = tmp_path / "runs"
+    out_dir.mkdir()
+    code, _, err = invoke(["run", str(path), "--replicates", "2", "--weeks", "20", "--workers", "1",
+                           "--out", str(out_dir)], capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert not marker.exists()
+    assert list(out_dir.iterdir()) == []
+
+
+# --- ipsim validate ---------------------------------------------------------------------------
+
+
+def test_validate_accepts_the_bundled_baseline(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = invoke(["validate", str(BASELINE)], capsys)
+    assert code == 0
+    assert "error" not in err
+    assert str(BASELINE) in out
+
+
+def test_validate_a_mix_of_good_and_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(BASE, encoding="utf-8")
+    bad_range = tmp_path / "bad-range.yaml"
+    bad_range.write_text(BASE + "clients:\n  caseload_cap: 500\n", encoding="utf-8")
+    bad_key = tmp_path / "bad-key.yaml"
+    bad_key.write_text(BASE + "clients: {caseload_capp: 20}\n", encoding="utf-8")
+
+    code, out, err = invoke(["validate", str(bad_range), str(good), str(bad_key)], capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert str(bad_range) in err and "clients.caseload_cap" in err
+    assert str(bad_key) in err and "clients.caseload_capp" in err
+    assert str(good) not in err
+    assert str(good) in out  # the good file is still checked and reported
+
+
+# --- parameter documentation ------------------------------------------------------------------
+
+CITATION = re.compile(
+    r"\b(M21|B24|B22a|B22b|Moe25|Reme19)\b"  # the citation keys of docs/model.md
+    r"|\b(19|20)\d\d\b"  # an author-year reference, e.g. Hobfoll 1989
+    r"|IPS fidelity scale|KS municipal agreement|Working Environment Act"  # named documents
+)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_parameter_rows_cover_the_schema() -> None:
+    rows = parameter_rows()
+    paths = [r["parameter"] for r in rows]
+    assert len(paths) == len(set(paths)), "parameter paths must be unique"
+    assert FREE_TEXT <= set(paths)
+    for expected in ["weeks", "cohort_window_weeks", "clients.caseload_cap", "sites[].positions",
+                     "sites[].readiness.manager_knowledge", "staff.quit_threshold.mean", "strain.recovery_rate"]:
+        assert expected in paths
+    for factor in pressures.FACTORS:
+        assert f"pressures.{factor.name}" in paths
+
+
+def test_every_parameter_has_unit_description_source_and_range() -> None:
+    problems = []
+    for row in parameter_rows():
+        if row["parameter"] in FREE_TEXT:
+            continue
+        name, source = row["parameter"], row["source"].strip()
+        if not row["unit"].strip():
+            problems.append(f"{name}: no unit")
+        if not row["description"].strip():
+            problems.append(f"{name}: no description")
+        if not (CITATION.search(source) or "assumption" in source.lower()):
+            problems.append(f"{name}: source {source!r} is neither a citation nor an assumption")
+        if _is_number(row["default"]) and not row["range"].strip():
+            problems.append(f"{name}: numeric parameter without a range")
+    assert not problems, "\n".join(problems)
+
+
+def test_numeric_defaults_lie_within_their_range() -> None:
+    for row in parameter_rows():
+        if not _is_number(row["default"]) or not row["range"]:
+            continue
+        low, _, high = row["range"].partition(" to ")
+        value = float(row["default"])
+        assert math.isfinite(value)
+        if low:
+            assert float(low) <= value, row
+        if high:
+            assert value <= float(high), row
+
+
+def _table_cells(line: str) -> list[str]:
+    assert line.startswith("|") and line.endswith("|"), line
+    return [cell.strip() for cell in line[1:-1].split("|")]
+
+
+def test_params_command_prints_the_parameter_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = invoke(["params"], capsys)
+    assert code == 0
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert _table_cells(lines[0]) == ["parameter", "default", "range", "unit", "description", "source"]
+    assert set(lines[1].replace("|", "").strip()) <= set("-: ")
+    rows = parameter_rows()
+    body = [_table_cells(line) for line in lines[2:]]
+    assert len(body) == len(rows)
+    for cells, row in zip(body, rows, strict=True):
+        assert cells[0].strip("`") == row["parameter"]
+        expected = [row[k].replace("|", "/").strip() for k in ("default", "range", "unit", "description", "source")]
+        assert cells[1:] == expected
+
+
+def test_docs_parameter_table_is_generated_from_the_schema() -> None:
+    text = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines.count("<!-- params:start -->") == 1 and lines.count("<!-- params:end -->") == 1
+    start, end = lines.index("<!-- params:start -->"), lines.index("<!-- params:end -->")
+    assert start < end
+    documented = "\n".join(lines[start + 1:end]).strip("\n")
+    assert documented == parameter_table().strip("\n"), (
+        "docs/model.md's parameter table is out of date: paste the output of `ipsim params` between the markers"
+    )
