@@ -5,8 +5,8 @@ competitive job with follow-along support) or *away* (out of contact after a set
 week each client independently moves between states with the probabilities below; because
 clients are exchangeable within a caseload, keeping counts and giving each client one uniform
 number per week (vectorised over all clients) has exactly the distribution of stepping each
-client as an agent, at a fraction of the cost (``tests/test_clients.py`` checks both claims
-against a reference that steps individual client agents).
+client as an agent (``tests/test_clients.py`` checks this against a reference that steps each
+client as a Mesa agent), at a fraction of the cost (``benchmarks/bench_clients.py``).
 
 Weekly transitions, in this order, for each client (competing risks taken sequentially):
 searching: job start (``p_job``), else setback (``setback_rate``: moves to away), else leaves
@@ -56,9 +56,8 @@ class Caseloads:
         s, d = params.setback_rate, params.dropout_rate
         self._alpha = self._group[:n, None] + np.array([0.0, s, s * (1.0 - d) + d])
         self._beta = np.array([1.0, 1.0 - s, (1.0 - s) * (1.0 - d)])
-        zeros = [0] * n
-        self.job_starts, self.setbacks, self.jobs_lost = zeros, zeros, zeros
-        self.caseload, self.in_work, self.in_contact = zeros, zeros, zeros
+        self.job_starts, self.setbacks, self.jobs_lost = [0] * n, [0] * n, [0] * n
+        self.caseload, self.in_work, self.in_contact = [0] * n, [0] * n, [0] * n
 
     def week(self, staffed: np.ndarray, p_job: np.ndarray) -> None:
         """Move clients between states, then fill open caseload places (staffed positions only)."""

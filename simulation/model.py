@@ -22,7 +22,8 @@ WEEKLY_COLUMNS = [
     *(f"drain_{f.name}" for f in pressures.DRAINS),
     *(f"nourish_{f.name}" for f in pressures.NOURISHERS),
 ]
-"""Columns of one week's record; the drain_/nourish_ columns are means over the ES in post."""
+"""Columns of one week's record; mean_strain and the drain_/nourish_ columns (effective amounts)
+are means over the ES who worked the week, including those who left at its end."""
 
 
 @dataclass
@@ -42,10 +43,11 @@ class IPSModel(mesa.Model):
     so a scenario change that alters one purpose's draws leaves the others' streams untouched
     (common random numbers across scenarios, as far as the structure allows).
 
-    Weekly order: shocks are drawn; clients move and are referred; every ES feels the week's
-    pressures and may decide to quit (in random order; the order does not change results
-    because an ES's step reads only this week's site and caseload state); sites' readiness
-    matures; vacancies count down and are filled; ES at the end of their notice leave.
+    Weekly order: shocks are drawn; clients move and are referred; each site evaluates its
+    site-scope pressures; every ES feels the week's pressures and may decide to quit (in random
+    order; the order does not change results because an ES's step reads only this week's site
+    and caseload state); sites' readiness matures; vacancies count down and are filled; ES at
+    the end of their notice leave; the week is recorded.
     """
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
