@@ -147,10 +147,13 @@ def summary_table(folder: Path) -> str:
     def fmt(x: float | None, scale: float, unit: str) -> str:
         return "n/a" if x is None else f"{scale * x:.1f}{unit}"
 
-    lines = [(f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
-             f"{summary['positions']} positions"), f"{'metric':<44} {'mean':>12}   95% CI"]
+    lines = [f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
+             f"{summary['positions']} positions", f"{'metric':<44} {'mean':>12}   95% CI"]
     for text, key, scale, unit in rows:
         m = summary[key]
+        if key == "median_tenure_weeks" and m["mean"] is None:
+            lines.append(f"{text:<44} {'not reached':>12}   (over half still in post after {summary['weeks']} weeks)")
+            continue
         ci = "-" if m["ci_low"] is None else f"{fmt(m['ci_low'], scale, unit)} to {fmt(m['ci_high'], scale, unit)}"
         lines.append(f"{text:<44} {fmt(m['mean'], scale, unit):>12}   {ci}")
     lines.append(f"written to {folder}")
