@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,24 +24,22 @@ class UsageError(Exception):
     """Bad command-line input: reported in one line, exit status 2."""
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+_positive, _seed = _whole_number(1), _whole_number(0)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -147,8 +146,8 @@ def summary_table(folder: Path) -> str:
     def fmt(x: float | None, scale: float, unit: str) -> str:
         return "n/a" if x is None else f"{scale * x:.1f}{unit}"
 
-    lines = [f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
-             f"{summary['positions']} positions", f"{'metric':<44} {'mean':>12}   95% CI"]
+    lines = [(f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
+             f"{summary['positions']} positions"), f"{'metric':<44} {'mean':>12}   95% CI"]
     for text, key, scale, unit in rows:
         m = summary[key]
         if key == "median_tenure_weeks" and m["mean"] is None:
