@@ -20,6 +20,8 @@ PERSUADED_PARTS = ("manager_knowledge", "health_team_integration")
 """Readiness won by success stories: clients' job starts change managers' and clinicians' minds (M21)."""
 REORGANISED_PARTS = ("ownership_clarity", "structures")
 """Readiness set back by a reorganisation: who owns the service, desks and routines (B24)."""
+REVIEWED_PARTS = ("ownership_clarity", "manager_knowledge")
+"""Readiness a fidelity review clarifies: who owns the service and what managers know of IPS (M21)."""
 
 
 @dataclass
@@ -96,6 +98,10 @@ class Site(mesa.Agent):
     def lose_knowledge(self) -> None:
         """An ES left: part of what managers and clinicians had learnt goes with them."""
         self.readiness.scale(KNOWLEDGE_PARTS, 1.0 - self.model.settings.readiness.departure_loss)
+
+    def fidelity_review(self, clarity_gain: float) -> None:
+        """A fidelity review lends the ES authority: ownership and managers' knowledge gain clarity (M21)."""
+        self.readiness.close_gap(REVIEWED_PARTS, clarity_gain)
 
     def reorganise(self) -> None:
         """A management reorganisation unsettles ownership and routines."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from simulation import pressures
+from simulation import plan, pressures
 from simulation.agents import EmploymentSpecialist, Site
 from simulation.clients import Caseloads
 from simulation.scenario import Scenario
@@ -43,7 +43,7 @@ class IPSModel(mesa.Model):
     so a scenario change that alters one purpose's draws leaves the others' streams untouched
     (common random numbers across scenarios, as far as the structure allows).
 
-    Weekly order: shocks are drawn; clients move and are referred; each site evaluates its
+    Weekly order: a scheduled fidelity review is held; shocks are drawn; clients move and are referred; each site evaluates its
     site-scope pressures; every ES feels the week's pressures and may decide to quit (in random
     order; the order does not change results because an ES's step reads only this week's site
     and caseload state); sites' readiness matures; vacancies count down and are filled; ES at
@@ -53,7 +53,9 @@ class IPSModel(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int) -> None:
         main, traits, shocks, recruitment = np.random.SeedSequence(seed).spawn(4)
         super().__init__(rng=np.random.default_rng(main))
+        scenario = plan.effective(scenario)
         self.settings = scenario
+        """The scenario with its start-up plan applied (simulation.plan)."""
         self.seed = seed
         self.week = 0
         self.caseload_cap = scenario.clients.caseload_cap
@@ -99,8 +101,11 @@ class IPSModel(mesa.Model):
 
     def step(self) -> None:
         self.week = self.steps
-        every = self.settings.network_seminars_every_weeks
+        every = self.settings.start_up_plan.network_seminars.every_weeks
         self.seminar_this_week = every > 0 and self.week % every == 0
+        review = self.settings.start_up_plan.fidelity_review
+        if review.week == self.week:
+            self.agents_by_type[Site].do("fidelity_review", review.clarity_gain)
         self.departures_this_week = self.hires_this_week = 0
         self._draw_shocks()
         self._serve_clients()

@@ -367,6 +367,132 @@ class Site(Schema):
     )
 
 
+# --- the start-up plan: levers a planner can pull [M21, B24] -----------------------------------
+
+
+class Lever(Schema):
+    """A start-up plan lever; it acts only through the model's mechanisms (see simulation.plan)."""
+
+    enabled: bool = param(
+        False, unit="yes/no", description="whether the start-up plan includes this lever",
+        source="",  # the lever's own source, given where the plan lists it
+    )
+
+
+class JobPreview(Lever):
+    gap_reduction: float = param(
+        0.3, ge=0, le=1, unit="share of the expectation gap",
+        description="share of each new ES's expectation gap removed by an honest job preview",
+        source="realistic job previews have small effects (Premack & Wanous 1985; Earnest et al. 2011); size: assumption",
+    )
+
+
+class TeamSize(Lever):
+    minimum: int = param(
+        2, ge=2, le=10, unit="ES positions",
+        description="smallest team: sites with fewer positions get more (no solo posts)",
+        source="M21; B24 ('a team-player without a team')",
+    )
+
+
+class ImplementationLead(Lever):
+    availability: float = param(
+        0.8, ge=0, le=1, unit="0-1 scale",
+        description="supervisor availability at every site once a lead fights the implementation battles",
+        source="B24; M21 (level: assumption)",
+    )
+
+
+class ReadinessLever(Lever):
+    level: float = param(
+        0.6, ge=0, le=1, unit="0-1 scale",
+        description="the readiness part(s) the lever prepares start at least at this level",
+        source="M21; B24 (level: assumption)",
+    )
+
+
+class NetworkSeminars(Schema):
+    every_weeks: int = param(
+        26, ge=0, le=104, unit="weeks", description="weeks between regional network seminars (0: none)",
+        source="M21 (seminars held; frequency: assumption)",
+    )
+
+
+class DigitalMeetings(Lever):
+    travel_reduction: float = param(
+        0.3, ge=0, le=1, unit="share of the travel burden",
+        description="share of driving replaced by digital meetings", source="M21 (suggested; size: assumption)",
+    )
+    contact_gain: float = param(
+        0.3, ge=0, le=1, unit="0-1 scale",
+        description="added contact between a site's ES (capped at 1)", source="M21 (size: assumption)",
+    )
+
+
+class FidelityReview(Schema):
+    week: int = param(
+        0, ge=0, le=1040, unit="weeks", description="week of the first fidelity review (0: none)",
+        source="M21 (a review within the first year was hoped to lend ES authority)",
+    )
+    clarity_gain: float = param(
+        0.5, ge=0, le=1, unit="share of the remaining gap",
+        description="share of the missing ownership clarity and managers' knowledge the review closes",
+        source="M21 (size: assumption)",
+    )
+
+
+class StartUpPlan(Schema):
+    """Every lever of the start-up plan [M21, B24]; all off in a plan that changes nothing."""
+
+    realistic_job_preview: JobPreview = param(
+        JobPreview(), unit="-", description="candidates told honestly about the pioneer role", source="B24",
+    )
+    no_solo_posts: TeamSize = param(TeamSize(), unit="-", description="a team of ES at every site", source="M21; B24")
+    implementation_lead: ImplementationLead = param(
+        ImplementationLead(), unit="-", description="a supervisor or project lead who leads implementation",
+        source="B24; M21",
+    )
+    structures_in_place: ReadinessLever = param(
+        ReadinessLever(level=0.8), unit="-",
+        description="desk, team belonging, reporting routine and owner in place before start (structures)",
+        source="B24",
+    )
+    manager_training: ReadinessLever = param(
+        ReadinessLever(level=0.6), unit="-", description="IPS training for local managers (manager_knowledge)",
+        source="M21; B24",
+    )
+    anchored_agreements: ReadinessLever = param(
+        ReadinessLever(level=0.5), unit="-",
+        description="agreements reach local managers, not only the top (manager_knowledge, ownership_clarity)",
+        source="B24",
+    )
+    health_team_preparation: ReadinessLever = param(
+        ReadinessLever(level=0.6), unit="-",
+        description="clinicians informed and ES invited to clinical meetings (health_team_integration)",
+        source="M21; B24",
+    )
+    record_access_arrangement: ReadinessLever = param(
+        ReadinessLever(level=0.8), unit="-", description="record-access and confidentiality arrangement (record_access)",
+        source="M21; B24",
+    )
+    operational_policy: ReadinessLever = param(
+        ReadinessLever(level=0.7), unit="-",
+        description="clear responsibilities and reporting (ownership_clarity)", source="B24",
+    )
+    network_seminars: NetworkSeminars = param(
+        NetworkSeminars(), unit="-", description="regional network seminars", source="M21",
+    )
+    digital_meetings: DigitalMeetings = param(
+        DigitalMeetings(), unit="-", description="digital meetings in rural areas", source="M21",
+    )
+    fidelity_review: FidelityReview = param(
+        FidelityReview(), unit="-", description="a fidelity review that lends authority and clarity", source="M21",
+    )
+    permanent_contracts: Lever = param(
+        Lever(), unit="-", description="every ES on a permanent contract (no contract-expiry shock)", source="B24",
+    )
+
+
 PressureWeights = create_model(
     "PressureWeights",
     __base__=Schema,
@@ -395,10 +521,6 @@ class Scenario(Schema):
         description="window for cohort_left_share (share of the week-0 ES gone by its end)",
         source="B22a (window not reported; two years is the default reading)",
     )
-    network_seminars_every_weeks: int = param(
-        26, ge=0, le=104, unit="weeks", description="weeks between regional network seminars (0: none)",
-        source="M21 (seminars held; frequency: assumption)",
-    )
     sites: list[Site] = Field(min_length=1, description="the local IPS services")
     staff: Staff = param(Staff(), unit="-", description="employment specialists", source="see fields")
     clients: Clients = param(Clients(), unit="-", description="job seekers", source="see fields")
@@ -407,6 +529,8 @@ class Scenario(Schema):
     readiness: ReadinessDynamics = param(
         ReadinessDynamics(), unit="-", description="readiness dynamics", source="see fields"
     )
+    start_up_plan: StartUpPlan = param(StartUpPlan(), unit="-", description="the start-up plan's levers",
+                                       source="see fields")
     pressures: PressureWeights = param(  # type: ignore[valid-type]
         PressureWeights(), unit="-", description="factor weights", source="see fields"
     )
