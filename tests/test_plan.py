@@ -1,0 +1,86 @@
+"""Each start-up plan lever moves the factors it should, in the documented direction, and nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulation import plan, pressures
+from simulation.agents import Site
+from simulation.model import IPSModel
+from simulation.scenario import Scenario, load_scenario
+
+BASELINE = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
+SCHEDULED = {"network_seminars": {"every_weeks": 8}, "fidelity_review": {"week": 40}}
+"""How the scheduled levers are pulled in these tests (as in scenarios/startup-plan.yaml)."""
+
+
+def with_lever(name: str) -> Scenario:
+    data = BASELINE.model_dump()
+    data["start_up_plan"][name].update(SCHEDULED.get(name, {"enabled": True}))
+    return Scenario.model_validate(data)
+
+
+def intensities(model: IPSModel) -> dict[str, list[float]]:
+    """Every factor's intensity now: per site for site-scope factors, per ES for the others."""
+    model.agents_by_type[Site].do("appraise")
+    out: dict[str, list[float]] = {}
+    for i, f in enumerate(pressures.ALL):
+        if f.scope == "site":
+            weight = model.factor_weights[i]
+            out[f.name] = [site.weighted[i] / weight for site in model.sites]
+        else:
+            out[f.name] = [f.intensity(es) for es in model.slots if es is not None]
+    return out
+
+
+def when_it_acts(name: str) -> int:
+    """The week a lever first makes a difference: at the start, or its scheduled week."""
+    return {"network_seminars": 8, "fidelity_review": 40}.get(name, 0)
+
+
+@pytest.mark.parametrize("lever", plan.LEVERS, ids=lambda lv: lv.name)
+def test_each_lever_moves_only_its_factors_in_the_documented_direction(lever: plan.Lever) -> None:
+    base, variant = IPSModel(BASELINE, 3), IPSModel(with_lever(lever.name), 3)
+    week = when_it_acts(lever.name)
+    for model in (base, variant):
+        for _ in range(week):
+            model.step()  # identical up to the week before (common random numbers), then the lever acts
+    before, after = intensities(base), intensities(variant)
+    structural = lever.name == "no_solo_posts"  # adds positions, so specialists differ: compare sites only
+    for f in pressures.ALL:
+        if structural and f.scope == "specialist":
+            continue
+        change = sum(after[f.name]) - sum(before[f.name])
+        direction = lever.affects.get(f.name, 0)
+        if direction == 0:
+            assert after[f.name] == pytest.approx(before[f.name]), f"{lever.name} moved {f.name}"
+        else:
+            assert direction * change > 0, f"{lever.name} should move {f.name} {'up' if direction > 0 else 'down'}"
+
+
+def test_every_lever_in_the_schema_is_implemented() -> None:
+    assert {lv.name for lv in plan.LEVERS} == set(type(BASELINE.start_up_plan).model_fields)
+    assert len(plan.LEVERS) == 13
+
+
+def test_permanent_contracts_remove_the_contract_expiry_shock() -> None:
+    record = IPSModel(with_lever("permanent_contracts"), 5).run()
+    assert all(s["contract"] == "permanent" for s in record.spells)
+    assert not any(s["shock"] == "contract_end" for s in record.spells)
+
+
+def test_no_solo_posts_gives_every_site_a_team() -> None:
+    model = IPSModel(with_lever("no_solo_posts"), 1)
+    assert min(len(site.staff) for site in model.sites) >= 2
+    assert model.settings.positions == BASELINE.positions + 2  # the two solo posts get a colleague
+
+
+def test_the_plan_as_written_is_kept_and_only_its_effect_is_applied() -> None:
+    """The scenario keeps what the planner wrote; the model sees the world the plan makes."""
+    scenario = with_lever("manager_training")
+    model = IPSModel(scenario, 1)
+    assert scenario.sites[0].readiness.manager_knowledge == BASELINE.sites[0].readiness.manager_knowledge
+    level = scenario.start_up_plan.manager_training.level
+    assert all(site.readiness.manager_knowledge >= level for site in model.sites)
