@@ -94,7 +94,10 @@ def anchored_agreements(world: World, lv: dict) -> None:
 @lever("health_team_preparation", {"implementation_workload": -1, "difficult_interactions": -1,
                                    "health_team_inclusion": +1})
 def health_team_preparation(world: World, lv: dict) -> None:
-    """Clinicians know an ES is coming and invite them to clinical meetings (M21, B24)."""
+    """Clinicians know an ES is coming and invite them to clinical meetings (M21, B24).
+
+    Health-team integration also raises clients' chance of a job start (``clients.integration_effect``).
+    """
     _raise_readiness(world, ("health_team_integration",), lv["level"])
 
 
@@ -143,3 +146,12 @@ def effective(scenario: Scenario) -> Scenario:
         if lv.apply is not None and plan[lv.name]["enabled"]:
             lv.apply(world, plan[lv.name])
     return Scenario.model_validate(world)
+
+
+def lever_table() -> str:
+    """The lever table of docs/model.md, generated from the registry."""
+    rows = ["| lever | what it changes in the world | factors it moves |", "|---|---|---|"]
+    for lv in LEVERS:
+        moved = ", ".join(f"{name} {'up' if sign > 0 else 'down'}" for name, sign in lv.affects.items()) or "none"
+        rows.append(f"| `{lv.name}` | {' '.join(lv.doc.split())} | {moved} |".replace("``", "`"))
+    return "\n".join(rows)

@@ -84,3 +84,9 @@ def test_the_plan_as_written_is_kept_and_only_its_effect_is_applied() -> None:
     assert scenario.sites[0].readiness.manager_knowledge == BASELINE.sites[0].readiness.manager_knowledge
     level = scenario.start_up_plan.manager_training.level
     assert all(site.readiness.manager_knowledge >= level for site in model.sites)
+
+
+def test_docs_lever_table_is_generated_from_the_registry() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
+    generated = text.split("<!-- levers:start -->")[1].split("<!-- levers:end -->")[0]
+    assert generated.strip("\n") == plan.lever_table()
