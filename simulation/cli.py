@@ -1,4 +1,4 @@
-"""The ``ipsim`` command line: run scenarios, validate scenario files, list parameters."""
+"""The ``ipsim`` command line: run scenarios, validate, show and describe scenario files, list parameters."""
 
 from __future__ import annotations
 
@@ -9,14 +9,23 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from simulation import experiment
-from simulation.scenario import Scenario, ScenarioError, describe_errors, load_scenario, parameter_table
+from simulation import compare, experiment
+from simulation.scenario import (
+    Scenario,
+    ScenarioError,
+    describe_errors,
+    json_schema,
+    load_scenario,
+    parameter_table,
+)
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED / "baseline.yaml"
+DEFAULT_PLAN = BUNDLED / "startup-plan.yaml"
 EXIT_BAD_INPUT = 2
 
 
@@ -42,6 +51,16 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
 _positive, _seed = _whole_number(1), _whole_number(0)
 
 
+def _run_options(command: argparse.ArgumentParser) -> None:
+    """The options of every command that runs replicates and writes a folder."""
+    command.add_argument("--replicates", type=_positive, default=100, help="independent replicates (default 100)")
+    command.add_argument("--seed", type=_seed, default=experiment.DEFAULT_SEED,
+                         help=f"base seed; replicate seeds are spawned from it (default {experiment.DEFAULT_SEED})")
+    command.add_argument("--out", type=Path, default=Path("runs"), help="parent folder for run folders (default runs/)")
+    command.add_argument("--workers", type=_positive, default=None,
+                         help="worker processes (default: all cores); results do not depend on it")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ipsim", description="Simulate why IPS employment specialists quit.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -49,18 +68,32 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario's replicates and write a run folder")
     run.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO,
                      help="scenario YAML file (default: the bundled scenarios/baseline.yaml)")
-    run.add_argument("--replicates", type=_positive, default=100, help="independent replicates (default 100)")
-    run.add_argument("--seed", type=_seed, default=experiment.DEFAULT_SEED,
-                     help=f"base seed; replicate seeds are spawned from it (default {experiment.DEFAULT_SEED})")
     run.add_argument("--weeks", type=_positive, help="override the scenario's horizon in weeks")
-    run.add_argument("--out", type=Path, default=Path("runs"), help="parent folder for run folders (default runs/)")
-    run.add_argument("--workers", type=_positive, default=None,
-                     help="worker processes (default: all cores); results do not depend on it")
+    _run_options(run)
+
+    cmp = sub.add_parser("compare", help="run scenarios with common random numbers and compare them with the first")
+    cmp.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO",
+                     help="two or more scenario YAML files; differences are taken from the first")
+    _run_options(cmp)
+
+    lev = sub.add_parser("levers", help="rank the start-up plan's levers by the turnover each avoids on its own")
+    lev.add_argument("base", nargs="?", type=Path, default=DEFAULT_SCENARIO,
+                     help="scenario the levers are added to (default: the bundled scenarios/baseline.yaml)")
+    lev.add_argument("--plan", type=Path, default=DEFAULT_PLAN,
+                     help="scenario whose start_up_plan gives each lever's settings "
+                          "(default: the bundled scenarios/startup-plan.yaml)")
+    _run_options(lev)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("files", nargs="+", type=Path)
 
     sub.add_parser("params", help="print every scenario parameter as a Markdown table")
+
+    show = sub.add_parser("show", help="print a scenario fully resolved (extends and defaults) as YAML")
+    show.add_argument("scenario", type=Path)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    schema.add_argument("--out", type=Path, help="write the schema to this file instead")
     return p
 
 
@@ -70,11 +103,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args, ["ipsim", *argv])
+        if args.command == "compare":
+            entries = [compare.Entry(load_scenario(path), str(path)) for path in args.scenarios]
+            return _compare(args, entries, "compare", ["ipsim", *argv])
+        if args.command == "levers":
+            base = compare.Entry(load_scenario(args.base), str(args.base))
+            plan = compare.Entry(load_scenario(args.plan), str(args.plan))
+            return _compare(args, compare.lever_entries(base, plan), "levers", ["ipsim", *argv])
         if args.command == "validate":
             return _validate(args.files)
+        if args.command == "show":
+            return _show(args.scenario)
+        if args.command == "schema":
+            return _schema(args.out)
         print(parameter_table())
         return 0
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, UsageError, compare.ComparisonError) as exc:
         _report(exc)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -101,6 +145,27 @@ def _validate(files: list[Path]) -> int:
     return EXIT_BAD_INPUT if problems else 0
 
 
+def _show(path: Path) -> int:
+    """Print the scenario exactly as a run would use it, so overrides through ``extends`` can be checked."""
+    scenario = load_scenario(path)
+    print(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
+def _schema(out: Path | None) -> int:
+    """Print or write the scenario files' JSON Schema (``scenarios/schema.json`` is this output)."""
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if out is None:
+        print(text, end="")
+        return 0
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write ({exc.strerror})") from None
+    print(f"wrote {out}")
+    return 0
+
+
 def _with_weeks(scenario: Scenario, weeks: int) -> Scenario:
     data = scenario.model_dump()
     data["weeks"] = weeks
@@ -118,8 +183,7 @@ def _run(args: argparse.Namespace, command: list[str]) -> int:
     scenario = load_scenario(args.scenario)
     if args.weeks is not None:
         scenario = _with_weeks(scenario, args.weeks)
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out {args.out}: exists and is not a folder")
+    _check_out(args.out)
     workers = args.workers or experiment.default_workers()
     seeds = experiment.replicate_seeds(args.seed, args.replicates)
     started = datetime.now(UTC)
@@ -128,6 +192,23 @@ def _run(args: argparse.Namespace, command: list[str]) -> int:
     manifest = experiment.manifest_for(scenario, str(args.scenario), args.seed, seeds, workers, command)
     folder = experiment.write_run(args.out, scenario, records, manifest, started)
     print(summary_table(folder))
+    return 0
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+
+
+def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compare.Kind, command: list[str]) -> int:
+    """``ipsim compare`` and ``ipsim levers``: one progress bar over every run, then the findings."""
+    _check_out(args.out)
+    compare.check(entries)
+    workers = args.workers or experiment.default_workers()
+    with tqdm(total=len(entries) * args.replicates, desc=kind, unit="run", disable=None, file=sys.stderr) as bar:
+        folder = compare.run_comparison(args.out, entries, kind, args.seed, args.replicates, workers, command,
+                                        progress=bar.update)
+    print(f"{(folder / 'summary.md').read_text()}\nwritten to {folder}")
     return 0
 
 
@@ -140,6 +221,7 @@ def summary_table(folder: Path) -> str:
         ("Median tenure", "median_tenure_weeks", 1, " weeks"),
         ("Quits begun by a shock", "shock_share", 100, "%"),
         ("Client job starts per ES-year", "job_starts_per_es_year", 1, ""),
+        ("Client job starts per position-year", "job_starts_per_position_year", 1, ""),
         ("Vacancy weeks per position-year", "vacancy_weeks_per_position_year", 1, ""),
     ]
 

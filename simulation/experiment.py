@@ -1,4 +1,4 @@
-"""Running replicates of a scenario (in parallel, reproducibly) and writing a run folder atomically."""
+"""Running replicates of scenarios (in parallel, reproducibly) and writing a run folder atomically."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import platform
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +46,82 @@ def run_one(scenario: Scenario, seed: int) -> RunRecord:
     return IPSModel(scenario, seed).run()
 
 
+class _InProcess(Executor):
+    """An executor that runs each task at once in this process: one code path for 1 and many workers."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def _executor(workers: int) -> Executor:
+    if workers <= 1:
+        return _InProcess()
+    # forkserver: workers do not inherit the parent's threads (e.g. a progress bar's monitor).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["simulation.experiment"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+Batch = tuple[Scenario, Sequence[int]]
+"""A scenario and the seeds of its replicates."""
+
+
+def run_batches(
+    batches: Sequence[Batch],
+    finish: Callable[[Scenario, list[RunRecord]], Any] | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[Any]:
+    """Run every replicate of every batch and return one result per batch, in order.
+
+    All runs share one pool of ``workers`` processes. As soon as a batch's replicates are all in,
+    ``finish(scenario, records)`` (a picklable callable) is queued in the same pool, ahead of
+    runs not yet handed out, and its return value is the batch's result (without ``finish``:
+    the records). Only a few runs are handed out ahead, so the records of at most a few batches
+    are held at once. ``progress(1)`` is called after each run. Each run depends only on its
+    scenario and seed, so results do not depend on ``workers``.
+    """
+    todo = [(b, k) for b, (_, seeds) in enumerate(batches) for k in range(len(seeds))]
+    todo.reverse()  # popped from the end: batch order
+    records: list[list[Any]] = [[None] * len(seeds) for _, seeds in batches]
+    missing = [len(seeds) for _, seeds in batches]
+    results: list[Any] = [None] * len(batches)
+    in_flight: dict[Future, tuple[int, int | None]] = {}  # future -> (batch, replicate; None for finish)
+    pool = _executor(min(workers, len(todo)))
+    try:
+        while todo or in_flight:
+            while todo and len(in_flight) < 2 * workers:
+                b, k = todo.pop()
+                scenario, seeds = batches[b]
+                in_flight[pool.submit(run_one, scenario, seeds[k])] = (b, k)
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                b, k = in_flight.pop(future)
+                if k is None:
+                    results[b] = future.result()
+                    continue
+                records[b][k] = future.result()
+                missing[b] -= 1
+                if progress:
+                    progress(1)
+                if missing[b] == 0:
+                    batch, records[b] = records[b], []
+                    if finish is None:
+                        results[b] = batch
+                    else:
+                        in_flight[pool.submit(finish, batches[b][0], batch)] = (b, None)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
 def run_replicates(
     scenario: Scenario,
     seeds: Sequence[int],
@@ -52,23 +129,7 @@ def run_replicates(
     progress: Callable[[int], None] | None = None,
 ) -> list[RunRecord]:
     """Run one replicate per seed, in order; ``workers`` > 1 spreads them over processes."""
-    if workers <= 1 or len(seeds) <= 1:
-        records = []
-        for seed in seeds:
-            records.append(run_one(scenario, seed))
-            if progress:
-                progress(1)
-        return records
-    # forkserver: workers do not inherit the parent's threads (e.g. a progress bar's monitor).
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["simulation.model"])
-    with ProcessPoolExecutor(max_workers=min(workers, len(seeds)), mp_context=context) as pool:
-        records = []
-        for record in pool.map(run_one, [scenario] * len(seeds), seeds, chunksize=1):
-            records.append(record)
-            if progress:
-                progress(1)
-        return records
+    return run_batches([(scenario, seeds)], workers=workers, progress=progress)[0]
 
 
 def versions() -> dict[str, str]:
@@ -84,7 +145,7 @@ def versions() -> dict[str, str]:
     }
 
 
-def _fmt(value: object) -> object:
+def cell(value: object) -> object:
     """Stable text for CSV cells: floats to 10 significant digits, None as empty."""
     if value is None:
         return ""
@@ -99,7 +160,7 @@ def write_weekly(path: Path, records: Sequence[RunRecord]) -> None:
         out.writerow(["replicate", *WEEKLY_COLUMNS])
         for k, record in enumerate(records):
             for row in record.weekly:
-                out.writerow([k, *(_fmt(v) for v in row)])
+                out.writerow([k, *(cell(v) for v in row)])
 
 
 def write_spells(path: Path, records: Sequence[RunRecord]) -> None:
@@ -110,7 +171,7 @@ def write_spells(path: Path, records: Sequence[RunRecord]) -> None:
         for k, record in enumerate(records):
             for spell in sorted(record.spells, key=lambda s: (s["start_week"], s["position"])):
                 row = {"replicate": k, **spell}
-                out.writerow([_fmt(row[c]) for c in columns])
+                out.writerow([cell(row[c]) for c in columns])
 
 
 def new_run_folder(out: Path, name: str, now: datetime) -> Path:
@@ -123,32 +184,38 @@ def new_run_folder(out: Path, name: str, now: datetime) -> Path:
     return candidate
 
 
-def write_run(
-    out: Path,
-    scenario: Scenario,
-    records: Sequence[RunRecord],
-    manifest: dict,
-    started: datetime,
-) -> Path:
-    """Write the run folder under a hidden temporary name, then rename it into place.
+def write_outputs(folder: Path, scenario: Scenario, records: Sequence[RunRecord]) -> dict:
+    """Write a scenario's results into ``folder`` (summary.json, weekly.csv, spells.csv, charts/)
+    and return the summary: the run folder of ``ipsim run`` without its manifest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = metrics.summarise(records, scenario)
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_weekly(folder / "weekly.csv", records)
+    write_spells(folder / "spells.csv", records)
+    charts.draw_all(folder / "charts", records, scenario, summary)
+    return summary
+
+
+def write_manifest(folder: Path, manifest: dict, started: datetime) -> None:
+    """Write manifest.json with the start time and, as it is written last, the finish time."""
+    finished = datetime.now(UTC)
+    manifest = {**manifest, "started_utc": started.isoformat(timespec="seconds"),
+                "finished_utc": finished.isoformat(timespec="seconds")}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def write_atomically(out: Path, name: str, started: datetime, fill: Callable[[Path], None]) -> Path:
+    """Let ``fill`` write into a hidden temporary folder, then rename it to ``<out>/<timestamp>-<name>``.
 
     A failure or interruption removes the temporary folder, so ``out`` never holds a
-    half-written run, and an existing run folder is never overwritten.
+    half-written folder, and an existing folder is never overwritten.
     """
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".partial-{scenario.name}-", dir=out))
+    tmp = Path(tempfile.mkdtemp(prefix=f".partial-{name}-", dir=out))
     try:
-        summary = metrics.summarise(records, scenario)
-        finished = datetime.now(UTC)
-        manifest = {**manifest, "started_utc": started.isoformat(timespec="seconds"),
-                    "finished_utc": finished.isoformat(timespec="seconds")}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        write_weekly(tmp / "weekly.csv", records)
-        write_spells(tmp / "spells.csv", records)
-        charts.draw_all(tmp / "charts", records, scenario, summary)
+        fill(tmp)
         while True:
-            final = new_run_folder(out, scenario.name, started)
+            final = new_run_folder(out, name, started)
             try:
                 os.rename(tmp, final)
                 return final
@@ -160,15 +227,38 @@ def write_run(
         raise
 
 
+def write_run(
+    out: Path,
+    scenario: Scenario,
+    records: Sequence[RunRecord],
+    manifest: dict,
+    started: datetime,
+) -> Path:
+    """Write the run folder of ``ipsim run`` atomically (see write_atomically)."""
+
+    def fill(folder: Path) -> None:
+        write_outputs(folder, scenario, records)
+        write_manifest(folder, manifest, started)
+
+    return write_atomically(out, scenario.name, started, fill)
+
+
+def run_manifest(base_seed: int, seeds: Sequence[int], workers: int, command: list[str]) -> dict:
+    """The manifest entries every run folder has, whatever it holds."""
+    return {
+        "base_seed": base_seed,
+        "replicate_seeds": list(seeds),
+        "workers": workers,
+        "versions": versions(),
+        "command": command,
+    }
+
+
 def manifest_for(
     scenario: Scenario, scenario_file: str, base_seed: int, seeds: Sequence[int], workers: int, command: list[str]
 ) -> dict:
     return {
         "scenario_file": scenario_file,
         "scenario": scenario.model_dump(mode="json"),
-        "base_seed": base_seed,
-        "replicate_seeds": list(seeds),
-        "workers": workers,
-        "versions": versions(),
-        "command": command,
+        **run_manifest(base_seed, seeds, workers, command),
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
@@ -18,7 +19,7 @@ WEEKS_PER_YEAR = 52.0
 RETENTION_WEEKS = 52
 HEADLINE = (
     "annual_turnover", "cohort_left_share", "retention_12m", "median_tenure_weeks", "shock_share",
-    "job_starts_per_es_year", "vacancy_weeks_per_position_year",
+    "job_starts_per_es_year", "job_starts_per_position_year", "vacancy_weeks_per_position_year",
 )
 """The scalar metrics of summary.json, each reported as {mean, ci_low, ci_high}: the mean across
 replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean" is the Kaplan-Meier
@@ -40,9 +41,41 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, float | N
     return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
 
 
+def paired_difference(reference: Sequence[float | None], other: Sequence[float | None]) -> dict[str, float | None]:
+    """Mean of ``other - reference`` replicate by replicate, with its 95% t interval.
+
+    Under common random numbers replicate k of both scenarios shares its seed, so the pairwise
+    differences cancel the noise both share; replicates where either value is undefined are left out.
+    """
+    diffs = [b - a for a, b in zip(reference, other, strict=True) if a is not None and b is not None]
+    return mean_ci(diffs)
+
+
+Verdict = Literal["negative", "positive", "same", "single", "unclear"]
+
+
+def verdict(diff: dict[str, float | None]) -> Verdict:
+    """What a difference's 95% CI says: 'negative' or 'positive' when it excludes zero, 'same' when
+    every replicate pair was equal, 'single' when there is no CI (one replicate), else 'unclear'."""
+    mean, low, high = diff["mean"], diff["ci_low"], diff["ci_high"]
+    if low is None or high is None or mean is None:
+        return "single"
+    if low == high == 0:
+        return "same"
+    if high < 0:
+        return "negative"
+    return "positive" if low > 0 else "unclear"
+
+
 def column(record: RunRecord, name: str) -> np.ndarray:
     i = WEEKLY_COLUMNS.index(name)
     return np.array([row[i] for row in record.weekly], dtype=float)
+
+
+def positions(record: RunRecord) -> int:
+    """Positions the model simulated: the scenario's, after the start-up plan (e.g. no solo posts) added any."""
+    first = record.weekly[0]
+    return int(first[WEEKLY_COLUMNS.index("headcount")] + first[WEEKLY_COLUMNS.index("vacancies")])
 
 
 def survival(spells: Sequence[dict]) -> Any:
@@ -77,13 +110,16 @@ def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float 
     cohort = [s for s in spells if s["start_week"] == 0]
     window = scenario.cohort_window_weeks
     cohort_left = [s for s in cohort if s["outcome"] == "quit" and s["end_week"] <= window]
+    position_years = positions(record) * years
+    job_starts = column(record, "job_starts").sum()
     return {
         "annual_turnover": len(quits) / headcount / years if headcount else None,
         "cohort_left_share": len(cohort_left) / len(cohort) if cohort else None,
         "retention_12m": retention_at(spells, RETENTION_WEEKS) if scenario.weeks >= RETENTION_WEEKS else None,
         "shock_share": sum(1 for s in quits if s["shock"]) / len(quits) if quits else None,
-        "job_starts_per_es_year": column(record, "job_starts").sum() / headcount / years if headcount else None,
-        "vacancy_weeks_per_position_year": column(record, "vacancies").sum() / scenario.positions / years,
+        "job_starts_per_es_year": job_starts / headcount / years if headcount else None,
+        "job_starts_per_position_year": job_starts / position_years,
+        "vacancy_weeks_per_position_year": column(record, "vacancies").sum() / position_years,
     }
 
 
@@ -99,7 +135,7 @@ def summarise(records: Sequence[RunRecord], scenario: Scenario) -> dict:
     """The content of summary.json: headline metrics with 95% CIs across replicates."""
     per_rep = [replicate_metrics(r, scenario) for r in records]
     summary: dict = {"scenario": scenario.name, "replicates": len(records), "weeks": scenario.weeks,
-                     "positions": scenario.positions}
+                     "positions": positions(records[0])}
     for key in per_rep[0]:
         summary[key] = mean_ci([m[key] for m in per_rep])
     summary["cohort_left_share"]["window_weeks"] = scenario.cohort_window_weeks
@@ -131,3 +167,41 @@ def retention_band(records: Sequence[RunRecord], weeks: int) -> tuple[np.ndarray
         return grid, mean, mean, mean
     half = stats.t.ppf(0.975, len(records) - 1) * curves.std(axis=0, ddof=1) / math.sqrt(len(records))
     return grid, mean, np.clip(mean - half, 0, 1), np.clip(mean + half, 0, 1)
+
+
+def pressure_means(records: Sequence[RunRecord]) -> dict[str, dict[str, float | None]]:
+    """Mean weekly effective amount of each factor over the horizon (``drain_<f>``, ``nourish_<f>``)
+    and of the net balance (``net``: all drain minus all nourishment), with 95% CIs across replicates."""
+    names = [f"drain_{f.name}" for f in pressures.DRAINS] + [f"nourish_{f.name}" for f in pressures.NOURISHERS]
+    per_rep = {name: [float(column(r, name).mean()) for r in records] for name in names}
+    drain = np.sum([per_rep[n] for n in names if n.startswith("drain_")], axis=0)
+    nourish = np.sum([per_rep[n] for n in names if n.startswith("nourish_")], axis=0)
+    return {**{name: mean_ci(values) for name, values in per_rep.items()}, "net": mean_ci((drain - nourish).tolist())}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a comparison keeps of one scenario's replicates: enough for its table, charts and findings."""
+
+    summary: dict
+    """The scenario's summary.json."""
+    per_replicate: list[dict[str, float | None]]
+    """replicate_metrics of each replicate, in seed order (replicate k pairs with k elsewhere)."""
+    retention: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    """retention_band over the horizon."""
+    pressures: dict[str, dict[str, float | None]]
+    """pressure_means."""
+
+    @property
+    def name(self) -> str:
+        return self.summary["scenario"]
+
+
+def outcome(records: Sequence[RunRecord], scenario: Scenario, summary: dict) -> Outcome:
+    return Outcome(summary, [replicate_metrics(r, scenario) for r in records],
+                   retention_band(records, scenario.weeks), pressure_means(records))
+
+
+def difference(reference: Outcome, other: Outcome, metric: str) -> dict[str, float | None]:
+    """``other`` minus ``reference`` for a per-replicate metric, paired replicate by replicate."""
+    return paired_difference([r[metric] for r in reference.per_replicate], [r[metric] for r in other.per_replicate])

@@ -43,6 +43,25 @@ class Schema(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_sections_keep_defaults(cls, data: Any) -> Any:
+        """A section given in part keeps its field's documented defaults for the rest.
+
+        Without this, ``structures_in_place: {enabled: true}`` would rebuild the lever from its
+        class and lose the level documented for that lever (its field default).
+        """
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, info in cls.model_fields.items():
+            given = merged.get(name)
+            if isinstance(given, dict) and not info.is_required():
+                default = info.get_default(call_default_factory=True)
+                if isinstance(default, BaseModel):
+                    merged[name] = {**default.model_dump(), **given}
+        return merged
+
 
 # --- people -----------------------------------------------------------------------------------
 
@@ -549,6 +568,23 @@ class Scenario(Schema):
         return sum(s.positions * s.count for s in self.sites)
 
 
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file, for editors: the models' schema plus what the loader adds.
+
+    The loader reads ``extends`` and fills in ``name``, so a file may give the one and leave out
+    the other; a file that extends another may leave out what it inherits (e.g. ``sites``).
+    """
+    schema = Scenario.model_json_schema()
+    schema["properties"] = {
+        "extends": {"type": "string", "minLength": 1,
+                    "description": "scenario file this one overrides, relative to this file's folder"},
+        **schema["properties"],
+    }
+    required = [field for field in schema.pop("required") if field != "name"]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
+            "if": {"required": ["extends"]}, "else": {"required": required}}
+
+
 # --- reading files ----------------------------------------------------------------------------
 
 
@@ -574,29 +610,83 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raise ScenarioError with every problem found."""
+    """Read and validate a scenario file and any it extends; raise ScenarioError with every problem found."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read file ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not a UTF-8 text file (byte {exc.start})") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ScenarioError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: expected a mapping of scenario fields at the top level")
-    data.setdefault("name", path.stem)
+    data, chain = resolve(path)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError("\n".join(f"{path}: {line}" for line in describe_errors(exc))) from None
+        where = f"{path} (extends {' -> '.join(map(str, chain[1:]))})" if len(chain) > 1 else str(path)
+        raise ScenarioError("\n".join(f"{where}: {line}" for line in describe_errors(exc))) from None
+
+
+def resolve(path: str | Path) -> tuple[dict[str, Any], list[Path]]:
+    """A file's scenario mapping with its ``extends`` chain merged in, not yet validated; and the chain.
+
+    The chain lists the files read, the given one first. Each file overrides the one it extends:
+    nested mappings merge key by key, anything else (lists included) replaces. A parent's ``name``
+    never leaks into a child, so a file without one is named after its own stem.
+    """
+    path = Path(path)
+    data, chain = _resolve_chain([path])
+    data.setdefault("name", path.stem)
+    return data, chain
+
+
+def _resolve_chain(chain: list[Path]) -> tuple[dict[str, Any], list[Path]]:
+    """The merged mapping of ``chain[-1]``, which the files before it extend (in that order)."""
+    data = _read_mapping(chain)
+    if "extends" not in data:
+        return data, chain
+    written = data.pop("extends")
+    if not isinstance(written, str) or not written.strip():
+        raise ScenarioError(f"{_named(chain)}: extends must be the path of a scenario file, got {written!r}")
+    parent = chain[-1].parent / written
+    if any(parent.resolve() == seen.resolve() for seen in chain):
+        raise ScenarioError(f"{chain[0]}: extends makes a cycle: {' -> '.join(map(str, [*chain, parent]))}")
+    if not parent.exists():
+        raise ScenarioError(f"{_named(chain)}: extends {written!r}: no such file (resolved to {parent.resolve()})")
+    inherited, full_chain = _resolve_chain([*chain, parent])
+    inherited.pop("name", None)
+    return _merge(inherited, data), full_chain
+
+
+def _named(chain: list[Path]) -> str:
+    """How errors name the last file of a chain: with the files that led to it, if any."""
+    if len(chain) == 1:
+        return str(chain[0])
+    return f"{chain[-1]} (via {' -> '.join(map(str, chain[:-1]))})"
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` laid over ``base``: mappings merge key by key, anything else replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        both_mappings = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = _merge(merged[key], value) if both_mappings else value
+    return merged
+
+
+def _read_mapping(chain: list[Path]) -> dict[str, Any]:
+    """The top-level mapping of the chain's last file, read as UTF-8 with the safe, duplicate-refusing loader."""
+    path, where = chain[-1], _named(chain)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{where}: cannot read file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{where}: not a UTF-8 text file (byte {exc.start})") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ScenarioError(f"{where}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{where}: expected a mapping of scenario fields at the top level")
+    return data
 
 
 def describe_errors(exc: ValidationError) -> list[str]:

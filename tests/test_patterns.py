@@ -74,7 +74,7 @@ def test_full_start_up_plan_lowers_turnover(baseline_runs: list[RunRecord]) -> N
     Exploratory runs (30 replicates): 19.5% a year at baseline, 3.9% with the full plan.
     """
     full = plan(*ALL_LEVERS, network_seminars={"every_weeks": 8}, fidelity_review={"week": 40})
-    low, high = paired_interval(per_replicate(run(full), full, "annual_turnover"),
+    _, high = paired_interval(per_replicate(run(full), full, "annual_turnover"),
                                 per_replicate(baseline_runs, BASELINE, "annual_turnover"))
     assert high < 0
 

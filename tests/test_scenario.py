@@ -69,7 +69,7 @@ def _unknown_key() -> tuple[str, list[str]]:
 
 
 def _unknown_key_in_site() -> tuple[str, list[str]]:
-    text = replace_once(BASE, "    team_contact: 0.0", "    team_contakt: 0.0")
+    text = replace_once(BASE, "    team_contact: 0.4", "    team_contakt: 0.0")
     return text, ["sites[0].team_contakt", "did you mean 'team_contact'"]
 
 

@@ -1,0 +1,370 @@
+"""`ipsim compare` and `ipsim levers`: common random numbers, paired CIs, the folder contract, bad input.
+
+Scenarios are built here from Scenario objects (a small world, short horizon) and dumped to YAML in
+tmp_path; only the last test uses the bundled scenarios/ files. Runs are shared between tests
+through module-scoped fixtures, because the charts make every comparison cost a few seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from scipy import stats
+
+from simulation import charts, compare, experiment, metrics, plan
+from simulation.cli import main, parser
+from simulation.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+WEEKS = 40
+REPLICATES = 4
+SEED = 11
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+RUN_FILES = {"summary.json", "weekly.csv", "spells.csv", "charts"}
+RUN_CHARTS = {"retention.png", "pressures.png", "staffing.png", "quit_reasons.png"}
+COMPARISON_CHARTS = {"retention.png", "turnover.png", "quit_reasons.png", "pressures.png",
+                     "clients_and_vacancies.png"}
+PAIRED = [m for m in metrics.HEADLINE if m != "median_tenure_weeks"]
+"""Headline metrics with one value per replicate, hence a paired difference."""
+FOLDER = re.compile(r"^\d{8}T\d{6}Z-(.+)$")
+
+
+def scenario(name: str, weeks: int = WEEKS, **levers: dict) -> Scenario:
+    """A small rural world (18 positions, little readiness), with the given start-up plan sections."""
+    site = {"supervisor_availability": 0.3, "team_contact": 0.4, "travel_burden": 0.8, "job_market": 0.7}
+    return Scenario.model_validate({
+        "name": name, "weeks": weeks, "cohort_window_weeks": weeks,
+        "sites": [{"name": "solo", "count": 2, "positions": 1, **site},
+                  {"name": "pair", "count": 5, "positions": 2, **site},
+                  {"name": "trio", "count": 2, "positions": 3, **site}],
+        "start_up_plan": levers,
+    })
+
+
+def full_plan() -> Scenario:
+    """Every lever pulled (the scheduled ones within the short horizon)."""
+    sections = {lv.name: {"enabled": True} for lv in plan.LEVERS if lv.apply is not None}
+    sections.update(network_seminars={"every_weeks": 8}, fidelity_review={"week": 20})
+    return scenario("plan", **sections)
+
+
+LEAD = {"implementation_lead": {"enabled": True}}
+
+
+def dump(folder: Path, s: Scenario) -> Path:
+    path = folder / f"{s.name}.yaml"
+    path.write_text(yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+    out: Path
+
+    @property
+    def folder(self) -> Path:
+        (folder,) = self.out.iterdir()
+        return folder
+
+
+def invoke(argv: list[str]) -> tuple[int, str, str]:
+    """Run the CLI in-process; an escaping exception fails the test (the real command would print a traceback)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        except Exception as exc:  # noqa: BLE001
+            pytest.fail(f"ipsim {' '.join(argv)} raised {exc!r}")
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def cli(out: Path, *argv: str, replicates: int = REPLICATES, workers: int = 1) -> Result:
+    code, stdout, stderr = invoke([*argv, "--replicates", str(replicates), "--seed", str(SEED),
+                                   "--workers", str(workers), "--out", str(out)])
+    assert code == 0, stderr
+    return Result(code, stdout, stderr, out)
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or []), list(reader)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("scenarios")
+    return {
+        "base": dump(folder, scenario("base")),
+        "copy": dump(folder, scenario("base-copy")),
+        "lead": dump(folder, scenario("lead", **LEAD)),
+        "plan": dump(folder, full_plan()),
+    }
+
+
+@pytest.fixture(scope="module")
+def compared(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """base vs an identical copy vs base with an implementation lead, on one worker."""
+    out = tmp_path_factory.mktemp("compare1")
+    return cli(out, "compare", str(files["base"]), str(files["copy"]), str(files["lead"]))
+
+
+@pytest.fixture(scope="module")
+def levers_run(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Result:
+    out = tmp_path_factory.mktemp("levers")
+    return cli(out, "levers", str(files["base"]), "--plan", str(files["plan"]), replicates=3, workers=2)
+
+
+# --- common random numbers and paired CIs ------------------------------------------------------
+
+
+def test_a_scenario_against_its_copy_differs_by_exactly_zero(compared: Result) -> None:
+    _, rows = read_csv(compared.folder / "comparison.csv")
+    copy = next(r for r in rows if r["scenario"] == "base-copy")
+    for metric in PAIRED:
+        if copy[f"{metric}_mean"] == "":  # undefined in this short horizon (retention_12m)
+            continue
+        assert [copy[f"{metric}_diff_{p}"] for p in ("mean", "ci_low", "ci_high")] == ["0", "0", "0"], metric
+
+
+def test_paired_ci_is_narrower_than_the_unpaired_ci() -> None:
+    base, lead = scenario("base", weeks=52), scenario("lead", weeks=52, **LEAD)
+    seeds = experiment.replicate_seeds(SEED, 6)
+    records = experiment.run_batches([(base, seeds), (lead, seeds)])
+    for metric in ("annual_turnover", "cohort_left_share"):
+        a = [metrics.replicate_metrics(r, base)[metric] for r in records[0]]
+        b = [metrics.replicate_metrics(r, lead)[metric] for r in records[1]]
+        paired = metrics.paired_difference(a, b)
+        # the CI of a difference of two independent means (Welch)
+        va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+        df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+        unpaired_width = 2 * stats.t.ppf(0.975, df) * math.sqrt(va + vb)
+        assert paired["mean"] == pytest.approx(np.mean(b) - np.mean(a))
+        assert paired["ci_high"] - paired["ci_low"] < unpaired_width, metric
+
+
+def test_replicate_k_of_every_scenario_shares_its_seed(compared: Result) -> None:
+    manifest = json.loads((compared.folder / "manifest.json").read_text())
+    assert manifest["base_seed"] == SEED
+    assert manifest["replicate_seeds"] == experiment.replicate_seeds(SEED, REPLICATES)
+
+
+# --- the comparison folder ---------------------------------------------------------------------
+
+
+def test_comparison_folder_layout(compared: Result) -> None:
+    (name,) = [p.name for p in compared.out.iterdir()]  # no .partial-* left behind
+    match = FOLDER.match(name)
+    assert match, name
+    assert match.group(1) == "compare-base-vs-base-copy-vs-lead"
+    folder = compared.folder
+    assert {p.name for p in folder.iterdir()} == {"manifest.json", "comparison.csv", "summary.md", "charts",
+                                                  "base", "base-copy", "lead"}
+    for sub in ("base", "base-copy", "lead"):
+        assert {p.name for p in (folder / sub).iterdir()} == RUN_FILES, sub
+        assert {p.name for p in (folder / sub / "charts").iterdir()} == RUN_CHARTS, sub
+    assert {p.name for p in (folder / "charts").iterdir()} == COMPARISON_CHARTS
+    for png in (folder / "charts").iterdir():
+        assert png.read_bytes().startswith(PNG_MAGIC), png
+
+
+def test_comparison_csv_columns_and_first_row(compared: Result) -> None:
+    columns, rows = read_csv(compared.folder / "comparison.csv")
+    parts = ("mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low", "diff_ci_high")
+    assert columns == ["scenario", "positions", *(f"{m}_{p}" for m in metrics.HEADLINE for p in parts)]
+    assert [r["scenario"] for r in rows] == ["base", "base-copy", "lead"]  # the order given
+    first = rows[0]
+    for metric in PAIRED:
+        if first[f"{metric}_mean"] != "":
+            assert [first[f"{metric}_diff_{p}"] for p in ("mean", "ci_low", "ci_high")] == ["0", "0", "0"], metric
+    for row in rows:  # a pooled Kaplan-Meier median has no per-replicate values to pair
+        assert row["median_tenure_weeks_diff_mean"] == row["median_tenure_weeks_diff_ci_low"] == ""
+
+
+def test_comparison_levels_are_each_scenarios_summary(compared: Result) -> None:
+    _, rows = read_csv(compared.folder / "comparison.csv")
+    for row in rows:
+        summary = json.loads((compared.folder / row["scenario"] / "summary.json").read_text())
+        assert int(row["positions"]) == summary["positions"]
+        for metric in metrics.HEADLINE:
+            for part in ("mean", "ci_low", "ci_high"):
+                value = summary[metric][part]
+                assert row[f"{metric}_{part}"] == ("" if value is None else format(value, ".10g")), (metric, part)
+
+
+def test_the_lever_clearly_lowers_turnover_and_the_summary_says_so(compared: Result) -> None:
+    _, rows = read_csv(compared.folder / "comparison.csv")
+    lead = next(r for r in rows if r["scenario"] == "lead")
+    assert float(lead["annual_turnover_diff_ci_high"]) < 0
+    text = (compared.folder / "summary.md").read_text()
+    assert text in compared.stdout  # printed too
+    assert re.search(r"With lead, [\d.]+ fewer of the 18 specialists in post at the start leave within 40 weeks "
+                     r"than with base \(95% CI [\d.]+ to [\d.]+\)\.", text), text
+    assert "With base-copy, exactly as many" in text
+
+
+def test_manifest_holds_every_resolved_scenario(compared: Result, files: dict[str, Path]) -> None:
+    manifest = json.loads((compared.folder / "manifest.json").read_text())
+    assert manifest["kind"] == "compare"
+    assert [s["folder"] for s in manifest["scenarios"]] == ["base", "base-copy", "lead"]
+    assert [s["source"] for s in manifest["scenarios"]] == [str(files[k]) for k in ("base", "copy", "lead")]
+    assert Scenario.model_validate(manifest["scenarios"][2]["scenario"]) == scenario("lead", **LEAD)
+    assert {"ipsim", "mesa", "numpy", "python"} <= set(manifest["versions"])
+    assert manifest["command"][:2] == ["ipsim", "compare"]
+    assert manifest["started_utc"] <= manifest["finished_utc"]
+
+
+def test_each_subfolder_holds_what_ipsim_run_writes(compared: Result, files: dict[str, Path], tmp_path: Path) -> None:
+    run = cli(tmp_path, "run", str(files["lead"]))
+    for name in ("summary.json", "weekly.csv", "spells.csv"):
+        assert (run.folder / name).read_bytes() == (compared.folder / "lead" / name).read_bytes(), name
+
+
+def test_results_do_not_depend_on_the_number_of_workers(compared: Result, files: dict[str, Path],
+                                                        tmp_path: Path) -> None:
+    two = cli(tmp_path, "compare", str(files["base"]), str(files["copy"]), str(files["lead"]), workers=2)
+    for name in ("comparison.csv", "lead/weekly.csv", "lead/spells.csv", "base/summary.json"):
+        assert (two.folder / name).read_bytes() == (compared.folder / name).read_bytes(), name
+
+
+# --- levers ------------------------------------------------------------------------------------
+
+
+def test_each_lever_variant_changes_only_its_lever() -> None:
+    base, full = compare.Entry(scenario("base"), "base.yaml"), compare.Entry(full_plan(), "plan.yaml")
+    entries = compare.lever_entries(base, full)
+    assert entries[0] is base
+    assert [e.lever for e in entries[1:]] == [lv.name for lv in plan.LEVERS]
+    for entry in entries[1:]:
+        variant = entry.scenario.model_dump()
+        expected = base.scenario.model_dump()
+        expected["start_up_plan"][entry.lever] = full.scenario.start_up_plan.model_dump()[entry.lever]
+        expected.update(name=variant["name"], description=variant["description"])
+        assert variant == expected, entry.lever
+        assert entry.scenario.name == entry.lever.replace("_", "-")
+
+
+def test_levers_end_to_end(levers_run: Result) -> None:
+    folder = levers_run.folder
+    assert FOLDER.match(folder.name).group(1) == "levers-base"
+    names = {p.name for p in folder.iterdir()}
+    assert {"manifest.json", "comparison.csv", "levers.csv", "summary.md", "charts", "base"} <= names
+    assert {lv.name.replace("_", "-") for lv in plan.LEVERS} <= names
+    assert (folder / "charts" / "levers.png").read_bytes().startswith(PNG_MAGIC)
+
+    columns, ranking = read_csv(folder / "levers.csv")
+    assert columns == ["lever", *(f"{m}_{p}" for m in ("turnover_avoided", "cohort_left_share_avoided")
+                                  for p in ("mean", "ci_low", "ci_high"))]
+    assert sorted(r["lever"] for r in ranking) == sorted(lv.name for lv in plan.LEVERS)
+    avoided = [float(r["turnover_avoided_mean"]) for r in ranking]
+    assert avoided == sorted(avoided, reverse=True)
+
+    _, rows = read_csv(folder / "comparison.csv")
+    by_name = {r["scenario"]: r for r in rows}
+    for r in ranking:  # avoided = base minus variant: the comparison's difference, sign turned round
+        row = by_name[r["lever"].replace("_", "-")]
+        assert float(r["turnover_avoided_mean"]) == pytest.approx(-float(row["annual_turnover_diff_mean"]))
+        assert float(r["turnover_avoided_ci_low"]) == pytest.approx(-float(row["annual_turnover_diff_ci_high"]))
+        assert float(r["cohort_left_share_avoided_ci_high"]) == pytest.approx(
+            -float(row["cohort_left_share_diff_ci_low"]))
+    assert "Levers ranked by annual turnover avoided" in levers_run.stdout
+    assert json.loads((folder / "manifest.json").read_text())["kind"] == "levers"
+
+
+# --- bad input, errors and interruptions -------------------------------------------------------
+
+
+def bad_inputs(files: dict[str, Path], tmp: Path) -> dict[str, list[str]]:
+    longer = dump(tmp, scenario("longer", weeks=WEEKS + 10))
+    typo = tmp / "typo.yaml"
+    typo.write_text(files["base"].read_text(encoding="utf-8") + "clients: {caseload_capp: 20}\n", encoding="utf-8")
+    base, lead = str(files["base"]), str(files["lead"])
+    return {
+        "one scenario": ["compare", base],
+        "same name twice": ["compare", base, base],
+        "different horizons": ["compare", base, str(longer)],
+        "missing file": ["compare", base, str(tmp / "missing.yaml")],
+        "bad scenario": ["compare", base, str(typo)],
+        "zero replicates": ["compare", base, lead, "--replicates", "0"],
+        "missing plan": ["levers", base, "--plan", str(tmp / "missing.yaml")],
+        "out is a file": ["levers", base, "--plan", str(files["plan"]), "--out", str(typo)],
+    }
+
+
+@pytest.mark.parametrize("case", ["one scenario", "same name twice", "different horizons", "missing file",
+                                  "bad scenario", "zero replicates", "missing plan", "out is a file"])
+def test_bad_input_exits_2_without_traceback_or_output(case: str, files: dict[str, Path], tmp_path: Path) -> None:
+    argv = bad_inputs(files, tmp_path)[case]
+    out = tmp_path / "runs"
+    if "--out" not in argv:
+        argv = [*argv, "--out", str(out)]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, _, stderr = invoke([*argv, "--workers", "1", "--replicates", "2"] if case != "zero replicates"
+                             else [*argv, "--workers", "1"])
+    assert code == 2, stderr
+    assert "Traceback" not in stderr
+    assert "error" in stderr
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("disk full"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
+def test_a_failure_leaves_nothing_behind(failure: BaseException, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(charts, "draw_all", lambda *_: [])  # quicker: the failure comes after the subfolders
+    monkeypatch.setattr(charts, "draw_comparison", fail)
+    entries = [compare.Entry(scenario("a", weeks=20), "a"), compare.Entry(scenario("b", weeks=20, **LEAD), "b")]
+    with pytest.raises(type(failure)):
+        compare.run_comparison(tmp_path, entries, "compare", SEED, 2, 1, ["test"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_folder_labels_stay_short() -> None:
+    assert compare.folder_label("compare", ["a", "b"]) == "compare-a-vs-b"
+    long = [f"scenario-number-{i}" for i in range(6)]
+    assert compare.folder_label("compare", long) == "compare-scenario-number-0-vs-scenario-number-1-and-4-more"
+    assert len(compare.folder_label("compare", ["x" * 80, "y" * 80])) <= compare.MAX_LABEL
+    assert compare.folder_label("levers", ["baseline"]) == "levers-baseline"
+
+
+# --- the bundled files -------------------------------------------------------------------------
+
+
+def test_levers_defaults_are_the_bundled_baseline_and_full_plan() -> None:
+    args = parser().parse_args(["levers"])
+    assert args.base == ROOT / "scenarios" / "baseline.yaml"
+    assert args.plan == ROOT / "scenarios" / "startup-plan.yaml"
+    base, full = load_scenario(args.base), load_scenario(args.plan)
+    entries = compare.lever_entries(compare.Entry(base, str(args.base)), compare.Entry(full, str(args.plan)))
+    untested = [e.lever for e in entries[1:] if e.scenario.start_up_plan == base.start_up_plan]
+    assert untested == [], "the full plan should pull every lever the baseline leaves alone"
+
+
+def test_compare_the_bundled_baseline_and_startup_plan(tmp_path: Path) -> None:
+    """The planner's headline comparison, end to end, from the bundled files (full horizon)."""
+    baseline, startup = ROOT / "scenarios" / "baseline.yaml", ROOT / "scenarios" / "startup-plan.yaml"
+    run = cli(tmp_path, "compare", str(baseline), str(startup), replicates=2, workers=2)
+    assert FOLDER.match(run.folder.name).group(1) == "compare-baseline-vs-startup-plan"
+    _, rows = read_csv(run.folder / "comparison.csv")
+    assert [(r["scenario"], r["positions"]) for r in rows] == [("baseline", "45"), ("startup-plan", "47")]
+    # no solo posts adds two positions: the sentence says whose cohort is whose
+    assert "of the 45 specialists in post at the start (47 with startup-plan) " in run.stdout
+    assert "leave within two years" in run.stdout

@@ -1,0 +1,342 @@
+"""Scenario composition (``extends``), ``ipsim show``, ``ipsim schema`` and the bundled scenario library.
+
+No simulation runs here: every test only reads, merges and validates scenario files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from simulation import plan
+from simulation.cli import main
+from simulation.scenario import Scenario, ScenarioError, json_schema, load_scenario, resolve
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+BUNDLED = sorted(SCENARIOS.glob("**/*.yaml"))
+SCHEMA_FILE = SCENARIOS / "schema.json"
+BASELINE = load_scenario(SCENARIOS / "baseline.yaml")
+STARTUP_PLAN = load_scenario(SCENARIOS / "startup-plan.yaml")
+
+PARENT = """\
+name: parent
+description: the parent
+weeks: 100
+cohort_window_weeks: 52
+clients:
+  caseload_cap: 15
+  referrals_per_week: 2.0
+sites:
+  - {name: a, positions: 2}
+  - {name: b, positions: 3}
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def invoke(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit status, stdout, stderr); an escaping exception fails the test."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    except Exception as exc:  # noqa: BLE001 - the real CLI would print a traceback
+        pytest.fail(f"ipsim {' '.join(argv)} raised {exc!r} (the real command would print a traceback)")
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rejected(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """``ipsim validate``'s error for ``path``: exit 2, one ``ipsim: error:`` line per ScenarioError line."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    code, out, err = invoke(["validate", str(path)], capsys)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [f"ipsim: error: {line}" for line in str(info.value).splitlines()]
+    return err
+
+
+# --- extends: merging -------------------------------------------------------------------------
+
+
+def test_a_child_overrides_a_scalar(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", PARENT)
+    child = load_scenario(write(tmp_path, "child.yaml", "extends: parent.yaml\nweeks: 120\n"))
+    assert child.weeks == 120
+    assert child.cohort_window_weeks == 52 and child.description == "the parent"
+
+
+def test_nested_mappings_merge_deeply(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", PARENT)
+    child = load_scenario(write(tmp_path, "child.yaml", "extends: parent.yaml\nclients:\n  caseload_cap: 25\n"))
+    assert child.clients.caseload_cap == 25
+    assert child.clients.referrals_per_week == 2.0  # kept from the parent
+    assert child.clients.dropout_rate == Scenario.model_fields["clients"].get_default(
+        call_default_factory=True).dropout_rate
+
+
+def test_a_list_replaces_the_parents_whole_list(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", PARENT)
+    child = load_scenario(write(tmp_path, "child.yaml", "extends: parent.yaml\nsites:\n  - {name: c, positions: 4}\n"))
+    assert [(s.name, s.positions) for s in child.sites] == [("c", 4)]
+
+
+def test_a_chain_of_three(tmp_path: Path) -> None:
+    write(tmp_path, "base/grandparent.yaml", PARENT)
+    write(tmp_path, "base/parent.yaml", "extends: grandparent.yaml\nweeks: 80\nclients: {caseload_cap: 10}\n")
+    child_path = write(tmp_path, "child.yaml", "extends: base/parent.yaml\nclients: {referrals_per_week: 0.5}\n")
+    child = load_scenario(child_path)
+    assert child.weeks == 80 and child.cohort_window_weeks == 52
+    assert (child.clients.caseload_cap, child.clients.referrals_per_week) == (10, 0.5)
+    assert [s.name for s in child.sites] == ["a", "b"]
+    _, chain = resolve(child_path)
+    assert [p.name for p in chain] == ["child.yaml", "parent.yaml", "grandparent.yaml"]
+
+
+def test_extends_is_relative_to_the_extending_files_folder(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", PARENT)
+    child_path = write(tmp_path, "deep/er/child.yaml", "extends: ../../parent.yaml\n")
+    cwd = os.getcwd()
+    os.chdir(tmp_path / "deep")  # the working folder does not matter
+    try:
+        assert load_scenario(child_path).weeks == 100
+    finally:
+        os.chdir(cwd)
+
+
+def test_a_child_without_a_name_is_named_after_its_own_file(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", PARENT)
+    write(tmp_path, "middle.yaml", "extends: parent.yaml\nname: middle\n")
+    assert load_scenario(write(tmp_path, "my-child.yaml", "extends: parent.yaml\n")).name == "my-child"
+    assert load_scenario(write(tmp_path, "grandchild.yaml", "extends: middle.yaml\n")).name == "grandchild"
+    assert load_scenario(write(tmp_path, "named.yaml", "extends: parent.yaml\nname: given\n")).name == "given"
+
+
+# --- extends: errors --------------------------------------------------------------------------
+
+
+def test_a_cycle_is_an_error_naming_the_chain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = write(tmp_path, "a.yaml", "extends: b.yaml\n")
+    b = write(tmp_path, "b.yaml", "extends: c.yaml\n")
+    c = write(tmp_path, "c.yaml", "extends: a.yaml\n")
+    err = rejected(a, capsys)
+    assert len(err.splitlines()) == 1
+    assert "cycle" in err
+    assert f"{a} -> {b} -> {c} -> {tmp_path / 'a.yaml'}" in err
+
+
+def test_a_file_extending_itself_is_a_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "self.yaml", PARENT + "extends: self.yaml\n")
+    err = rejected(path, capsys)
+    assert "cycle" in err and f"{path} -> {path}" in err
+
+
+def test_a_missing_parent_names_the_path_as_written_and_resolved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    child = write(tmp_path, "child.yaml", "extends: ../nowhere/parent.yaml\n")
+    err = rejected(child, capsys)
+    assert len(err.splitlines()) == 1
+    assert str(child) in err
+    assert "'../nowhere/parent.yaml'" in err
+    assert str((tmp_path.parent / "nowhere" / "parent.yaml").resolve()) in err
+
+
+@pytest.mark.parametrize("value", ["3", "[parent.yaml]", "{file: parent.yaml}", "null", "''", "true"])
+def test_extends_must_be_a_path(value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "parent.yaml", PARENT)
+    child = write(tmp_path, "child.yaml", f"extends: {value}\n")
+    err = rejected(child, capsys)
+    assert len(err.splitlines()) == 1
+    assert str(child) in err and "extends must be the path of a scenario file" in err
+
+
+def test_errors_in_the_merged_scenario_name_the_field_and_the_chain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parent = write(tmp_path, "parent.yaml", PARENT)
+    child = write(tmp_path, "child.yaml", "extends: parent.yaml\nclients: {caseload_cap: 500, caseload_capp: 1}\n")
+    err = rejected(child, capsys)
+    lines = err.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert line.startswith(f"ipsim: error: {child} (extends {parent}): clients.caseload_cap")
+
+
+@pytest.mark.parametrize("bad", [
+    pytest.param(PARENT + "weeks: 90\n", id="duplicate_key"),
+    pytest.param(PARENT + 'description: !!python/object/apply:os.system ["true"]\n', id="python_tag"),
+    pytest.param(PARENT.encode() + b"description: caf\xe9\n", id="not_utf8"),
+    pytest.param("[1, 2]\n", id="not_a_mapping"),
+    pytest.param("weeks: [\n", id="invalid_yaml"),
+])
+def test_a_bad_parent_file_is_named_with_the_chain(
+    bad: str | bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parent = tmp_path / "parent.yaml"
+    parent.write_bytes(bad if isinstance(bad, bytes) else bad.encode())
+    write(tmp_path, "middle.yaml", "extends: parent.yaml\n")
+    child = write(tmp_path, "child.yaml", "extends: middle.yaml\n")
+    err = rejected(child, capsys)
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"ipsim: error: {parent} (via {child} -> {tmp_path / 'middle.yaml'}): ")
+
+
+def test_duplicate_key_in_a_parent_gives_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "parent.yaml", PARENT + "weeks: 90\n")
+    err = rejected(write(tmp_path, "child.yaml", "extends: parent.yaml\n"), capsys)
+    assert f"duplicate key 'weeks' (line {len(PARENT.splitlines()) + 1})" in err
+
+
+# --- ipsim show -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
+def test_show_round_trips(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = invoke(["show", str(path)], capsys)
+    assert code == 0 and err == ""
+    printed = write(tmp_path, "printed.yaml", out)
+    assert load_scenario(printed) == load_scenario(path)
+
+
+def test_show_prints_every_field_in_schema_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "parent.yaml", PARENT)
+    child = write(tmp_path, "child.yaml", "extends: parent.yaml\nclients: {caseload_cap: 25}\n")
+    code, out, _ = invoke(["show", str(child)], capsys)
+    assert code == 0
+    shown = yaml.safe_load(out)
+    assert list(shown) == list(Scenario.model_fields)
+    assert list(shown["clients"]) == list(Scenario.model_fields["clients"].annotation.model_fields)
+    assert shown["name"] == "child" and shown["clients"]["caseload_cap"] == 25
+    assert shown["clients"]["referrals_per_week"] == 2.0
+    assert "extends" not in shown
+
+
+def test_show_rejects_a_bad_file_like_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    child = write(tmp_path, "child.yaml", "extends: missing.yaml\n")
+    code, out, err = invoke(["show", str(child)], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"ipsim: error: {child}: ") and "Traceback" not in err
+
+
+# --- ipsim schema -----------------------------------------------------------------------------
+
+
+def test_the_bundled_schema_is_the_current_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = invoke(["schema"], capsys)
+    assert code == 0
+    assert json.loads(out) == json_schema()
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == out, (
+        "scenarios/schema.json is out of date: run `ipsim schema --out scenarios/schema.json`"
+    )
+
+
+def test_schema_out_writes_the_same_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, printed, _ = invoke(["schema"], capsys)
+    target = tmp_path / "schema.json"
+    code, out, err = invoke(["schema", "--out", str(target)], capsys)
+    assert code == 0 and err == "" and str(target) in out
+    assert target.read_text(encoding="utf-8") == printed
+
+
+def test_schema_out_to_a_missing_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = invoke(["schema", "--out", str(tmp_path / "no" / "schema.json")], capsys)
+    assert code == 2 and err.startswith("ipsim: error: --out") and "Traceback" not in err
+
+
+def test_schema_accepts_extends_and_a_file_without_name() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    assert validator.is_valid({"extends": "baseline.yaml", "weeks": 52})
+    assert validator.is_valid({"sites": [{"name": "a"}]})
+    assert not validator.is_valid({"weeks": 52})  # neither sites nor extends
+    assert not validator.is_valid({"extends": 3})
+    assert not validator.is_valid({"extends": "baseline.yaml", "clients": {"caseload_capp": 20}})
+    assert not validator.is_valid({"extends": "baseline.yaml", "clients": {"caseload_cap": 500}})
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
+def test_bundled_scenarios_match_the_schema(path: Path) -> None:
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    validator.validate(raw)  # as an editor sees the file
+    merged, _ = resolve(path)
+    validator.validate(merged)  # as the loader validates it
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
+def test_bundled_scenarios_point_editors_at_the_schema(path: Path) -> None:
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    relative = Path(os.path.relpath(SCHEMA_FILE, path.parent)).as_posix()
+    assert first == f"# yaml-language-server: $schema={relative}"
+
+
+# --- the scenario library ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
+def test_bundled_scenarios_validate(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = invoke(["validate", str(path)], capsys)
+    assert code == 0 and err == "" and out.startswith(f"{path}: ok (")
+    assert load_scenario(path).name == (path.stem if path.parent.name != "levers" else f"lever-{path.stem}")
+
+
+def test_the_startup_plan_pulls_every_lever() -> None:
+    steps = STARTUP_PLAN.start_up_plan
+    for lever in plan.LEVERS:
+        setting = getattr(steps, lever.name)
+        if "enabled" in type(setting).model_fields:
+            assert setting.enabled, lever.name
+    assert steps.network_seminars.every_weeks == 8
+    assert steps.fidelity_review.week == 40
+    assert STARTUP_PLAN.model_dump(exclude={"name", "description", "start_up_plan"}) == BASELINE.model_dump(
+        exclude={"name", "description", "start_up_plan"})
+
+
+@pytest.mark.parametrize("lever", [lv.name for lv in plan.LEVERS])
+def test_each_lever_has_a_scenario_changing_only_that_lever(lever: str) -> None:
+    path = SCENARIOS / "levers" / f"{lever.replace('_', '-')}.yaml"
+    assert path.is_file(), f"no scenario for lever {lever}"
+    scenario = load_scenario(path)
+    assert scenario.name == f"lever-{lever.replace('_', '-')}"
+    changed = scenario.start_up_plan.model_dump()
+    base = BASELINE.start_up_plan.model_dump()
+    assert {k for k in base if changed[k] != base[k]} == {lever}
+    assert changed[lever] == STARTUP_PLAN.start_up_plan.model_dump()[lever]
+    assert scenario.model_dump(exclude={"name", "description", "start_up_plan"}) == BASELINE.model_dump(
+        exclude={"name", "description", "start_up_plan"})
+
+
+def test_solo_and_team_contexts_differ_only_in_team_structure() -> None:
+    solo = load_scenario(SCENARIOS / "contexts" / "all-solo.yaml")
+    trios = load_scenario(SCENARIOS / "contexts" / "teams-of-three.yaml")
+    assert solo.positions == trios.positions == BASELINE.positions == 45
+    assert [(s.count, s.positions) for s in solo.sites] == [(45, 1)]
+    assert [(s.count, s.positions) for s in trios.sites] == [(15, 3)]
+    structure = {"name": True, "description": True, "sites": {0: {"count", "positions"}}}
+    assert solo.model_dump(exclude=structure) == trios.model_dump(exclude=structure)
+    rural_pair = next(s for s in BASELINE.sites if s.name == "rural-pair")
+    assert solo.sites[0].model_dump(exclude={"name", "count", "positions"}) == rural_pair.model_dump(
+        exclude={"name", "count", "positions"})
+    everything_but_sites = {"name", "description", "sites"}
+    assert solo.model_dump(exclude=everything_but_sites) == BASELINE.model_dump(exclude=everything_but_sites)
+
+
+def test_the_urban_context_keeps_the_positions_and_is_compact() -> None:
+    urban = load_scenario(SCENARIOS / "contexts" / "urban.yaml")
+    assert [(s.count, s.positions) for s in urban.sites] == [(s.count, s.positions) for s in BASELINE.sites]
+    for town, rural in zip(urban.sites, BASELINE.sites, strict=True):
+        assert town.travel_burden < rural.travel_burden
+        assert town.job_market > rural.job_market
+        assert town.team_contact > rural.team_contact
+        assert town.supervisor_availability == rural.supervisor_availability
