@@ -7,9 +7,7 @@ the default (bundled baseline) scenario, and a pair of runs into one folder with
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import math
 import os
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import invoke
 
 import simulation.cli
 from simulation import experiment, pressures
@@ -65,18 +64,6 @@ class Run:
     def json(self, name: str, folder: Path | None = None) -> dict:
         return json.loads(((folder or self.folder) / name).read_text())
 
-
-def invoke(argv: list[str]) -> tuple[int, str, str]:
-    """Run the CLI in-process, capturing its output; an escaping exception fails the test."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code
-        except Exception as exc:  # noqa: BLE001 - the real command would print a traceback
-            pytest.fail(f"ipsim {' '.join(argv)} raised {exc!r} (the real command would print a traceback)")
-    return code, stdout.getvalue(), stderr.getvalue()
 
 
 def run_args(out: Path, *extra: str, seed: int = SEED, workers: int = 1) -> list[str]:

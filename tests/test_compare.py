@@ -7,9 +7,7 @@ through module-scoped fixtures, because the charts make every comparison cost a 
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import math
 import re
@@ -19,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from helpers import invoke
 from scipy import stats
 
 from simulation import charts, compare, experiment, metrics, plan
-from simulation.cli import main, parser
+from simulation.cli import parser
 from simulation.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,18 +78,6 @@ class Result:
         (folder,) = self.out.iterdir()
         return folder
 
-
-def invoke(argv: list[str]) -> tuple[int, str, str]:
-    """Run the CLI in-process; an escaping exception fails the test (the real command would print a traceback)."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        except Exception as exc:  # noqa: BLE001
-            pytest.fail(f"ipsim {' '.join(argv)} raised {exc!r}")
-    return code, stdout.getvalue(), stderr.getvalue()
 
 
 def cli(out: Path, *argv: str, replicates: int = REPLICATES, workers: int = 1) -> Result:

@@ -12,9 +12,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from helpers import invoke
 
 from simulation import plan
-from simulation.cli import main
 from simulation.scenario import Scenario, ScenarioError, json_schema, load_scenario, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,23 +45,12 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def invoke(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit status, stdout, stderr); an escaping exception fails the test."""
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    except Exception as exc:  # noqa: BLE001 - the real CLI would print a traceback
-        pytest.fail(f"ipsim {' '.join(argv)} raised {exc!r} (the real command would print a traceback)")
-    out, err = capsys.readouterr()
-    return code, out, err
 
-
-def rejected(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+def rejected(path: Path) -> str:
     """``ipsim validate``'s error for ``path``: exit 2, one ``ipsim: error:`` line per ScenarioError line."""
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    code, out, err = invoke(["validate", str(path)], capsys)
+    code, out, err = invoke(["validate", str(path)])
     assert code == 2 and out == ""
     assert err.splitlines() == [f"ipsim: error: {line}" for line in str(info.value).splitlines()]
     return err
@@ -126,27 +115,27 @@ def test_a_child_without_a_name_is_named_after_its_own_file(tmp_path: Path) -> N
 # --- extends: errors --------------------------------------------------------------------------
 
 
-def test_a_cycle_is_an_error_naming_the_chain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_cycle_is_an_error_naming_the_chain(tmp_path: Path) -> None:
     a = write(tmp_path, "a.yaml", "extends: b.yaml\n")
     b = write(tmp_path, "b.yaml", "extends: c.yaml\n")
     c = write(tmp_path, "c.yaml", "extends: a.yaml\n")
-    err = rejected(a, capsys)
+    err = rejected(a)
     assert len(err.splitlines()) == 1
     assert "cycle" in err
     assert f"{a} -> {b} -> {c} -> {tmp_path / 'a.yaml'}" in err
 
 
-def test_a_file_extending_itself_is_a_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_file_extending_itself_is_a_cycle(tmp_path: Path) -> None:
     path = write(tmp_path, "self.yaml", PARENT + "extends: self.yaml\n")
-    err = rejected(path, capsys)
+    err = rejected(path)
     assert "cycle" in err and f"{path} -> {path}" in err
 
 
 def test_a_missing_parent_names_the_path_as_written_and_resolved(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path
 ) -> None:
     child = write(tmp_path, "child.yaml", "extends: ../nowhere/parent.yaml\n")
-    err = rejected(child, capsys)
+    err = rejected(child)
     assert len(err.splitlines()) == 1
     assert str(child) in err
     assert "'../nowhere/parent.yaml'" in err
@@ -154,20 +143,20 @@ def test_a_missing_parent_names_the_path_as_written_and_resolved(
 
 
 @pytest.mark.parametrize("value", ["3", "[parent.yaml]", "{file: parent.yaml}", "null", "''", "true"])
-def test_extends_must_be_a_path(value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_extends_must_be_a_path(value: str, tmp_path: Path) -> None:
     write(tmp_path, "parent.yaml", PARENT)
     child = write(tmp_path, "child.yaml", f"extends: {value}\n")
-    err = rejected(child, capsys)
+    err = rejected(child)
     assert len(err.splitlines()) == 1
     assert str(child) in err and "extends must be the path of a scenario file" in err
 
 
 def test_errors_in_the_merged_scenario_name_the_field_and_the_chain(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path
 ) -> None:
     parent = write(tmp_path, "parent.yaml", PARENT)
     child = write(tmp_path, "child.yaml", "extends: parent.yaml\nclients: {caseload_cap: 500, caseload_capp: 1}\n")
-    err = rejected(child, capsys)
+    err = rejected(child)
     lines = err.splitlines()
     assert len(lines) == 2
     for line in lines:
@@ -182,20 +171,20 @@ def test_errors_in_the_merged_scenario_name_the_field_and_the_chain(
     pytest.param("weeks: [\n", id="invalid_yaml"),
 ])
 def test_a_bad_parent_file_is_named_with_the_chain(
-    bad: str | bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    bad: str | bytes, tmp_path: Path
 ) -> None:
     parent = tmp_path / "parent.yaml"
     parent.write_bytes(bad if isinstance(bad, bytes) else bad.encode())
     write(tmp_path, "middle.yaml", "extends: parent.yaml\n")
     child = write(tmp_path, "child.yaml", "extends: middle.yaml\n")
-    err = rejected(child, capsys)
+    err = rejected(child)
     assert len(err.splitlines()) == 1
     assert err.startswith(f"ipsim: error: {parent} (via {child} -> {tmp_path / 'middle.yaml'}): ")
 
 
-def test_duplicate_key_in_a_parent_gives_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_duplicate_key_in_a_parent_gives_the_line(tmp_path: Path) -> None:
     write(tmp_path, "parent.yaml", PARENT + "weeks: 90\n")
-    err = rejected(write(tmp_path, "child.yaml", "extends: parent.yaml\n"), capsys)
+    err = rejected(write(tmp_path, "child.yaml", "extends: parent.yaml\n"))
     assert f"duplicate key 'weeks' (line {len(PARENT.splitlines()) + 1})" in err
 
 
@@ -203,17 +192,17 @@ def test_duplicate_key_in_a_parent_gives_the_line(tmp_path: Path, capsys: pytest
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
-def test_show_round_trips(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = invoke(["show", str(path)], capsys)
+def test_show_round_trips(path: Path, tmp_path: Path) -> None:
+    code, out, err = invoke(["show", str(path)])
     assert code == 0 and err == ""
     printed = write(tmp_path, "printed.yaml", out)
     assert load_scenario(printed) == load_scenario(path)
 
 
-def test_show_prints_every_field_in_schema_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_prints_every_field_in_schema_order(tmp_path: Path) -> None:
     write(tmp_path, "parent.yaml", PARENT)
     child = write(tmp_path, "child.yaml", "extends: parent.yaml\nclients: {caseload_cap: 25}\n")
-    code, out, _ = invoke(["show", str(child)], capsys)
+    code, out, _ = invoke(["show", str(child)])
     assert code == 0
     shown = yaml.safe_load(out)
     assert list(shown) == list(Scenario.model_fields)
@@ -223,9 +212,9 @@ def test_show_prints_every_field_in_schema_order(tmp_path: Path, capsys: pytest.
     assert "extends" not in shown
 
 
-def test_show_rejects_a_bad_file_like_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_rejects_a_bad_file_like_validate(tmp_path: Path) -> None:
     child = write(tmp_path, "child.yaml", "extends: missing.yaml\n")
-    code, out, err = invoke(["show", str(child)], capsys)
+    code, out, err = invoke(["show", str(child)])
     assert code == 2 and out == ""
     assert err.startswith(f"ipsim: error: {child}: ") and "Traceback" not in err
 
@@ -233,8 +222,8 @@ def test_show_rejects_a_bad_file_like_validate(tmp_path: Path, capsys: pytest.Ca
 # --- ipsim schema -----------------------------------------------------------------------------
 
 
-def test_the_bundled_schema_is_the_current_schema(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = invoke(["schema"], capsys)
+def test_the_bundled_schema_is_the_current_schema() -> None:
+    code, out, _ = invoke(["schema"])
     assert code == 0
     assert json.loads(out) == json_schema()
     assert SCHEMA_FILE.read_text(encoding="utf-8") == out, (
@@ -242,16 +231,16 @@ def test_the_bundled_schema_is_the_current_schema(capsys: pytest.CaptureFixture[
     )
 
 
-def test_schema_out_writes_the_same_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _, printed, _ = invoke(["schema"], capsys)
+def test_schema_out_writes_the_same_text(tmp_path: Path) -> None:
+    _, printed, _ = invoke(["schema"])
     target = tmp_path / "schema.json"
-    code, out, err = invoke(["schema", "--out", str(target)], capsys)
+    code, out, err = invoke(["schema", "--out", str(target)])
     assert code == 0 and err == "" and str(target) in out
     assert target.read_text(encoding="utf-8") == printed
 
 
-def test_schema_out_to_a_missing_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = invoke(["schema", "--out", str(tmp_path / "no" / "schema.json")], capsys)
+def test_schema_out_to_a_missing_folder_exits_2(tmp_path: Path) -> None:
+    code, _, err = invoke(["schema", "--out", str(tmp_path / "no" / "schema.json")])
     assert code == 2 and err.startswith("ipsim: error: --out") and "Traceback" not in err
 
 
@@ -285,8 +274,8 @@ def test_bundled_scenarios_point_editors_at_the_schema(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
-def test_bundled_scenarios_validate(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = invoke(["validate", str(path)], capsys)
+def test_bundled_scenarios_validate(path: Path) -> None:
+    code, out, err = invoke(["validate", str(path)])
     assert code == 0 and err == "" and out.startswith(f"{path}: ok (")
     assert load_scenario(path).name == (path.stem if path.parent.name != "levers" else f"lever-{path.stem}")
 

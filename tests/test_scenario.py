@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import invoke
 
 from simulation import pressures
-from simulation.cli import main
 from simulation.scenario import ScenarioError, load_scenario, parameter_rows, parameter_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,18 +24,6 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 BASE = BASELINE.read_text(encoding="utf-8")
 FREE_TEXT = {"name", "description", "sites[].name"}
 
-
-def invoke(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit status, stdout, stderr); an escaping exception is a traceback."""
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    except Exception as exc:  # noqa: BLE001 - the real CLI would print a traceback
-        capsys.readouterr()
-        pytest.fail(f"ipsim {' '.join(argv)} raised {exc!r} (the real command would print a traceback)")
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def replace_once(text: str, old: str, new: str) -> str:
@@ -186,9 +174,9 @@ def test_load_scenario_rejects(bad_file: tuple[Path, list[str]]) -> None:
     assert_mentions(message, expected)
 
 
-def test_validate_rejects(bad_file: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_rejects(bad_file: tuple[Path, list[str]]) -> None:
     path, expected = bad_file
-    code, out, err = invoke(["validate", str(path)], capsys)
+    code, out, err = invoke(["validate", str(path)])
     assert code == 2
     assert "Traceback" not in err
     assert err.startswith("ipsim: error: ")
@@ -198,14 +186,14 @@ def test_validate_rejects(bad_file: tuple[Path, list[str]], capsys: pytest.Captu
 
 
 def test_run_rejects_and_writes_nothing(
-    bad_file: tuple[Path, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    bad_file: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
     path, expected = bad_file
     out_dir = tmp_path / "runs"
     out_dir.mkdir()
     (out_dir / "earlier-run").mkdir()
     code, _out, err = invoke(
-        ["run", str(path), "--replicates", "2", "--weeks", "20", "--workers", "1", "--out", str(out_dir)], capsys
+        ["run", str(path), "--replicates", "2", "--weeks", "20", "--workers", "1", "--out", str(out_dir)]
     )
     assert code == 2
     assert "Traceback" not in err
@@ -216,24 +204,24 @@ def test_run_rejects_and_writes_nothing(
     assert not any((out_dir / "earlier-run").iterdir())
 
 
-def test_run_with_bad_file_does_not_create_out_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_with_bad_file_does_not_create_out_folder(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(BASE + "clients: {caseload_capp: 20}\n", encoding="utf-8")
     out_dir = tmp_path / "not-yet"
     code, _, err = invoke(["run", str(path), "--replicates", "2", "--weeks", "20", "--workers", "1",
-                           "--out", str(out_dir)], capsys)
+                           "--out", str(out_dir)])
     assert code == 2
     assert "Traceback" not in err
     assert not out_dir.exists()
 
 
-def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "no-such-scenario.yaml"
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert str(path) in str(info.value)
 
-    code, _, err = invoke(["validate", str(path)], capsys)
+    code, _, err = invoke(["validate", str(path)])
     assert code == 2
     assert err.startswith("ipsim: error: ")
     assert str(path) in err
@@ -242,14 +230,14 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     out_dir = tmp_path / "runs"
     out_dir.mkdir()
     code, _, err = invoke(["run", str(path), "--replicates", "2", "--weeks", "20", "--workers", "1",
-                           "--out", str(out_dir)], capsys)
+                           "--out", str(out_dir)])
     assert code == 2
     assert str(path) in err
     assert "Traceback" not in err
     assert list(out_dir.iterdir()) == []
 
 
-def test_every_problem_is_reported_on_its_own_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_problem_is_reported_on_its_own_error_line(tmp_path: Path) -> None:
     path = tmp_path / "two-problems.yaml"
     text = replace_once(BASE, "weeks: 156", "weeks: many") + "clients: {caseload_capp: 20}\n"
     path.write_text(text, encoding="utf-8")
@@ -257,7 +245,7 @@ def test_every_problem_is_reported_on_its_own_error_line(tmp_path: Path, capsys:
         load_scenario(path)
     assert "weeks" in str(info.value) and "clients.caseload_capp" in str(info.value)
 
-    code, _, err = invoke(["validate", str(path)], capsys)
+    code, _, err = invoke(["validate", str(path)])
     assert code == 2
     lines = [line for line in err.splitlines() if line.strip()]
     assert any("clients.caseload_capp" in line for line in lines)
@@ -272,7 +260,7 @@ def test_every_problem_is_reported_on_its_own_error_line(tmp_path: Path, capsys:
 
 @pytest.mark.parametrize("where", ["top_level", "field_value"])
 def test_python_tags_are_rejected_without_running_anything(
-    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    where: str, tmp_path: Path
 ) -> None:
     marker = tmp_path / "executed"
     payload = f'!!python/object/apply:os.system ["echo hi > {marker}"]'
@@ -285,7 +273,7 @@ def test_python_tags_are_rejected_without_running_anything(
     assert str(path) in str(info.value)
     assert not marker.exists()
 
-    code, _, err = invoke(["validate", str(path)], capsys)
+    code, _, err = invoke(["validate", str(path)])
     assert code == 2
     assert "Traceback" not in err
     assert not marker.exists()
@@ -293,7 +281,7 @@ def test_python_tags_are_rejected_without_running_anything(
     out_dir = tmp_path / "runs"
     out_dir.mkdir()
     code, _, err = invoke(["run", str(path), "--replicates", "2", "--weeks", "20", "--workers", "1",
-                           "--out", str(out_dir)], capsys)
+                           "--out", str(out_dir)])
     assert code == 2
     assert "Traceback" not in err
     assert not marker.exists()
@@ -303,14 +291,14 @@ def test_python_tags_are_rejected_without_running_anything(
 # --- ipsim validate ---------------------------------------------------------------------------
 
 
-def test_validate_accepts_the_bundled_baseline(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = invoke(["validate", str(BASELINE)], capsys)
+def test_validate_accepts_the_bundled_baseline() -> None:
+    code, out, err = invoke(["validate", str(BASELINE)])
     assert code == 0
     assert "error" not in err
     assert str(BASELINE) in out
 
 
-def test_validate_a_mix_of_good_and_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_a_mix_of_good_and_bad_files(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(BASE, encoding="utf-8")
     bad_range = tmp_path / "bad-range.yaml"
@@ -318,7 +306,7 @@ def test_validate_a_mix_of_good_and_bad_files(tmp_path: Path, capsys: pytest.Cap
     bad_key = tmp_path / "bad-key.yaml"
     bad_key.write_text(BASE + "clients: {caseload_capp: 20}\n", encoding="utf-8")
 
-    code, out, err = invoke(["validate", str(bad_range), str(good), str(bad_key)], capsys)
+    code, out, err = invoke(["validate", str(bad_range), str(good), str(bad_key)])
     assert code == 2
     assert "Traceback" not in err
     assert str(bad_range) in err and "clients.caseload_cap" in err
@@ -391,8 +379,8 @@ def _table_cells(line: str) -> list[str]:
     return [cell.strip() for cell in line[1:-1].split("|")]
 
 
-def test_params_command_prints_the_parameter_rows(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _err = invoke(["params"], capsys)
+def test_params_command_prints_the_parameter_rows() -> None:
+    code, out, _err = invoke(["params"])
     assert code == 0
     lines = [line for line in out.splitlines() if line.strip()]
     assert _table_cells(lines[0]) == ["parameter", "default", "range", "unit", "description", "source"]
