@@ -263,7 +263,9 @@ def findings(entries: Sequence[Entry], outcomes: Sequence[metrics.Outcome]) -> s
         title = f"{reference.name} against {len(outcomes) - 1} other scenarios"
     method = (f"{reference.summary['replicates']} replicates x {reference.summary['weeks']} weeks per scenario; "
               "replicate k of every scenario uses the same seed, so each difference from "
-              f"{reference.name} is estimated replicate by replicate (paired 95% CI).")
+              f"{reference.name} is estimated replicate by replicate (paired 95% CI). The differences are what "
+              "the model implies under its documented assumptions: the start-up plan's effect sizes are "
+              "assumptions (docs/model.md), not measured effects.")
     lines = [f"# {title}", "", method, ""]
     for entry, o in zip(entries[1:], outcomes[1:], strict=True):
         if entry.lever is None:
