@@ -38,12 +38,13 @@ def label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def draw_all(folder: Path, records: Sequence[RunRecord], scenario: Scenario, summary: dict) -> list[Path]:
+def draw_all(folder: Path, records: Sequence[RunRecord], scenario: Scenario, result: metrics.Outcome) -> list[Path]:
     """Write every chart of a run into ``folder`` and return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
+    summary = result.summary
     with plt.rc_context(STYLE):
         return [
-            retention(folder / "retention.png", records, scenario, summary),
+            retention(folder / "retention.png", records, scenario, result),
             pressure_balance(folder / "pressures.png", records, scenario),
             staffing(folder / "staffing.png", records, scenario, summary),
             quit_reasons(folder / "quit_reasons.png", records, summary),
@@ -63,8 +64,9 @@ def _note(scenario: Scenario, records: Sequence[RunRecord]) -> str:
     return f"Scenario '{scenario.name}', {len(records)} simulated replicates; shaded: 95% confidence interval."
 
 
-def retention(path: Path, records: Sequence[RunRecord], scenario: Scenario, summary: dict) -> Path:
-    weeks, mean, low, high = metrics.retention_band(records, scenario.weeks)
+def retention(path: Path, records: Sequence[RunRecord], scenario: Scenario, result: metrics.Outcome) -> Path:
+    weeks, mean, low, high = result.retention
+    summary = result.summary
     fig, ax = plt.subplots()
     ax.fill_between(weeks, 100 * low, 100 * high, color=BLUE, alpha=0.25, linewidth=0)
     ax.plot(weeks, 100 * mean, color=BLUE, linewidth=3)

@@ -134,8 +134,7 @@ def run_comparison(
 
 def _finish(root: Path, scenario: Scenario, records: list[RunRecord]) -> metrics.Outcome:
     """Write a scenario's subfolder and keep only what the comparison needs (runs in the worker pool)."""
-    summary = experiment.write_outputs(root / scenario.name, scenario, records)
-    return metrics.outcome(records, scenario, summary)
+    return experiment.write_outputs(root / scenario.name, scenario, records)
 
 
 def _write_csv(path: Path, rows: Sequence[dict]) -> None:

@@ -184,16 +184,16 @@ def new_run_folder(out: Path, name: str, now: datetime) -> Path:
     return candidate
 
 
-def write_outputs(folder: Path, scenario: Scenario, records: Sequence[RunRecord]) -> dict:
+def write_outputs(folder: Path, scenario: Scenario, records: Sequence[RunRecord]) -> metrics.Outcome:
     """Write a scenario's results into ``folder`` (summary.json, weekly.csv, spells.csv, charts/)
-    and return the summary: the run folder of ``ipsim run`` without its manifest."""
+    and return its metrics: the run folder of ``ipsim run`` without its manifest."""
     folder.mkdir(parents=True, exist_ok=True)
-    summary = metrics.summarise(records, scenario)
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    result = metrics.outcome(records, scenario)
+    (folder / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
     write_weekly(folder / "weekly.csv", records)
     write_spells(folder / "spells.csv", records)
-    charts.draw_all(folder / "charts", records, scenario, summary)
-    return summary
+    charts.draw_all(folder / "charts", records, scenario, result)
+    return result
 
 
 def write_manifest(folder: Path, manifest: dict, started: datetime) -> None:

@@ -133,7 +133,10 @@ def quit_reasons(records: Sequence[RunRecord]) -> dict[str, float]:
 
 def summarise(records: Sequence[RunRecord], scenario: Scenario) -> dict:
     """The content of summary.json: headline metrics with 95% CIs across replicates."""
-    per_rep = [replicate_metrics(r, scenario) for r in records]
+    return outcome(records, scenario).summary
+
+
+def _summary(records: Sequence[RunRecord], scenario: Scenario, per_rep: Sequence[dict]) -> dict:
     summary: dict = {"scenario": scenario.name, "replicates": len(records), "weeks": scenario.weeks,
                      "positions": positions(records[0])}
     for key in per_rep[0]:
@@ -181,7 +184,7 @@ def pressure_means(records: Sequence[RunRecord]) -> dict[str, dict[str, float | 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a comparison keeps of one scenario's replicates: enough for its table, charts and findings."""
+    """One scenario's metrics, computed once: its summary.json, its charts and any comparison use them."""
 
     summary: dict
     """The scenario's summary.json."""
@@ -197,9 +200,10 @@ class Outcome:
         return self.summary["scenario"]
 
 
-def outcome(records: Sequence[RunRecord], scenario: Scenario, summary: dict) -> Outcome:
-    return Outcome(summary, [replicate_metrics(r, scenario) for r in records],
-                   retention_band(records, scenario.weeks), pressure_means(records))
+def outcome(records: Sequence[RunRecord], scenario: Scenario) -> Outcome:
+    per_rep = [replicate_metrics(r, scenario) for r in records]
+    return Outcome(_summary(records, scenario, per_rep), per_rep, retention_band(records, scenario.weeks),
+                   pressure_means(records))
 
 
 def difference(reference: Outcome, other: Outcome, metric: str) -> dict[str, float | None]:

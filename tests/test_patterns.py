@@ -40,9 +40,6 @@ def run(scenario: Scenario) -> list[RunRecord]:
 
 
 def per_replicate(records: list[RunRecord], scenario: Scenario, key: str) -> np.ndarray:
-    if key == "job_starts_per_position_year":
-        years = scenario.weeks / metrics.WEEKS_PER_YEAR
-        return np.array([metrics.column(r, "job_starts").sum() / scenario.positions / years for r in records])
     return np.array([metrics.replicate_metrics(r, scenario)[key] for r in records])
 
 
