@@ -5,12 +5,14 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy import stats
 
 from simulation import metrics, pressures
 from simulation.model import RunRecord
@@ -429,3 +431,276 @@ def levers(path: Path, ranking: Sequence[dict], base: str, replicates: int) -> P
                   loc="lower right", frameon=False)
         return _save(fig, path, f"Each bar: {base} with one lever set as in the plan, against {base} alone; "
                      f"bars: paired 95% CI over {replicates} replicates with common random numbers.")
+
+
+# --- sweeps, calibration and validation ---------------------------------------------------------
+
+SHARE_METRICS = {"annual_turnover", "cohort_left_share", "retention_12m", "shock_share"}
+"""Metrics that are fractions, drawn as percentages."""
+RESPONSE_BINS = 10
+"""Quantile bins of a response curve over a parameter with many distinct values (presentation choice)."""
+
+
+def short(path: str) -> str:
+    """A parameter path shortened for labels: its last two parts (``quit_threshold.mean``)."""
+    return ".".join(path.split(".")[-2:])
+
+
+def _metric_axis(axis: Any, metric: str) -> None:
+    if metric in SHARE_METRICS:
+        axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+
+
+def sweep_charts(folder: Path, data: Any, rows: Sequence[dict]) -> list[Path]:
+    """A sweep's charts per metric: indices (sobol, morris), response curves, and a heatmap for 2-parameter grids."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = data.spec
+    drawn = []
+    with plt.rc_context(STYLE):
+        for j, metric in enumerate(spec.metrics):
+            mine = [r for r in rows if r["metric"] == metric]
+            if spec.design == "sobol" and mine:
+                drawn.append(sobol_bars(folder / f"sobol_{metric}.png", metric, mine, data))
+            if spec.design == "morris" and mine:
+                drawn.append(morris_plane(folder / f"morris_{metric}.png", metric, mine, data))
+            drawn.append(response(folder / f"response_{metric}.png", metric, j, data))
+            if spec.design == "grid" and len(spec.parameters) == 2:
+                drawn.append(heatmap(folder / f"heatmap_{metric}.png", metric, j, data))
+    return drawn
+
+
+def _sweep_note(data: Any) -> str:
+    spec = data.spec
+    return (f"Sweep {spec.name}: {spec.design} design, {len(data.points.values)} points x {spec.replicates} "
+            f"replicates (seed {spec.seed}).")
+
+
+def sobol_bars(path: Path, metric: str, rows: Sequence[dict], data: Any) -> Path:
+    params = [r["parameter"] for r in rows if r["index"] == "ST"]
+    get = {(r["parameter"], r["index"]): r for r in rows}
+    params.sort(key=lambda p: get[(p, "ST")]["value"])
+    fig, ax = plt.subplots(figsize=_bar_size(len(params) * 1.6))
+    y = np.arange(len(params))
+    for offset, index, colour, name in ((0.2, "S1", BLUE, "first-order (alone)"), (-0.2, "ST", ORANGE, "total (with interactions)")):
+        values = np.array([get[(p, index)]["value"] for p in params])
+        half = np.array([get[(p, index)]["value"] - (get[(p, index)]["ci_low"] or get[(p, index)]["value"]) for p in params])
+        ax.barh(y + offset, values, height=0.38, color=colour, xerr=half, capsize=4, label=name)
+    ax.set_yticks(y, [short(p) for p in params])
+    ax.axvline(0, color=GREY, lw=1)
+    ax.set_xlabel(f"Sobol index: share of the variance of {label(metric).lower()}")
+    ax.legend(loc="lower right")
+    ax.set_title(_wrap(f"{short(params[-1])} drives most of the variation in {label(metric).lower()}"))
+    return _save(fig, path, _sweep_note(data) + " Bars: 95% bootstrap CIs (SALib). Indices of the per-point means "
+                                                "over replicates; replicate noise counts as unexplained variance.")
+
+
+def morris_plane(path: Path, metric: str, rows: Sequence[dict], data: Any) -> Path:
+    get = {(r["parameter"], r["index"]): r for r in rows}
+    params = [r["parameter"] for r in rows if r["index"] == "mu_star"]
+    fig, ax = plt.subplots()
+    mu_star = np.array([get[(p, "mu_star")]["value"] for p in params])
+    sigma = np.array([get[(p, "sigma")]["value"] for p in params])
+    half = np.array([get[(p, "mu_star")]["value"] - get[(p, "mu_star")]["ci_low"] for p in params])
+    ax.errorbar(mu_star, sigma, xerr=half, fmt="o", color=BLUE, ms=9, capsize=4)
+    for p, x, s in zip(params, mu_star, sigma, strict=True):
+        ax.annotate(short(p), (x, s), textcoords="offset points", xytext=(8, 6), fontsize=11)
+    _metric_axis(ax.xaxis, metric)
+    _metric_axis(ax.yaxis, metric)
+    ax.set_xlabel(f"mu*: mean absolute effect on {label(metric).lower()}")
+    ax.set_ylabel("sigma: spread of effects")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_title(_wrap(f"{short(params[int(np.argmax(mu_star))])} has the largest effect on {label(metric).lower()}"))
+    return _save(fig, path, _sweep_note(data) + " Effects of moving a parameter across its whole range (Morris "
+                                                "elementary effects, SALib); high sigma: nonlinear or interacting. "
+                                                "Bars: 95% bootstrap CIs of mu*.")
+
+
+def _bins(x: np.ndarray) -> list[np.ndarray]:
+    """Masks of the runs in each bin: each distinct value, or quantile bins when there are many."""
+    distinct = np.unique(x)
+    if len(distinct) <= 12:
+        return [x == v for v in distinct]
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, RESPONSE_BINS + 1)))
+    index = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+    return [index == k for k in range(len(edges) - 1)]
+
+
+def response(path: Path, metric: str, j: int, data: Any) -> Path:
+    from simulation.sensitivity import numeric
+
+    spec = data.spec
+    n = len(spec.parameters)
+    cols = min(n, 3)
+    rows_ = -(-n // cols)
+    fig, axes = plt.subplots(rows_, cols, figsize=(5.4 * cols, 4.3 * rows_ + 1.4), squeeze=False, sharey=True)
+    ids, y = data.runs[metric]
+    for k, (p, ax) in enumerate(zip(spec.parameters, axes.flat, strict=False)):
+        column = [row[k] for row in data.points.values]
+        x = numeric(p, column)
+        if x is None:
+            levels = list(dict.fromkeys(column))
+            x = np.array([levels.index(v) for v in column], dtype=float)
+            ax.set_xticks(range(len(levels)), [str(v) for v in levels])
+        xr = x[ids]
+        ax.scatter(xr, y, s=8, color=GREY, alpha=0.25, lw=0)
+        centres, means, lows, highs = [], [], [], []
+        for mask in _bins(xr):
+            if mask.sum() == 0:
+                continue
+            values = y[mask]
+            centres.append(xr[mask].mean())
+            means.append(values.mean())
+            half = (stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+                    if len(values) > 1 else 0.0)
+            lows.append(values.mean() - half)
+            highs.append(values.mean() + half)
+        ax.fill_between(centres, lows, highs, color=BLUE, alpha=0.25)
+        ax.plot(centres, means, color=BLUE, lw=2.5, marker="o", ms=4)
+        ax.set_xlabel(_wrap(short(p.path)), fontsize=12)
+        _metric_axis(ax.yaxis, metric)
+        if p.type == "bool":
+            ax.set_xticks([0, 1], ["false", "true"])
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(label(metric))
+    fig.suptitle(_wrap(f"How {label(metric).lower()} responds to each parameter (other parameters varying)"),
+                 fontsize=16)
+    return _save(fig, path, _sweep_note(data) + " Dots: runs; line and band: mean with its 95% CI per value or "
+                                                f"per bin (up to {RESPONSE_BINS} quantile bins).")
+
+
+def heatmap(path: Path, metric: str, j: int, data: Any) -> Path:
+    spec = data.spec
+    a, b = spec.parameters
+    xs = list(dict.fromkeys(row[0] for row in data.points.values))
+    ys = list(dict.fromkeys(row[1] for row in data.points.values))
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for i, row in enumerate(data.points.values):
+        grid[ys.index(row[1]), xs.index(row[0])] = data.means[i, j]
+    fig, ax = plt.subplots(figsize=(11, 7))
+    share = metric in SHARE_METRICS
+    image = ax.imshow(grid * (100 if share else 1), cmap="cividis", origin="lower", aspect="auto")
+    bar = fig.colorbar(image, ax=ax)
+    bar.set_label(f"{label(metric)}{' (%)' if share else ''}, mean over replicates")
+    finite = grid[np.isfinite(grid)]
+    middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+    for r in range(len(ys)):
+        for c in range(len(xs)):
+            value = grid[r, c]
+            text = "n/a" if np.isnan(value) else (f"{value:.0%}" if share else f"{value:.3g}")
+            ax.text(c, r, text, ha="center", va="center", fontsize=12,
+                    color="black" if not np.isnan(value) and value > middle else "white")
+    ax.set_xticks(range(len(xs)), [str(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [f"{v:.3g}" if isinstance(v, float) else str(v) for v in ys])
+    ax.set_xlabel(short(a.path))
+    ax.set_ylabel(short(b.path))
+    best = np.unravel_index(np.nanargmin(grid), grid.shape) if finite.size else (0, 0)
+    ax.set_title(_wrap(f"{label(metric)} is lowest at {short(a.path)} = {xs[best[1]]} and "
+                       f"{short(b.path)} = {ys[best[0]]:.3g}" if isinstance(ys[best[0]], float) else
+                       f"{label(metric)} is lowest at {short(a.path)} = {xs[best[1]]}, {short(b.path)} = {ys[best[0]]}"))
+    return _save(fig, path, _sweep_note(data))
+
+
+def calibration(folder: Path, post: Any) -> list[Path]:
+    """The calibration's charts: each free parameter's prior and posterior, and each target's fit."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        return [calibration_posterior(folder / "posterior.png", post), calibration_fit(folder / "fit.png", post)]
+
+
+def _panels(n: int) -> tuple[plt.Figure, np.ndarray]:
+    cols = 2 if n == 4 else min(n, 3)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.4 * rows + 1.2), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def calibration_posterior(path: Path, post: Any) -> Path:
+    spec = post.spec
+    fig, axes = _panels(len(spec.parameters))
+    for j, (p, ax) in enumerate(zip(spec.parameters, axes, strict=False)):
+        bins = np.linspace(p.range[0], p.range[1], 13)
+        ax.hist(post.values[:, j], bins=bins, color=OTHER, label="prior draws")
+        ax.hist(post.values[post.accepted, j], bins=bins, color=BLUE, label="accepted (posterior)")
+        median = float(np.median(post.values[post.accepted, j]))
+        ax.axvline(median, color=ORANGE, lw=2.5, label=f"posterior median {median:.3g}")
+        ax.set_xlabel(_wrap(p.path.split(".", 1)[-1].replace("_", " ")), fontsize=12)
+        ax.set_ylabel("prior draws")
+        ax.legend(fontsize=9, loc="upper right")
+    kept = int(post.accepted.sum())
+    fig.suptitle(_wrap(f"Free parameters: the {kept} accepted of {len(post.accepted)} prior draws (blue) "
+                       "show which values reproduce the observations"), fontsize=16)
+    return _save(fig, path, f"ABC rejection with the observations' binomial error as kernel; {spec.replicates} "
+                            f"replicates per draw, {spec.window_weeks}-week window, seed {spec.seed}.")
+
+
+def calibration_fit(path: Path, post: Any) -> Path:
+    spec = post.spec
+    fig, axes = _panels(len(spec.targets))
+    for j, (t, ax) in enumerate(zip(spec.targets, axes, strict=False)):
+        low, high = t.interval()
+        sim = post.simulated[:, j]
+        bins = np.linspace(0, 1, 41)
+        ax.axvspan(low, high, color=ORANGE, alpha=0.15, label="observed, exact 95% CI")
+        ax.hist(sim[~np.isnan(sim)], bins=bins, color=OTHER, label="all prior draws")
+        kept = sim[post.accepted]
+        ax.hist(kept[~np.isnan(kept)], bins=bins, color=BLUE, label="accepted draws")
+        ax.axvline(t.share, color=ORANGE, lw=2.5, label=f"observed {t.successes}/{t.trials} [{t.source}]")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel(f"{label(t.metric)} (mean over replicates)", fontsize=12)
+        ax.set_ylabel("prior draws")
+        ax.legend(fontsize=9, loc="upper right")
+    fig.suptitle(_wrap("The accepted draws reproduce the observed shares within their sampling uncertainty"),
+                 fontsize=16)
+    return _save(fig, path, f"Each draw's value is the mean over its {spec.replicates} replicates; "
+                            f"{spec.window_weeks}-week window for the cohort share.")
+
+
+def patterns(folder: Path, results: Sequence[Any], evidence: Any) -> list[Path]:
+    """The pattern report's charts: the service maturing, and team structure."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        return [maturation(folder / "maturation.png", evidence), structure(folder / "structure.png", evidence)]
+
+
+def maturation(path: Path, evidence: Any) -> Path:
+    records = evidence.records
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 6.2))
+    weeks, mean, low, high = metrics.weekly_band(records, "readiness_mean")
+    left.fill_between(weeks, low, high, color=BLUE, alpha=0.25, label="95% CI")
+    left.plot(weeks, mean, color=BLUE, lw=2.5, label="mean over sites")
+    left.set_ylim(0, 1)
+    left.set_xlabel("Week of the service")
+    left.set_ylabel("Organisational readiness (0-1)")
+    left.legend(loc="lower right")
+    years = [f"year {y + 1}" for y in range(len(evidence.hazard_by_year))]
+    means = np.array([h["mean"] or 0.0 for h in evidence.hazard_by_year])
+    err = np.array([[h["mean"] - h["ci_low"], h["ci_high"] - h["mean"]] if h["ci_low"] is not None else [0, 0]
+                    for h in evidence.hazard_by_year]).T
+    right.bar(years, means, color=ORANGE, yerr=err, capsize=6, error_kw={"lw": 1.5})
+    right.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    right.set_ylabel("Decisions to quit per ES-year")
+    right.set_xlabel("Year of the service")
+    rises = mean[-1] > mean[0]
+    fig.suptitle(_wrap(f"Readiness {'rises' if rises else 'does not rise'} as the service matures; "
+                       "decisions to quit by service year (bars, 95% CI)"), fontsize=16)
+    return _save(fig, path, f"{evidence.scenario.name}: {len(records)} replicates. Decisions to quit include shock-led ones and contract ends.")
+
+
+def structure(path: Path, evidence: Any) -> Path:
+    fig, ax = plt.subplots(figsize=(9, 5.6))
+    names = list(evidence.structure)
+    values = [evidence.structure[n] for n in names]
+    means = [v["mean"] for v in values]
+    err = np.array([[v["mean"] - v["ci_low"], v["ci_high"] - v["mean"]] for v in values]).T
+    ax.barh(names, means, xerr=err, color=[ORANGE, BLUE], capsize=6)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("Annual turnover (mean, 95% CI)")
+    ax.invert_yaxis()
+    more = names[int(np.argmax(means))]
+    ax.set_title(_wrap(f"The same positions lose more specialists when organised as {more.replace('-', ' ')}"))
+    return _save(fig, path, "Same sites and settings; only how the positions are grouped differs.")

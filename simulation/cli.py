@@ -8,12 +8,13 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from simulation import compare, experiment
+from simulation import calibration, compare, experiment, runner, sweep
 from simulation.scenario import (
     Scenario,
     ScenarioError,
@@ -61,6 +62,17 @@ def _run_options(command: argparse.ArgumentParser) -> None:
                          help="worker processes (default: all cores); results do not depend on it")
 
 
+def _sweep_options(command: argparse.ArgumentParser) -> None:
+    """The options of the commands that run a design through the sweep runner."""
+    command.add_argument("--workers", type=_positive, default=None,
+                         help="local worker processes (default: all cores); results do not depend on it")
+    command.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run on a Dask distributed cluster instead, e.g. tcp://10.0.0.5:8786")
+    command.add_argument("--chunk-size", type=_positive, default=None,
+                         help="runs per task (default: about 16 tasks per worker, at most 50 runs)")
+    command.add_argument("--out", type=Path, default=Path("runs"), help="parent folder for the run folder (default runs/)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ipsim", description="Simulate why IPS employment specialists quit.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -92,6 +104,31 @@ def parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print a scenario fully resolved (extends and defaults) as YAML")
     show.add_argument("scenario", type=Path)
 
+    swp = sub.add_parser("sweep", help="run a sweep spec (grid, lhs, sobol or morris design), or resume one",
+                         description="Run a sweep spec's design into a new sweep folder, or finish an interrupted "
+                                     "sweep with --resume. The folder's results.csv does not depend on the backend, "
+                                     "the number of workers, the chunking or interruptions.")
+    swp.add_argument("spec", nargs="?", type=Path, help="sweep spec YAML file (see scenarios/sweeps/)")
+    swp.add_argument("--resume", type=Path, metavar="RUN_DIR", help="finish the remaining runs of this sweep folder")
+    _sweep_options(swp)
+
+    cal = sub.add_parser("calibrate", help="fit free parameters to the observed figures (a posterior set of values)",
+                         description="Run a calibration spec's prior draws (as a sweep), weigh them against the "
+                                     "observed counts and write the accepted set and a calibrated scenario.")
+    cal.add_argument("spec", nargs="?", type=Path, help="calibration spec YAML file (see scenarios/calibration/)")
+    cal.add_argument("--resume", type=Path, metavar="RUN_DIR", help="finish an interrupted calibration folder")
+    _sweep_options(cal)
+
+    pat = sub.add_parser("check-patterns", help="check the model against observed patterns it was not fitted to",
+                         description="Run a scenario (default: the calibrated baseline) and its solo-post and "
+                                     "team-of-three variants, and report each validation pattern as met or not.")
+    pat.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO,
+                     help="scenario YAML file (default: the bundled scenarios/baseline.yaml)")
+    _run_options(pat)
+
+    ana = sub.add_parser("analyze", help="sensitivity indices, response curves and heatmaps of a finished sweep")
+    ana.add_argument("folder", type=Path, metavar="RUN_DIR", help="a sweep folder")
+
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     schema.add_argument("--out", type=Path, help="write the schema to this file instead")
     return p
@@ -110,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
             base = compare.Entry(load_scenario(args.base), str(args.base))
             plan = compare.Entry(load_scenario(args.plan), str(args.plan))
             return _compare(args, compare.lever_entries(base, plan), "levers", ["ipsim", *argv])
+        if args.command in ("sweep", "calibrate"):
+            return _sweep(args, ["ipsim", *argv])
+        if args.command == "check-patterns":
+            return _check_patterns(args, ["ipsim", *argv])
+        if args.command == "analyze":
+            return _analyze(args.folder)
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "show":
@@ -118,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             return _schema(args.out)
         print(parameter_table())
         return 0
-    except (ScenarioError, UsageError, compare.ComparisonError) as exc:
+    except (ScenarioError, UsageError, compare.ComparisonError, runner.SweepError) as exc:
         _report(exc)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -209,6 +252,108 @@ def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compa
         folder = compare.run_comparison(args.out, entries, kind, args.seed, args.replicates, workers, command,
                                         progress=bar.update)
     print(f"{(folder / 'summary.md').read_text()}\nwritten to {folder}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace, command: list[str]) -> int:
+    """``ipsim sweep`` and ``ipsim calibrate``: make the folder (or reopen it), run what is missing with a
+    progress bar, then analyse (and for a calibration, weigh and accept the draws)."""
+    calibrating = args.command == "calibrate"
+    if (args.spec is None) == (args.resume is None):
+        raise UsageError(f"give a {'calibration' if calibrating else 'sweep'} spec file or --resume RUN_DIR (one of them)")
+    if args.scheduler and args.workers:
+        raise UsageError("--workers is for local runs; with --scheduler the cluster's workers run the sweep")
+    cal = None
+    if args.resume is not None:
+        if args.chunk_size:
+            raise UsageError("--chunk-size cannot change when resuming (the folder's chunking is kept)")
+        folder = args.resume
+        if not folder.is_dir():
+            raise UsageError(f"--resume {folder}: no such folder")
+        plan = runner.open_plan(folder)
+        if calibrating and not (folder / calibration.CALIBRATION).is_file():
+            raise UsageError(f"--resume {folder}: not a calibration folder (no {calibration.CALIBRATION})")
+        complete = runner.Status.read(folder).state == "complete"
+    else:
+        _check_out(args.out)
+        if calibrating:
+            cal = calibration.load_calibration(args.spec)
+            loaded = cal.sweep
+        else:
+            loaded = sweep.load_sweep(args.spec)
+        complete = False
+    if complete and not calibrating:
+        print(f"{folder}: this sweep is already complete")
+        return 0
+    if not complete:
+        with _sweep_executor(args) as (executor, slots):
+            if args.resume is None:
+                chunk = args.chunk_size or runner.auto_chunk_size(loaded.spec.runs, slots)
+                plan = runner.Plan(loaded, sweep.design(loaded.spec), chunk)
+                folder = runner.create(args.out, plan, str(args.spec), command, label=args.command)
+                if cal is not None:
+                    calibration.write_spec(folder, cal)
+            print(f"{plan.runs} runs ({len(plan.points.values)} points x {plan.sweep.spec.replicates} replicates, "
+                  f"{plan.sweep.spec.design} design) into {folder}", file=sys.stderr)
+            resume = f"resume with: ipsim {args.command} --resume {folder}"
+            try:
+                with tqdm(total=plan.runs, desc=plan.sweep.spec.name, unit="run", disable=None, file=sys.stderr) as bar:
+                    status = runner.execute(folder, plan, executor, slots, progress=bar.update)
+            except KeyboardInterrupt:
+                print(f"ipsim: interrupted; finished runs are kept: {resume}", file=sys.stderr)
+                return 130
+            except Exception as exc:  # noqa: BLE001 - a lost worker or cluster: say how to carry on, no traceback
+                print(f"ipsim: error: the sweep stopped ({type(exc).__name__}: {exc}); finished runs are kept: {resume}",
+                      file=sys.stderr)
+                return 1
+        if status.runs_failed:
+            print(f"note: {status.runs_failed} of {status.runs_total} runs failed; their errors are in "
+                  f"{folder / runner.LOG}", file=sys.stderr)
+    _analyze(folder)
+    if calibrating:
+        manifest = runner.read_manifest(folder)
+        post = calibration.posterior(folder)
+        calibration.write_outputs(folder, post, manifest["spec_file"], manifest["base_file"])
+        print((folder / "summary.md").read_text())
+        print(f"calibrated scenario: {folder / 'calibrated.yaml'}")
+    return 0
+
+
+def _check_patterns(args: argparse.Namespace, command: list[str]) -> int:
+    from simulation import charts, patterns
+
+    scenario = load_scenario(args.scenario)
+    _check_out(args.out)
+    workers = args.workers or experiment.default_workers()
+    seeds = experiment.replicate_seeds(args.seed, args.replicates)
+    started = datetime.now(UTC)
+    with tqdm(total=3 * len(seeds), desc="patterns", unit="run", disable=None, file=sys.stderr) as bar:
+        results, evidence = patterns.check(scenario, seeds, workers, progress=bar.update)
+    report = patterns.markdown(results, scenario, len(seeds))
+
+    def fill(folder: Path) -> None:
+        (folder / "patterns.md").write_text(report)
+        (folder / "patterns.json").write_text(json.dumps([r.as_dict() for r in results], indent=2) + "\n")
+        charts.patterns(folder / "charts", results, evidence)
+        manifest = experiment.manifest_for(scenario, str(args.scenario), args.seed, seeds, workers, command)
+        experiment.write_manifest(folder, {"kind": "patterns", **manifest}, started)
+
+    folder = experiment.write_atomically(args.out, f"patterns-{scenario.name}", started, fill)
+    print(f"{report}\nwritten to {folder}")
+    return 0
+
+
+def _sweep_executor(args: argparse.Namespace) -> Any:
+    if args.scheduler:
+        return runner.dask_executor(args.scheduler)
+    return runner.local_executor(args.workers or experiment.default_workers())
+
+
+def _analyze(folder: Path) -> int:
+    from simulation import sensitivity  # SALib is imported only by the commands that need it
+
+    analysis = sensitivity.analyze(folder)
+    print(analysis.report())
     return 0
 
 

@@ -58,12 +58,13 @@ class _InProcess(Executor):
         return future
 
 
-def _executor(workers: int) -> Executor:
+def local_executor(workers: int) -> Executor:
+    """A pool of ``workers`` processes, or for one worker this process itself."""
     if workers <= 1:
         return _InProcess()
     # forkserver: workers do not inherit the parent's threads (e.g. a progress bar's monitor).
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["simulation.experiment"])
+    context.set_forkserver_preload(["simulation.experiment", "simulation.runner"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
@@ -92,7 +93,7 @@ def run_batches(
     missing = [len(seeds) for _, seeds in batches]
     results: list[Any] = [None] * len(batches)
     in_flight: dict[Future, tuple[int, int | None]] = {}  # future -> (batch, replicate; None for finish)
-    pool = _executor(min(workers, len(todo)))
+    pool = local_executor(min(workers, len(todo)))
     try:
         while todo or in_flight:
             while todo and len(in_flight) < 2 * workers:

@@ -18,7 +18,7 @@ TRAITS = ("quit_threshold", "intrinsic_motivation", "expectation_gap", "negative
 
 WEEKLY_COLUMNS = [
     "week", "headcount", "vacancies", "in_notice", "departures", "hires", "mean_strain",
-    "clients_on_caseload", "clients_waiting", "job_starts", "readiness_mean",
+    "clients_on_caseload", "clients_working", "clients_waiting", "job_starts", "readiness_mean",
     *(f"drain_{f.name}" for f in pressures.DRAINS),
     *(f"nourish_{f.name}" for f in pressures.NOURISHERS),
 ]
@@ -234,6 +234,7 @@ class IPSModel(mesa.Model):
             self.hires_this_week,
             sum(es.strain for es in stepped) / n_stepped,
             sum(self.caseloads.caseload),
+            sum(self.caseloads.in_work),
             sum(self.caseloads.waiting),
             sum(self.caseloads.job_starts),
             sum(s.readiness.mean() for s in self.sites) / len(self.sites),

@@ -112,10 +112,10 @@ class Staff(Schema):
     """Employment specialists: traits at hire, contracts, notice and recruitment."""
 
     quit_threshold: ThresholdTrait = param(
-        ThresholdTrait(mean=1.3, sd=0.3, low=0.2, high=3.0),
+        ThresholdTrait(mean=1.31, sd=0.3, low=0.2, high=3.0),
         unit="strain units",
         description="resilience: the strain at which an ES decides to quit (the scale of strain)",
-        source="mean: provisional calibration to B22a and B24 (docs/calibration.md); spread: assumption",
+        source="mean: calibrated to B22a and B24 (posterior median, docs/validation.md); spread: assumption",
     )
     intrinsic_motivation: ShareTrait = param(
         ShareTrait(mean=0.7, sd=0.15, low=0.0, high=1.0),
@@ -151,9 +151,9 @@ class Staff(Schema):
         source=ASSUMPTION,
     )
     short_term_share: float = param(
-        0.3, ge=0, le=1, unit="share of hires",
+        0.219, ge=0, le=1, unit="share of hires",
         description="share of new ES hired on short-term contracts",
-        source="B24 (2 of 10 leavers' contracts ended); provisional calibration (docs/calibration.md)",
+        source="B24 (2 of 10 leavers' contracts ended); calibrated (posterior median, docs/validation.md)",
     )
     short_term_weeks_low: int = param(
         52, ge=1, le=520, unit="weeks", description="shortest short-term contract", source=ASSUMPTION
@@ -280,14 +280,14 @@ class Shocks(Schema):
     """Shock events that can tip an ES into quitting (unfolding model of turnover)."""
 
     work_life_conflict_per_year: float = param(
-        0.075, ge=0, le=2, unit="events per ES per year",
+        0.124, ge=0, le=2, unit="events per ES per year",
         description="rate of work-life conflicts",
-        source="B24 (1 of 10 leavers); provisional calibration (docs/calibration.md)",
+        source="B24 (1 of 10 leavers); calibrated (posterior median, docs/validation.md)",
     )
     reorganisation_per_site_year: float = param(
-        0.06, ge=0, le=2, unit="events per site per year",
+        0.0854, ge=0, le=2, unit="events per site per year",
         description="rate of management reorganisations hitting every ES at a site",
-        source="B24 (IPS moved from health to NAV); provisional calibration (docs/calibration.md)",
+        source="B24 (IPS moved from health to NAV); calibrated (posterior median, docs/validation.md)",
     )
     strain_jump: float = param(
         0.5, ge=0, le=3, unit="share of the ES's quit threshold",
@@ -635,7 +635,7 @@ def resolve(path: str | Path) -> tuple[dict[str, Any], list[Path]]:
 
 def _resolve_chain(chain: list[Path]) -> tuple[dict[str, Any], list[Path]]:
     """The merged mapping of ``chain[-1]``, which the files before it extend (in that order)."""
-    data = _read_mapping(chain)
+    data = read_mapping(chain)
     if "extends" not in data:
         return data, chain
     written = data.pop("extends")
@@ -667,7 +667,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _read_mapping(chain: list[Path]) -> dict[str, Any]:
+def read_mapping(chain: list[Path], what: str = "scenario") -> dict[str, Any]:
     """The top-level mapping of the chain's last file, read as UTF-8 with the safe, duplicate-refusing loader."""
     path, where = chain[-1], _named(chain)
     try:
@@ -685,18 +685,19 @@ def _read_mapping(chain: list[Path]) -> dict[str, Any]:
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise ScenarioError(f"{where}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"{where}: expected a mapping of scenario fields at the top level")
+        raise ScenarioError(f"{where}: expected a mapping of {what} fields at the top level")
     return data
 
 
-def describe_errors(exc: ValidationError) -> list[str]:
-    """One line per validation error: field path, what is wrong and what is allowed."""
+def describe_errors(exc: ValidationError, root: type[BaseModel] | None = None) -> list[str]:
+    """One line per validation error: field path, what is wrong and what is allowed (fields of ``root``,
+    by default Scenario, for unknown-field hints)."""
     lines = []
     for err in exc.errors():
         loc = err["loc"]
         where = _dotted(loc) or "(top level)"
         if err["type"] == "extra_forbidden":
-            known = sorted(_fields_at(loc[:-1]))
+            known = sorted(_fields_at(loc[:-1], root or Scenario))
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(known)}"
             lines.append(f"{where}: unknown field{hint}")
@@ -716,16 +717,17 @@ def _dotted(loc: tuple) -> str:
     return out
 
 
-def _fields_at(loc: tuple) -> dict[str, FieldInfo]:
-    """The fields of the schema model found by following ``loc`` from Scenario."""
-    model: Any = Scenario
+def _fields_at(loc: tuple, root: type[BaseModel]) -> dict[str, FieldInfo]:
+    """The fields of the schema model found by following ``loc`` from ``root``."""
+    model: Any = root
     for part in loc:
         if isinstance(part, int):
             continue
         annotation = model.model_fields[part].annotation
         if get_origin(annotation) is list:
             annotation = get_args(annotation)[0]
-        model = annotation
+        models = [a for a in (annotation, *get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        model = models[0] if models else annotation
     return model.model_fields
 
 

@@ -1,0 +1,343 @@
+"""Running a sweep: chunks of runs over any ``concurrent.futures.Executor``, streamed to disk, resumable.
+
+A sweep folder exists under its final name from the start. Each finished chunk of runs is written
+atomically as its own part file, so an interruption (Ctrl-C, a killed process, a lost worker) loses
+at most the chunks in flight, and ``resume`` runs only the chunks whose part is missing. When all are
+in, the parts are joined in run order into ``results.csv``. Every run's seed depends only on the
+spec's seed, its sample id and its replicate, and each row only on its run, so ``results.csv`` is
+byte-identical whatever the backend, the number of workers, the chunking or the interruptions.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import json
+import math
+import os
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from simulation import experiment, metrics, sweep
+from simulation.model import IPSModel
+from simulation.scenario import ScenarioError, describe_errors
+
+MANIFEST, DESIGN, STATUS, RESULTS, LOG, PARTS, LOCK = (
+    "manifest.json", "design.csv", "status.json", "results.csv", "log.csv", "parts", ".lock")
+LOG_COLUMNS = ["sample_id", "replicate", "seconds", "host", "pid", "error"]
+"""log.csv: how each run went (not part of the reproducible results)."""
+CHUNKS_PER_SLOT = 16
+"""Automatic chunking aims at this many chunks per worker: few enough that per-task overhead is
+negligible, many enough to balance load and to lose little to an interruption."""
+MAX_AUTO_CHUNK = 50
+
+
+class SweepError(Exception):
+    """A sweep that cannot start, resume or be analysed; the message says why."""
+
+
+def results_columns(spec: sweep.SweepSpec) -> list[str]:
+    """results.csv's columns: the run's identity and seed, its parameter values, its metrics, its status."""
+    return ["sample_id", "replicate", "seed", *(p.path for p in spec.parameters), *spec.metrics, "status"]
+
+
+def text(value: Any) -> str:
+    """A value as results.csv writes it: floats to 10 significant digits, booleans as true/false, None empty."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(experiment.cell(value))
+
+
+def run_chunk(base: dict[str, Any], paths: list[str], metric_names: list[str],
+              runs: list[tuple[int, int, int, list[Any]]]) -> tuple[str, str]:
+    """Run each (sample id, replicate, seed, values) and return the CSV rows for results and for the log.
+
+    A run that raises is recorded with empty metrics and status ``failed``; its error goes to the log.
+    """
+    results, log = io.StringIO(), io.StringIO()
+    results_out, log_out = csv.writer(results, lineterminator="\n"), csv.writer(log, lineterminator="\n")
+    host, pid = socket.gethostname(), os.getpid()
+    for sample, replicate, seed, values in runs:
+        started = time.perf_counter()
+        try:
+            scenario = sweep.apply(base, paths, values)
+            found = metrics.replicate_metrics(IPSModel(scenario, seed).run(), scenario)
+            cells, error = [text(found[m]) for m in metric_names], ""
+        except ValidationError as exc:
+            cells, error = [""] * len(metric_names), "invalid scenario: " + "; ".join(describe_errors(exc))
+        except Exception as exc:  # noqa: BLE001 - any failure of one run is recorded and the sweep goes on
+            cells, error = [""] * len(metric_names), f"{type(exc).__name__}: {exc}"
+        results_out.writerow([sample, replicate, seed, *(text(v) for v in values), *cells,
+                              "failed" if error else "ok"])
+        log_out.writerow([sample, replicate, f"{time.perf_counter() - started:.3f}", host, pid, error])
+    return results.getvalue(), log.getvalue()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A sweep cut into chunks of consecutive runs (in sample-id, replicate order)."""
+
+    sweep: sweep.Sweep
+    points: sweep.Points
+    chunk_size: int
+
+    @property
+    def runs(self) -> int:
+        return len(self.points.values) * self.sweep.spec.replicates
+
+    @property
+    def chunks(self) -> int:
+        return math.ceil(self.runs / self.chunk_size)
+
+    def chunk_runs(self, k: int) -> list[tuple[int, int, int, list[Any]]]:
+        spec = self.sweep.spec
+        out = []
+        for i in range(k * self.chunk_size, min((k + 1) * self.chunk_size, self.runs)):
+            sample, replicate = divmod(i, spec.replicates)
+            out.append((sample, replicate, sweep.run_seed(spec.seed, sample, replicate), self.points.values[sample]))
+        return out
+
+
+def auto_chunk_size(runs: int, slots: int) -> int:
+    return max(1, min(MAX_AUTO_CHUNK, runs // (slots * CHUNKS_PER_SLOT)))
+
+
+@dataclass
+class Status:
+    """What status.json says: state is running, interrupted or complete."""
+
+    state: str
+    runs_total: int
+    runs_done: int
+    runs_failed: int
+
+    def write(self, folder: Path) -> None:
+        data = {**self.__dict__, "updated_utc": datetime.now(UTC).isoformat(timespec="seconds")}
+        if self.state != "complete":
+            data["resume"] = f"ipsim sweep --resume {folder}"
+        _write_atomic(folder / STATUS, json.dumps(data, indent=2) + "\n")
+
+    @classmethod
+    def read(cls, folder: Path) -> Status:
+        data = json.loads((folder / STATUS).read_text())
+        return cls(data["state"], data["runs_total"], data["runs_done"], data["runs_failed"])
+
+
+def _write_atomic(path: Path, content: str) -> None:
+    tmp = path.with_name(f".tmp-{path.name}")
+    tmp.write_text(content)
+    os.replace(tmp, path)
+
+
+def _design_csv(plan: Plan) -> str:
+    rows = io.StringIO()
+    out = csv.writer(rows, lineterminator="\n")
+    out.writerow(["sample_id", *plan.sweep.paths])
+    for sample, values in enumerate(plan.points.values):
+        out.writerow([sample, *(text(v) for v in values)])
+    return rows.getvalue()
+
+
+def create(out: Path, plan: Plan, spec_file: str, command: list[str], label: str = "sweep") -> Path:
+    """Make the sweep folder ``<out>/<UTC timestamp>-<label>-<name>[-n]`` with its manifest, design and status."""
+    out.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    stem, n = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{label}-{plan.sweep.spec.name}", 1
+    while True:
+        folder = out / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            folder.mkdir()
+            break
+        except FileExistsError:
+            n += 1
+    spec = plan.sweep.spec
+    manifest = {
+        "kind": "sweep",
+        "spec_file": spec_file,
+        "spec": spec.model_dump(mode="json"),
+        "base_file": plan.sweep.base_file,
+        "base_scenario": plan.sweep.base,
+        "design": spec.design,
+        "points": len(plan.points.values),
+        "replicates": spec.replicates,
+        "runs": plan.runs,
+        "chunk_size": plan.chunk_size,
+        "results_columns": results_columns(spec),
+        "versions": {**experiment.versions(), **_more_versions()},
+        "command": command,
+        "created_utc": started.isoformat(timespec="seconds"),
+    }
+    (folder / PARTS).mkdir()
+    _write_atomic(folder / DESIGN, _design_csv(plan))
+    Status("running", plan.runs, 0, 0).write(folder)
+    _write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    return folder
+
+
+def _more_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for dist in ("SALib", "distributed"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    if not (folder / MANIFEST).is_file():
+        raise SweepError(f"{folder}: not a sweep folder (no {MANIFEST})")
+    manifest = json.loads((folder / MANIFEST).read_text())
+    if manifest.get("kind") != "sweep":
+        raise SweepError(f"{folder}: not a sweep folder (its manifest is of kind {manifest.get('kind')!r})")
+    return manifest
+
+
+def open_plan(folder: Path) -> Plan:
+    """The plan of an existing sweep folder, rebuilt from its manifest and checked against its design.csv."""
+    manifest = read_manifest(folder)
+    try:
+        spec = sweep.SweepSpec.model_validate(manifest["spec"])
+        loaded = sweep.check_sweep(spec, manifest["base_scenario"], manifest["base_file"], str(folder / MANIFEST))
+    except (ValidationError, ScenarioError) as exc:
+        raise SweepError(f"{folder}: its manifest no longer validates with this version of ipsim: {exc}") from None
+    plan = Plan(loaded, sweep.design(spec), manifest["chunk_size"])
+    if (folder / DESIGN).read_text() != _design_csv(plan):
+        raise SweepError(f"{folder}: the design this version of ipsim draws differs from the folder's "
+                               f"{DESIGN} (library versions changed?); resume with the versions in {MANIFEST}")
+    return plan
+
+
+def _part(folder: Path, k: int) -> Path:
+    return folder / PARTS / f"{k:06d}.csv"
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    with open(folder / LOCK, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SweepError(f"{folder}: another ipsim process is running this sweep") from None
+        yield
+
+
+def execute(folder: Path, plan: Plan, executor: Executor, slots: int,
+            progress: Callable[[int], None] | None = None) -> Status:
+    """Run every chunk whose part is missing, writing each part as it completes; then join the parts.
+
+    At most ``2 * slots`` chunks are in flight, so memory does not grow with the sweep's size.
+    On any interruption the status file says ``interrupted`` and the parts written so far stay.
+    """
+    with _locked(folder):
+        status = Status("running", plan.runs, 0, 0)
+        pending = []
+        for k in range(plan.chunks):
+            if _part(folder, k).exists():
+                rows = _part(folder, k).read_text().splitlines()
+                status.runs_done += len(rows)
+                status.runs_failed += sum(row.endswith(",failed") for row in rows)
+            else:
+                pending.append(k)
+        status.write(folder)
+        if progress and status.runs_done:
+            progress(status.runs_done)
+        spec, paths = plan.sweep.spec, plan.sweep.paths
+
+        def store(k: int, future: Future) -> None:
+            results, log = future.result()
+            _write_atomic(_part(folder, k).with_suffix(".log"), log)
+            _write_atomic(_part(folder, k), results)
+            n = results.count("\n")
+            status.runs_done += n
+            status.runs_failed += results.count(",failed\n")
+            status.write(folder)
+            if progress:
+                progress(n)
+
+        in_flight: dict[Future, int] = {}
+        todo = iter(pending)
+        try:
+            while True:
+                while len(in_flight) < 2 * slots and (k := next(todo, None)) is not None:
+                    in_flight[executor.submit(run_chunk, plan.sweep.base, paths, spec.metrics, plan.chunk_runs(k))] = k
+                if not in_flight:
+                    break
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    store(in_flight.pop(future), future)
+        except BaseException:
+            for future, k in in_flight.items():
+                if not future.cancel() and future.done() and future.exception() is None:
+                    store(k, future)  # finished before the interruption: keep it
+            status.state = "interrupted"
+            status.write(folder)
+            raise
+        _join(folder, plan)
+        status.state = "complete"
+        status.write(folder)
+        shutil.rmtree(folder / PARTS)
+        return status
+
+
+def _join(folder: Path, plan: Plan) -> None:
+    """results.csv and log.csv: a header, then every part in chunk order (which is run order)."""
+    for name, header, suffix in ((RESULTS, results_columns(plan.sweep.spec), ".csv"), (LOG, LOG_COLUMNS, ".log")):
+        tmp = folder / f".tmp-{name}"
+        with tmp.open("w", newline="") as out:
+            csv.writer(out, lineterminator="\n").writerow(header)
+            for k in range(plan.chunks):
+                with _part(folder, k).with_suffix(suffix).open() as part:
+                    shutil.copyfileobj(part, out)
+        os.replace(tmp, folder / name)
+
+
+@contextmanager
+def local_executor(workers: int) -> Iterator[tuple[Executor, int]]:
+    """Worker processes on this machine (the calling process itself for one worker)."""
+    executor = experiment.local_executor(workers)
+    try:
+        yield executor, workers
+    except BaseException:
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
+
+
+@contextmanager
+def dask_executor(address: str, timeout: float = 30) -> Iterator[tuple[Executor, int]]:
+    """The executor of a Dask distributed client connected to ``address``, and the cluster's worker threads.
+
+    The workers need ipsim installed (the same version), since they import ``simulation.runner``.
+    """
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise SweepError(f"--scheduler {address}: cannot connect ({exc})") from None
+    try:
+        slots = sum(client.nthreads().values())
+        if slots == 0:
+            try:
+                client.wait_for_workers(1, timeout=timeout)
+            except TimeoutError:
+                raise SweepError(f"--scheduler {address}: no worker joined within {timeout:g} s") from None
+            slots = sum(client.nthreads().values())
+        executor = client.get_executor(pure=False)
+        yield executor, slots
+    finally:
+        client.close()

@@ -1,0 +1,397 @@
+"""Sweep specifications (YAML, validated by pydantic) and their designs: which scenarios a sweep runs.
+
+A spec names a base scenario, the parameters to vary (each by its dotted path into the scenario
+schema), a design and how many runs. The design's points come from well-kept libraries:
+``itertools.product`` for grids, ``scipy.stats.qmc.LatinHypercube`` for LHS and SALib for Sobol
+(Saltelli) and Morris. Sampling designs draw points in the unit hypercube; each parameter maps
+its unit coordinate to a value (a range's uniform share, a distribution's quantile, or one of its
+levels), so the same unit design serves every parameter type and SALib's analysis.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Self, get_args, get_origin
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy import stats
+from scipy.stats import qmc
+
+from simulation.scenario import Scenario, ScenarioError, describe_errors, load_scenario, read_mapping
+
+RUN_METRICS = (
+    "annual_turnover", "cohort_left_share", "retention_12m", "shock_share",
+    "job_starts_per_es_year", "job_starts_per_position_year", "vacancy_weeks_per_position_year",
+)
+"""The per-run metrics a sweep can keep (simulation.metrics.replicate_metrics)."""
+DISTRIBUTION_QUANTILES = (0.005, 0.995)
+"""A distribution's unit coordinate is clipped to these quantiles, so unbounded distributions give
+finite values (Morris's end levels are exactly 0 and 1)."""
+MAX_GRID_RUNS = 1_000_000
+
+
+class SpecSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Distribution(SpecSchema):
+    """A continuous ``scipy.stats`` distribution, by name and keyword parameters (e.g. loc, scale)."""
+
+    name: str = Field(description="a continuous scipy.stats distribution, e.g. norm, truncnorm, triang, lognorm")
+    params: dict[str, float] = Field(default_factory=dict, description="its keyword parameters, e.g. {loc: 1, scale: 0.2}")
+
+    @model_validator(mode="after")
+    def _exists(self) -> Self:
+        dist = getattr(stats, self.name, None)
+        if not isinstance(dist, stats.rv_continuous):
+            close = difflib.get_close_matches(self.name, [n for n in dir(stats) if isinstance(
+                getattr(stats, n), stats.rv_continuous)], n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ValueError(f"'{self.name}' is not a continuous scipy.stats distribution{hint}")  # noqa: TRY004 - pydantic reports ValueError
+        try:
+            low, high = dist(**self.params).ppf(DISTRIBUTION_QUANTILES)
+        except TypeError as exc:
+            raise ValueError(f"bad parameters for {self.name}: {exc}") from None
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"{self.name} with {self.params} has no finite quantiles (check its parameters)")
+        return self
+
+    def frozen(self) -> Any:
+        return getattr(stats, self.name)(**self.params)
+
+
+class Parameter(SpecSchema):
+    """One varied parameter: where it is in the scenario, its type, and its range, levels or distribution."""
+
+    path: str = Field(description="dotted path into the scenario, e.g. staff.quit_threshold.mean or sites[0].team_contact "
+                                  "(sites[*].x sets x at every site entry)")
+    type: Literal["float", "int", "bool", "categorical"] = Field("float", description="the value's type")
+    range: tuple[float, float] | None = Field(None, description="[low, high]: uniform (int: every whole number in it)")
+    levels: list[Any] | None = Field(None, min_length=1, description="the values it takes (bool: default [false, true])")
+    distribution: Distribution | None = Field(None, description="for lhs, sobol and morris: values drawn by quantile")
+    steps: int | None = Field(None, ge=2, le=1000, description="grid design: evenly spaced points over the range")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bool_levels(cls, data: Any) -> Any:
+        """A bool parameter without levels takes both values."""
+        if isinstance(data, dict) and data.get("type") == "bool" and not any(
+                data.get(k) is not None for k in ("range", "levels", "distribution")):
+            return {**data, "levels": [False, True]}
+        return data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        given = [k for k in ("range", "levels", "distribution") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of range, levels or distribution"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        if self.type in ("bool", "categorical") and self.levels is None:
+            raise ValueError(f"a {self.type} parameter takes levels, not {given[0]}")
+        if self.range is not None:
+            low, high = self.range
+            if not low < high:
+                raise ValueError(f"range must be [low, high] with low < high, got {list(self.range)}")
+            if self.type == "int" and not (float(low).is_integer() and float(high).is_integer()):
+                raise ValueError(f"an int range needs whole-number ends, got {list(self.range)}")
+        if self.distribution is not None and self.type != "float":
+            raise ValueError("a distribution is for float parameters")
+        if self.steps is not None and self.range is None:
+            raise ValueError("steps goes with a range")
+        if self.levels is not None:
+            checks = {"float": (int, float), "int": (int,), "bool": (bool,), "categorical": (str, int, float, bool)}
+            bad = [v for v in self.levels if not isinstance(v, checks[self.type])
+                   or (self.type in ("int", "float") and isinstance(v, bool))]
+            if bad:
+                raise ValueError(f"levels of a {self.type} parameter must be {self.type} values, got {bad[0]!r}")
+            if len(set(map(repr, self.levels))) != len(self.levels):
+                raise ValueError("levels must be distinct")
+        return self
+
+    def grid_points(self) -> list[Any]:
+        """The values a grid design takes."""
+        if self.levels is not None:
+            return list(self.levels)
+        if self.distribution is not None:
+            raise ValueError("a grid design needs levels or a range, not a distribution")
+        low, high = self.range  # type: ignore[misc]
+        if self.type == "int":
+            if self.steps is None:
+                return list(range(int(low), int(high) + 1))
+            return sorted({round(v) for v in np.linspace(low, high, self.steps)})
+        if self.steps is None:
+            raise ValueError("a float range in a grid design needs steps (the number of grid points)")
+        return [float(v) for v in np.linspace(low, high, self.steps)]
+
+    def from_unit(self, u: float) -> Any:
+        """The value at unit coordinate ``u`` in [0, 1]."""
+        if self.distribution is not None:
+            return float(self.distribution.frozen().ppf(min(max(u, DISTRIBUTION_QUANTILES[0]), DISTRIBUTION_QUANTILES[1])))
+        if self.levels is not None:
+            return self.levels[min(int(u * len(self.levels)), len(self.levels) - 1)]
+        low, high = self.range  # type: ignore[misc]
+        if self.type == "int":
+            n = int(high) - int(low) + 1
+            return int(low) + min(int(u * n), n - 1)
+        return float(low + u * (high - low))
+
+    def extremes(self) -> list[Any]:
+        """Values to check against the schema before anything runs: the ends of what it can take."""
+        if self.levels is not None:
+            return list(self.levels)
+        return [self.from_unit(0.0), self.from_unit(1.0)]
+
+
+Design = Literal["grid", "lhs", "sobol", "morris"]
+
+
+class SweepSpec(SpecSchema):
+    """A sweep: a base scenario, the parameters to vary, a design, replicates, metrics and a seed."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=80, description="names the sweep's run folder")
+    description: str = Field("", description="what the sweep asks")
+    base: str = Field(description="the base scenario file, relative to the spec file's folder")
+    design: Design = Field(description="grid (every combination of levels), lhs (Latin hypercube), "
+                                       "sobol (Saltelli sampling for Sobol indices) or morris (elementary effects)")
+    samples: int | None = Field(None, ge=1, le=1_000_000, description=(
+        "lhs: points; sobol: base samples N, a power of 2 (runs N*(D+2), or N*(2D+2) with second_order); "
+        "morris: trajectories (runs r*(D+1)); grid: not used (every combination)"))
+    replicates: int = Field(10, ge=1, le=10_000, description="runs per design point, each with its own seed")
+    seed: int = Field(2024, ge=0, description="seeds the design and every run (SeedSequence keyed by sample and replicate)")
+    metrics: list[Literal[RUN_METRICS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(RUN_METRICS), min_length=1, description="per-run metrics to keep")
+    parameters: list[Parameter] = Field(min_length=1, description="the parameters to vary")
+    second_order: bool = Field(False, description="sobol: also sample for second-order indices")
+    morris_levels: int = Field(4, ge=2, le=20, description="morris: grid levels per parameter (even numbers are usual)")
+
+    @model_validator(mode="after")
+    def _design_fits(self) -> Self:
+        paths = [p.path for p in self.parameters]
+        repeated = sorted({p for p in paths if paths.count(p) > 1})
+        if repeated:
+            raise ValueError(f"each path may be varied once; repeated: {', '.join(repeated)}")
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ValueError("metrics must be distinct")
+        if self.design == "grid":
+            if self.samples is not None:
+                raise ValueError("a grid design runs every combination of levels: leave samples out")
+            for i, p in enumerate(self.parameters):
+                try:
+                    p.grid_points()
+                except ValueError as exc:
+                    raise ValueError(f"parameters[{i}] ({p.path}): {exc}") from None
+            if math.prod(len(p.grid_points()) for p in self.parameters) * self.replicates > MAX_GRID_RUNS:
+                raise ValueError(f"the grid has more than {MAX_GRID_RUNS:,} runs; use fewer levels or lhs")
+        else:
+            if self.samples is None:
+                raise ValueError(f"a {self.design} design needs samples")
+            if self.design == "sobol" and self.samples & (self.samples - 1):
+                raise ValueError(f"a sobol design needs samples to be a power of 2 (Saltelli), got {self.samples}")
+            if self.design in ("sobol", "morris") and len(self.parameters) < 2:
+                raise ValueError(f"a {self.design} design needs at least 2 parameters")
+        return self
+
+    @property
+    def points(self) -> int:
+        """Design points (samples) the design gives."""
+        d = len(self.parameters)
+        if self.design == "grid":
+            return math.prod(len(p.grid_points()) for p in self.parameters)
+        n = self.samples or 0
+        if self.design == "sobol":
+            return n * (2 * d + 2 if self.second_order else d + 2)
+        if self.design == "morris":
+            return n * (d + 1)
+        return n
+
+    @property
+    def runs(self) -> int:
+        return self.points * self.replicates
+
+
+# --- paths into the scenario -----------------------------------------------------------------------
+
+_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+|\*)\])?$")
+
+
+def check_path(path: str, base: Scenario) -> tuple[Any, str]:
+    """Follow ``path`` through the scenario schema; return the leaf's annotation and kind, or raise ValueError."""
+    model: Any = Scenario
+    value: Any = base
+    parts = path.split(".")
+    for n, part in enumerate(parts):
+        match = _SEGMENT.match(part)
+        if not match:
+            raise ValueError(f"'{part}' is not a field name (letters, digits, _; a list takes [index] or [*])")
+        name, index = match.groups()
+        fields = model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
+        if name not in fields:
+            where = ".".join(parts[:n]) or "the scenario"
+            close = difflib.get_close_matches(name, list(fields), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(fields)}"
+            raise ValueError(f"{where} has no field '{name}'; {hint}")
+        annotation = fields[name].annotation
+        value = getattr(value, name)
+        if get_origin(annotation) is list:
+            if index is None:
+                raise ValueError(f"'{name}' is a list: give an index, {name}[0], or {name}[*] for every entry")
+            if index != "*" and int(index) >= len(value):
+                raise ValueError(f"'{name}' has {len(value)} entries in the base scenario (indices 0-{len(value) - 1})")
+            annotation = get_args(annotation)[0]
+            value = value[0 if index == "*" else int(index)]
+        elif index is not None:
+            raise ValueError(f"'{name}' is not a list")
+        model = annotation
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        raise ValueError(f"'{path}' is a section, not a value; its fields: {', '.join(model.model_fields)}")  # noqa: TRY004
+    kind = "bool" if model is bool else "int" if model is int else "float" if model is float else "other"
+    return model, kind
+
+
+_TYPE_FITS = {"float": {"float"}, "int": {"int", "float"}, "bool": {"bool"}, "categorical": {"bool", "int", "float", "other"}}
+
+
+def apply(base: dict[str, Any], paths: list[str], values: list[Any]) -> Scenario:
+    """The base scenario (as a dict) with each path set to its value, validated (ValidationError if not valid)."""
+    data = copy.deepcopy(base)
+    for path, value in zip(paths, values, strict=True):
+        _set(data, path.split("."), value)
+    return Scenario.model_validate(data)
+
+
+def value_at(data: dict[str, Any], path: str) -> Any:
+    """The value at ``path`` in a scenario dict (for ``[*]``, the first entry's)."""
+    node: Any = data
+    for part in path.split("."):
+        name, index = _SEGMENT.match(part).groups()  # type: ignore[union-attr]
+        node = node[name]
+        if index is not None:
+            node = node[0 if index == "*" else int(index)]
+    return node
+
+
+def _set(node: Any, parts: list[str], value: Any) -> None:
+    name, index = _SEGMENT.match(parts[0]).groups()  # type: ignore[union-attr]
+    if index is None:
+        targets, key_of = [node], name
+    else:
+        entries = node[name]
+        targets = entries if index == "*" else [entries[int(index)]]
+        key_of = None
+    for target in targets:
+        if len(parts) == 1:
+            target[key_of] = value  # a list segment is never the leaf (check_path)
+        else:
+            _set(target[key_of] if key_of is not None else target, parts[1:], value)
+
+
+# --- reading a spec -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated spec with its base scenario, as the runner and the analysis use it."""
+
+    spec: SweepSpec
+    base: dict[str, Any]
+    """The base scenario, fully resolved (``Scenario.model_dump``)."""
+    base_file: str
+
+    @property
+    def paths(self) -> list[str]:
+        return [p.path for p in self.spec.parameters]
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep spec and its base scenario; raise ScenarioError naming the file and field."""
+    path = Path(path)
+    data = read_mapping([path], "sweep")
+    data.setdefault("name", path.stem)
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError("\n".join(f"{path}: {line}" for line in describe_errors(exc, SweepSpec))) from None
+    base_file = path.parent / spec.base
+    if not base_file.is_file():
+        raise ScenarioError(f"{path}: base: no such scenario file {spec.base!r} (resolved to {base_file.resolve()})")
+    base = load_scenario(base_file)
+    return check_sweep(spec, base.model_dump(mode="json"), str(base_file), str(path))
+
+
+def check_sweep(spec: SweepSpec, base: dict[str, Any], base_file: str, where: str) -> Sweep:
+    """Check every path against the schema and the base scenario, and every parameter's extreme values."""
+    base_scenario = Scenario.model_validate(base)
+    problems = []
+    for i, p in enumerate(spec.parameters):
+        label = f"{where}: parameters[{i}].path ({p.path})"
+        try:
+            _, kind = check_path(p.path, base_scenario)
+        except ValueError as exc:
+            problems.append(f"{label}: {exc}")
+            continue
+        if kind not in _TYPE_FITS[p.type]:
+            problems.append(f"{label}: the field holds {kind} values; type {p.type} does not fit "
+                            f"(use {' or '.join(t for t, fits in _TYPE_FITS.items() if kind in fits)})")
+            continue
+        for value in p.extremes():
+            try:
+                apply(base, [p.path], [value])
+            except ValidationError as exc:
+                problems.append(f"{label}: the value {value!r} is not allowed: "
+                                + "; ".join(describe_errors(exc)))
+                break
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    return Sweep(spec, base, base_file)
+
+
+# --- designs --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Points:
+    """A design's points: each row's parameter values, and for sampling designs its unit coordinates."""
+
+    values: list[list[Any]]
+    unit: np.ndarray | None
+    """(points, parameters) unit-hypercube coordinates (None for grids), as SALib's analysis needs them."""
+
+
+def unit_problem(spec: SweepSpec) -> dict[str, Any]:
+    """The SALib problem: every parameter on [0, 1] (mapped to its values by Parameter.from_unit)."""
+    return {"num_vars": len(spec.parameters), "names": [p.path for p in spec.parameters],
+            "bounds": [[0.0, 1.0]] * len(spec.parameters)}
+
+
+def design(spec: SweepSpec) -> Points:
+    """The design's points, in sample-id order; deterministic in the spec (its seed included)."""
+    if spec.design == "grid":
+        rows = [list(row) for row in itertools.product(*(p.grid_points() for p in spec.parameters))]
+        return Points(rows, None)
+    d = len(spec.parameters)
+    if spec.design == "lhs":
+        unit = qmc.LatinHypercube(d, rng=np.random.default_rng(spec.seed)).random(spec.samples)
+    elif spec.design == "sobol":
+        from SALib.sample import sobol
+
+        unit = sobol.sample(unit_problem(spec), spec.samples, calc_second_order=spec.second_order, seed=spec.seed)
+    else:
+        from SALib.sample import morris
+
+        unit = morris.sample(unit_problem(spec), spec.samples, num_levels=spec.morris_levels, seed=spec.seed)
+    rows = [[p.from_unit(float(u)) for p, u in zip(spec.parameters, row, strict=True)] for row in unit]
+    return Points(rows, unit)
+
+
+def run_seed(seed: int, sample: int, replicate: int) -> int:
+    """The seed of one run, from ``SeedSequence(seed)`` keyed by (sample, replicate): independent of how
+    runs are grouped, ordered or spread over workers."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(sample, replicate))
+    return int(sequence.generate_state(1, dtype=np.uint64)[0])
