@@ -5,7 +5,7 @@ Usage: python benchmarks/bench_sweep.py [--quick]
 Three measurements, in this one process:
 
 1. Throughput. A grid sweep over the bundled baseline (quit threshold mean 3 levels x seminar
-   interval 3 levels x 30 replicates = 270 runs of 156 weeks) through the sweep runner
+   interval 3 levels x 40 replicates = 360 runs of 156 weeks) through the sweep runner
    (``runner.execute``, automatic chunk size, a fresh sweep folder in a temporary folder) on 1 and on
    2 local workers. Target: 2 workers >= 1.8x the runs per second of 1.
 2. The same runs through ``mesa.batch_run(number_processes=2, rng=[...])``, with an adapter model
@@ -61,7 +61,7 @@ SEMINARS = [0, 13, 26]
 PATHS = ["staff.quit_threshold.mean", "start_up_plan.network_seminars.every_weeks"]
 METRICS = list(sweep.RUN_METRICS)
 SEED = 2024
-REPLICATES, QUICK_REPLICATES = 30, 2
+REPLICATES, QUICK_REPLICATES = 40, 2
 GROWTH, QUICK_GROWTH = (100, 10_000), (100, 1_000)
 TARGET_SPEEDUP, TARGET_GROWTH = 1.8, 1.2
 MB = 2**20

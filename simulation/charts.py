@@ -446,74 +446,10 @@ def short(path: str) -> str:
     return ".".join(path.split(".")[-2:])
 
 
-def _metric_axis(axis: Any, metric: str) -> None:
-    if metric in SHARE_METRICS:
-        axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-
-
-def sweep_charts(folder: Path, data: Any, rows: Sequence[dict]) -> list[Path]:
-    """A sweep's charts per metric: indices (sobol, morris), response curves, and a heatmap for 2-parameter grids."""
-    folder.mkdir(parents=True, exist_ok=True)
-    spec = data.spec
-    drawn = []
-    with plt.rc_context(STYLE):
-        for j, metric in enumerate(spec.metrics):
-            mine = [r for r in rows if r["metric"] == metric]
-            if spec.design == "sobol" and mine:
-                drawn.append(sobol_bars(folder / f"sobol_{metric}.png", metric, mine, data))
-            if spec.design == "morris" and mine:
-                drawn.append(morris_plane(folder / f"morris_{metric}.png", metric, mine, data))
-            drawn.append(response(folder / f"response_{metric}.png", metric, j, data))
-            if spec.design == "grid" and len(spec.parameters) == 2:
-                drawn.append(heatmap(folder / f"heatmap_{metric}.png", metric, j, data))
-    return drawn
-
-
 def _sweep_note(data: Any) -> str:
     spec = data.spec
     return (f"Sweep {spec.name}: {spec.design} design, {len(data.points.values)} points x {spec.replicates} "
             f"replicates (seed {spec.seed}).")
-
-
-def sobol_bars(path: Path, metric: str, rows: Sequence[dict], data: Any) -> Path:
-    params = [r["parameter"] for r in rows if r["index"] == "ST"]
-    get = {(r["parameter"], r["index"]): r for r in rows}
-    params.sort(key=lambda p: get[(p, "ST")]["value"])
-    fig, ax = plt.subplots(figsize=_bar_size(len(params) * 1.6))
-    y = np.arange(len(params))
-    for offset, index, colour, name in ((0.2, "S1", BLUE, "first-order (alone)"), (-0.2, "ST", ORANGE, "total (with interactions)")):
-        values = np.array([get[(p, index)]["value"] for p in params])
-        half = np.array([get[(p, index)]["value"] - (get[(p, index)]["ci_low"] or get[(p, index)]["value"]) for p in params])
-        ax.barh(y + offset, values, height=0.38, color=colour, xerr=half, capsize=4, label=name)
-    ax.set_yticks(y, [short(p) for p in params])
-    ax.axvline(0, color=GREY, lw=1)
-    ax.set_xlabel(f"Sobol index: share of the variance of {label(metric).lower()}")
-    ax.legend(loc="lower right")
-    ax.set_title(_wrap(f"{short(params[-1])} drives most of the variation in {label(metric).lower()}"))
-    return _save(fig, path, _sweep_note(data) + " Bars: 95% bootstrap CIs (SALib). Indices of the per-point means "
-                                                "over replicates; replicate noise counts as unexplained variance.")
-
-
-def morris_plane(path: Path, metric: str, rows: Sequence[dict], data: Any) -> Path:
-    get = {(r["parameter"], r["index"]): r for r in rows}
-    params = [r["parameter"] for r in rows if r["index"] == "mu_star"]
-    fig, ax = plt.subplots()
-    mu_star = np.array([get[(p, "mu_star")]["value"] for p in params])
-    sigma = np.array([get[(p, "sigma")]["value"] for p in params])
-    half = np.array([get[(p, "mu_star")]["value"] - get[(p, "mu_star")]["ci_low"] for p in params])
-    ax.errorbar(mu_star, sigma, xerr=half, fmt="o", color=BLUE, ms=9, capsize=4)
-    for p, x, s in zip(params, mu_star, sigma, strict=True):
-        ax.annotate(short(p), (x, s), textcoords="offset points", xytext=(8, 6), fontsize=11)
-    _metric_axis(ax.xaxis, metric)
-    _metric_axis(ax.yaxis, metric)
-    ax.set_xlabel(f"mu*: mean absolute effect on {label(metric).lower()}")
-    ax.set_ylabel("sigma: spread of effects")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
-    ax.set_title(_wrap(f"{short(params[int(np.argmax(mu_star))])} has the largest effect on {label(metric).lower()}"))
-    return _save(fig, path, _sweep_note(data) + " Effects of moving a parameter across its whole range (Morris "
-                                                "elementary effects, SALib); high sigma: nonlinear or interacting. "
-                                                "Bars: 95% bootstrap CIs of mu*.")
 
 
 def _bins(x: np.ndarray) -> list[np.ndarray]:
@@ -524,83 +460,6 @@ def _bins(x: np.ndarray) -> list[np.ndarray]:
     edges = np.unique(np.quantile(x, np.linspace(0, 1, RESPONSE_BINS + 1)))
     index = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
     return [index == k for k in range(len(edges) - 1)]
-
-
-def response(path: Path, metric: str, j: int, data: Any) -> Path:
-    from simulation.sensitivity import numeric
-
-    spec = data.spec
-    n = len(spec.parameters)
-    cols = min(n, 3)
-    rows_ = -(-n // cols)
-    fig, axes = plt.subplots(rows_, cols, figsize=(5.4 * cols, 4.3 * rows_ + 1.4), squeeze=False, sharey=True)
-    ids, y = data.runs[metric]
-    for k, (p, ax) in enumerate(zip(spec.parameters, axes.flat, strict=False)):
-        column = [row[k] for row in data.points.values]
-        x = numeric(p, column)
-        if x is None:
-            levels = list(dict.fromkeys(column))
-            x = np.array([levels.index(v) for v in column], dtype=float)
-            ax.set_xticks(range(len(levels)), [str(v) for v in levels])
-        xr = x[ids]
-        ax.scatter(xr, y, s=8, color=GREY, alpha=0.25, lw=0)
-        centres, means, lows, highs = [], [], [], []
-        for mask in _bins(xr):
-            if mask.sum() == 0:
-                continue
-            values = y[mask]
-            centres.append(xr[mask].mean())
-            means.append(values.mean())
-            half = (stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-                    if len(values) > 1 else 0.0)
-            lows.append(values.mean() - half)
-            highs.append(values.mean() + half)
-        ax.fill_between(centres, lows, highs, color=BLUE, alpha=0.25)
-        ax.plot(centres, means, color=BLUE, lw=2.5, marker="o", ms=4)
-        ax.set_xlabel(_wrap(short(p.path)), fontsize=12)
-        _metric_axis(ax.yaxis, metric)
-        if p.type == "bool":
-            ax.set_xticks([0, 1], ["false", "true"])
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(label(metric))
-    fig.suptitle(_wrap(f"How {label(metric).lower()} responds to each parameter (other parameters varying)"),
-                 fontsize=16)
-    return _save(fig, path, _sweep_note(data) + " Dots: runs; line and band: mean with its 95% CI per value or "
-                                                f"per bin (up to {RESPONSE_BINS} quantile bins).")
-
-
-def heatmap(path: Path, metric: str, j: int, data: Any) -> Path:
-    spec = data.spec
-    a, b = spec.parameters
-    xs = list(dict.fromkeys(row[0] for row in data.points.values))
-    ys = list(dict.fromkeys(row[1] for row in data.points.values))
-    grid = np.full((len(ys), len(xs)), np.nan)
-    for i, row in enumerate(data.points.values):
-        grid[ys.index(row[1]), xs.index(row[0])] = data.means[i, j]
-    fig, ax = plt.subplots(figsize=(11, 7))
-    share = metric in SHARE_METRICS
-    image = ax.imshow(grid * (100 if share else 1), cmap="cividis", origin="lower", aspect="auto")
-    bar = fig.colorbar(image, ax=ax)
-    bar.set_label(f"{label(metric)}{' (%)' if share else ''}, mean over replicates")
-    finite = grid[np.isfinite(grid)]
-    middle = (finite.min() + finite.max()) / 2 if finite.size else 0
-    for r in range(len(ys)):
-        for c in range(len(xs)):
-            value = grid[r, c]
-            text = "n/a" if np.isnan(value) else (f"{value:.0%}" if share else f"{value:.3g}")
-            ax.text(c, r, text, ha="center", va="center", fontsize=12,
-                    color="black" if not np.isnan(value) and value > middle else "white")
-    ax.set_xticks(range(len(xs)), [str(v) for v in xs])
-    ax.set_yticks(range(len(ys)), [f"{v:.3g}" if isinstance(v, float) else str(v) for v in ys])
-    ax.set_xlabel(short(a.path))
-    ax.set_ylabel(short(b.path))
-    best = np.unravel_index(np.nanargmin(grid), grid.shape) if finite.size else (0, 0)
-    ax.set_title(_wrap(f"{label(metric)} is lowest at {short(a.path)} = {xs[best[1]]} and "
-                       f"{short(b.path)} = {ys[best[0]]:.3g}" if isinstance(ys[best[0]], float) else
-                       f"{label(metric)} is lowest at {short(a.path)} = {xs[best[1]]}, {short(b.path)} = {ys[best[0]]}"))
-    return _save(fig, path, _sweep_note(data))
 
 
 def calibration(folder: Path, post: Any) -> list[Path]:
@@ -692,7 +551,7 @@ def maturation(path: Path, evidence: Any) -> Path:
 
 
 def structure(path: Path, evidence: Any) -> Path:
-    fig, ax = plt.subplots(figsize=(9, 5.6))
+    fig, ax = plt.subplots(figsize=(11, 5.6))
     names = list(evidence.structure)
     values = [evidence.structure[n] for n in names]
     means = [v["mean"] for v in values]
@@ -702,5 +561,298 @@ def structure(path: Path, evidence: Any) -> Path:
     ax.set_xlabel("Annual turnover (mean, 95% CI)")
     ax.invert_yaxis()
     more = names[int(np.argmax(means))]
-    ax.set_title(_wrap(f"The same positions lose more specialists when organised as {more.replace('-', ' ')}"))
+    ax.set_title("\n".join(textwrap.wrap(f"The same positions lose more specialists when organised as "
+                                         f"{more}", 60)))
     return _save(fig, path, "Same sites and settings; only how the positions are grouped differs.")
+
+
+# --- sensitivity of a sweep (ipsim analyze) ------------------------------------------------------
+
+HEATMAP_ANNOTATED_CELLS = 144
+"""A heatmap writes each cell's value and CI only up to this many cells (a presentation choice)."""
+MAX_TICKS = 12
+"""At most this many labelled levels on a heatmap axis (a presentation choice)."""
+DENSE_DOTS = 500
+"""Below this many runs a response chart draws its dots larger and darker (a presentation choice)."""
+
+
+def sensitivity_charts(folder: Path, data: Any, rows: Sequence[dict]) -> list[Path]:
+    """A sweep's charts for each metric that has values: its indices (sobol and morris designs), its
+    response to each parameter, and for a grid over two parameters a heatmap.
+
+    ``data`` is a ``sensitivity.SweepData``; ``rows`` are the index rows of sensitivity.csv.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = data.spec
+    drawn = []
+    with plt.rc_context(STYLE):
+        for j, metric in enumerate(spec.metrics):
+            if np.isnan(data.means[:, j]).all():
+                continue
+            mine = [r for r in rows if r["metric"] == metric]
+            if spec.design == "sobol" and mine:
+                drawn.append(sobol_chart(folder / f"sobol_{metric}.png", metric, mine, data))
+            if spec.design == "morris" and mine:
+                drawn.append(morris_chart(folder / f"morris_{metric}.png", metric, mine, data))
+            drawn.append(response_chart(folder / f"response_{metric}.png", metric, j, data))
+            if spec.design == "grid" and len(spec.parameters) == 2:
+                drawn.append(heatmap_chart(folder / f"heatmap_{metric}.png", metric, j, data))
+    return drawn
+
+
+def _percent_axis(axis: Any, metric: str) -> None:
+    """Percent ticks for a share metric (its values and its changes alike)."""
+    if metric in SHARE_METRICS:
+        axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
+
+
+def _amount(x: float, metric: str) -> str:
+    """A metric's value for a title or a cell: percent for shares, else three significant digits."""
+    if metric in SHARE_METRICS:
+        return f"{100 * x:.{0 if abs(x) >= 0.1 or x == 0 else 1}f}%"
+    return f"{x:.3g}"
+
+
+def _change(x: float, metric: str) -> str:
+    """A change in a metric: percentage points for shares."""
+    if metric in SHARE_METRICS:
+        return f"{100 * x:.{0 if abs(x) >= 0.1 else 1}f} percentage points"
+    return f"{x:.3g}"
+
+
+def _level(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _t_half(sd: np.ndarray | float, n: np.ndarray | float) -> np.ndarray:
+    """Half-width of a 95% t-interval of a mean of ``n`` values with standard deviation ``sd`` (NaN if n < 2)."""
+    sd, n = np.asarray(sd, dtype=float), np.asarray(n, dtype=float)
+    ok = n > 1
+    safe = np.where(ok, n, 2.0)
+    return np.where(ok, stats.t.ppf(0.975, safe - 1) * sd / np.sqrt(safe), np.nan)
+
+
+def sobol_chart(path: Path, metric: str, rows: Sequence[dict], data: Any) -> Path:
+    """First-order and total Sobol indices per parameter with their 95% CIs, the largest total at the top."""
+    get = {(r["parameter"], r["index"]): r for r in rows}
+    params = sorted((r["parameter"] for r in rows if r["index"] == "ST"), key=lambda p: (get[(p, "ST")]["value"], p))
+    fig, ax = plt.subplots(figsize=_bar_size(2 * len(params)))
+    y = np.arange(len(params))
+    for offset, index, colour, name in ((0.2, "S1", BLUE, "first-order S1: the parameter alone"),
+                                        (-0.2, "ST", ORANGE, "total ST: with its interactions")):
+        found = [get[(p, index)] for p in params]
+        values = np.array([r["value"] for r in found])
+        low = np.array([r["value"] - r["ci_low"] if r["ci_low"] is not None else 0.0 for r in found])
+        high = np.array([r["ci_high"] - r["value"] if r["ci_high"] is not None else 0.0 for r in found])
+        ax.barh(y + offset, values, height=0.38, color=colour, xerr=[low, high], capsize=4, label=name)
+    ax.set_yticks(y, [short(p) for p in params])
+    ax.axvline(0, color=GREY, lw=1)
+    ax.set_xlabel(f"Share of the variance of {label(metric).lower()}")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    top, st = params[-1], get[(params[-1], "ST")]
+    what = label(metric).lower()
+    second = get[(params[-2], "ST")] if len(params) > 1 else None
+    if second is not None and None not in (st["ci_low"], second["ci_high"]) and st["ci_low"] <= second["ci_high"]:
+        pair = f"{short(top)} or {short(params[-2])}"
+        title = (f"These runs cannot tell whether {pair} matters more for {what}" if len(params) == 2 else
+                 f"{short(top)} and {short(params[-2])} matter most for {what}; which of them more is unclear")
+        title += f" (total indices {st['value']:.2f} and {second['value']:.2f}; their 95% CIs overlap)"
+    else:
+        title = (f"{short(top)} matters most for {what}: with its interactions it accounts for about "
+                 f"{100 * st['value']:.0f}% of the variance")
+    ax.set_title(_wrap(title))
+    return _save(fig, path, _sweep_note(data) + " Sobol indices (SALib, Saltelli sampling) of each point's mean over "
+                 "its replicates; bars: 95% bootstrap CIs. Replicate noise left in the means adds to every total "
+                 "index, not to the first-order ones.")
+
+
+def morris_chart(path: Path, metric: str, rows: Sequence[dict], data: Any) -> Path:
+    """Morris mu* (with its 95% CI) against sigma, one labelled point per parameter."""
+    get = {(r["parameter"], r["index"]): r for r in rows}
+    params = [r["parameter"] for r in rows if r["index"] == "mu_star"]
+    found = [get[(p, "mu_star")] for p in params]
+    mu_star = np.array([r["value"] for r in found])
+    low = np.array([r["value"] if r["ci_low"] is None else r["ci_low"] for r in found])
+    high = np.array([r["value"] if r["ci_high"] is None else r["ci_high"] for r in found])
+    sigma = np.array([get[(p, "sigma")]["value"] if (p, "sigma") in get else np.nan for p in params])
+    shown = np.nan_to_num(sigma)  # a single trajectory has no sigma: drawn at 0, said in the note
+    fig, ax = plt.subplots(figsize=(11, 7))
+    reach = max(float(np.nanmax(high)), float(shown.max()), 1e-12) * 1.12
+    # Garcia Sanchez et al. (2014) read sigma / mu* above 1 as non-monotonic or interacting effects.
+    ax.plot([0, reach], [0, reach], color=GREY, ls=":", lw=1.5)
+    ax.text(0.97 * reach, 0.97 * reach, "sigma = mu*", color=GREY, fontsize=11, ha="right", va="bottom")
+    ax.errorbar(mu_star, shown, xerr=[mu_star - low, high - mu_star], fmt="o", color=BLUE, ms=9, capsize=4, lw=1.5)
+    for p, x, s in zip(params, mu_star, shown, strict=True):
+        ax.annotate(short(p), (x, s), textcoords="offset points", xytext=(8, 6), fontsize=12)
+    _percent_axis(ax.xaxis, metric)
+    _percent_axis(ax.yaxis, metric)
+    unit = " (percentage points)" if metric in SHARE_METRICS else ""
+    what = label(metric).lower()
+    ax.set(xlim=(0, reach), ylim=(0, reach), xlabel=f"mu*: mean size of the change in {what}{unit}",
+           ylabel="sigma: spread of the changes")
+    top = int(np.argmax(mu_star))
+    ax.set_title(_wrap(f"{short(params[top])} has the largest effect on {what}: moving it across its range "
+                       f"changes it by {_change(mu_star[top], metric)} on average"))
+    spec = data.spec
+    note = (f"Morris elementary effects (SALib) of each point's mean over its replicates: {spec.samples} "
+            f"trajectories, {spec.morris_levels} levels. Effects are in units of {what} per unit of a parameter's "
+            "range, the unit hypercube the design is drawn in (a range's width, a distribution's 0.5-99.5% "
+            "quantile span, a level list). Bars: 95% bootstrap CI of mu*. Above the dotted line the effects change "
+            "size or sign across the space (non-linear or interacting). Replicate noise adds to mu* and sigma.")
+    if np.isnan(sigma).any():
+        note += " One trajectory: no sigma (drawn at 0)."
+    return _save(fig, path, _sweep_note(data) + " " + note)
+
+
+def _replicate_half(sd: np.ndarray, n: np.ndarray) -> float:
+    """95% CI half-width of the plain mean of some points' means from their replicates' spread alone (the points
+    taken as designed), with Welch-Satterthwaite degrees of freedom; NaN if a point has fewer than two values."""
+    if (n < 2).any():
+        return np.nan
+    v = sd**2 / n
+    if v.sum() == 0:
+        return 0.0
+    df = v.sum() ** 2 / np.sum(v**2 / (n - 1))
+    return float(stats.t.ppf(0.975, df) * np.sqrt(v.sum()) / len(n))
+
+
+def _binned(x: np.ndarray, means: np.ndarray, count: np.ndarray, sd: np.ndarray,
+            held: bool) -> tuple[np.ndarray, ...]:
+    """Per bin of design points (``_bins``): its centre, the mean of its points' means, and that mean's 95% CI.
+
+    Sampled designs draw the other parameters at random, so the CI is a t-interval over the bin's points;
+    a grid (``held``) sets them to fixed levels, so only replicate noise is uncertain, as for a bin of one point.
+    """
+    centre, mid, low, high = [], [], [], []
+    for mask in _bins(x):
+        valid = mask & ~np.isnan(means)
+        m = int(valid.sum())
+        if m == 0:
+            continue
+        value = float(means[valid].mean())
+        if held or m == 1:
+            half = _replicate_half(sd[valid], count[valid])
+        else:
+            half = float(_t_half(means[valid].std(ddof=1), m))
+        half = 0.0 if np.isnan(half) else half
+        centre.append(x[valid].mean())
+        mid.append(value)
+        low.append(value - half)
+        high.append(value + half)
+    return np.array(centre), np.array(mid), np.array(low), np.array(high)
+
+
+def response_chart(path: Path, metric: str, j: int, data: Any) -> Path:
+    """One panel per parameter: every run (or a bounded subset) as a faint dot, and the mean response with its
+    95% CI per value of the parameter (quantile bins when it takes many values)."""
+    from simulation.sensitivity import numeric  # sensitivity imports this module
+
+    spec = data.spec
+    held = spec.design == "grid"
+    n = len(spec.parameters)
+    cols = 2 if n == 4 else min(n, 3)
+    rows_ = -(-n // cols)
+    fig, axes = plt.subplots(rows_, cols, figsize=(5.4 * cols, 4.3 * rows_ + 1.8), squeeze=False, sharey=True)
+    means, count, sd = data.means[:, j], data.replicates.count[:, j], data.replicates.sd[:, j]
+    ids, values = data.replicates.shown[metric]
+    few = len(ids) < DENSE_DOTS
+    jitter = np.random.default_rng(0).uniform(-1, 1, len(ids))  # fixed: the same chart every time
+    spans: dict[str, tuple[float, float]] = {}
+    for k, (p, ax) in enumerate(zip(spec.parameters, axes.flat, strict=False)):
+        column = [row[k] for row in data.points.values]
+        x = numeric(p, column)
+        if x is None:  # categorical: its levels in the spec's order
+            x = np.array([float(p.levels.index(v)) for v in column])
+            ax.set_xticks(range(len(p.levels)), [_level(v) for v in p.levels], fontsize=11)
+        elif p.type == "bool":
+            ax.set_xticks([0, 1], ["false", "true"])
+        distinct = np.unique(x)
+        spread = 0.06 * np.diff(distinct).min() * jitter if 1 < len(distinct) <= 12 else 0.0
+        ax.scatter(x[ids] + spread, values, s=16 if few else 8, color=GREY, alpha=0.5 if few else 0.25, lw=0,
+                   rasterized=True)
+        centre, mid, low, high = _binned(x, means, count, sd, held)
+        if metric in SHARE_METRICS:  # a share's band stays within 0-100%
+            low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)
+        ax.fill_between(centre, low, high, color=BLUE, alpha=0.25, lw=0)
+        ax.plot(centre, mid, color=BLUE, lw=2.5, marker="o", ms=5)
+        spans[p.path] = (float(mid.min()), float(mid.max()))
+        ax.set_xlabel(_wrap(short(p.path)), fontsize=13)
+        _percent_axis(ax.yaxis, metric)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(label(metric))
+    top = max(spans, key=lambda p: (spans[p][1] - spans[p][0], p))
+    lowest, highest = spans[top]
+    fig.suptitle(_wrap(f"{label(metric)} changes most with {short(top)}: on average between "
+                       f"{_amount(lowest, metric)} and {_amount(highest, metric)} across its range"),
+                 fontsize=STYLE["axes.titlesize"])
+    dots = "a fixed subset of the runs" if len(ids) < int(count.sum()) else "runs"
+    band = ("from the replicates' spread (Welch-Satterthwaite t), the other parameters held at their grid levels"
+            if held else "(t over the design points, or a single point's replicates), the other parameters "
+            "varying as the design draws them")
+    return _save(fig, path, _sweep_note(data) + f" Dots: {dots} (jittered sideways where a parameter takes few "
+                 f"values). Line: mean of the design points' means at each value, or in up to {RESPONSE_BINS} "
+                 f"quantile bins when a parameter takes more than 12 values; band: its 95% CI {band}.")
+
+
+def heatmap_chart(path: Path, metric: str, j: int, data: Any) -> Path:
+    """A grid over two parameters: the mean metric in each cell, with its 95% CI over replicates."""
+    a, b = data.spec.parameters
+    xs, ys = a.grid_points(), b.grid_points()
+    shape = (len(xs), len(ys))  # sample ids run over b fastest (itertools.product)
+    means = data.means[:, j].reshape(shape).T
+    half = _t_half(data.replicates.sd[:, j], data.replicates.count[:, j]).reshape(shape).T
+    share = metric in SHARE_METRICS
+    scale = 100 if share else 1
+    fig, ax = plt.subplots(figsize=(min(16.0, max(10.0, 3.5 + 0.9 * len(xs))), min(12.0, max(6.5, 2.8 + 0.6 * len(ys)))))
+    cmap = plt.get_cmap("cividis").with_extremes(bad=OTHER)
+    image = ax.imshow(scale * means, cmap=cmap, origin="lower", aspect="auto")
+    bar = fig.colorbar(image, ax=ax)
+    bar.set_label(f"{label(metric)}{' (%)' if share else ''}, mean over replicates")
+    if means.size <= HEATMAP_ANNOTATED_CELLS:
+        for r in range(len(ys)):
+            for c in range(len(xs)):
+                value = means[r, c]
+                if np.isnan(value):
+                    ax.text(c, r, "no value", ha="center", va="center", fontsize=11)
+                    continue
+                text = _amount(value, metric)
+                if not np.isnan(half[r, c]):
+                    text += f"\n\u00b1{100 * half[r, c]:.1f}" if share else f"\n\u00b1{half[r, c]:.2g}"
+                red, green, blue, _ = cmap(image.norm(scale * value))
+                ink = "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
+                ax.text(c, r, text, ha="center", va="center", fontsize=12, color=ink)
+    for axis, levels, setter in ((ax.xaxis, xs, ax.set_xticks), (ax.yaxis, ys, ax.set_yticks)):
+        step = -(-len(levels) // MAX_TICKS)
+        setter(range(0, len(levels), step), [_level(v) for v in levels[::step]])
+        axis.set_tick_params(length=0)
+    ax.set_xlabel(short(a.path))
+    ax.set_ylabel(short(b.path))
+    what = label(metric)
+    if np.isnan(means).all():
+        title = f"{what}: no cell has a value"
+    else:
+        def where(cell: tuple[int, ...], names: bool) -> str:
+            """The levels of an extreme cell, or how many cells share the extreme."""
+            ties = int(np.sum(means == means[cell]))
+            if ties > 1:
+                return f"in {ties} cells"
+            if names:
+                return f"{short(a.path)} {_level(xs[cell[1]])}, {short(b.path)} {_level(ys[cell[0]])}"
+            return f"{_level(xs[cell[1]])}, {_level(ys[cell[0]])}"
+
+        lo = np.unravel_index(np.nanargmin(means), means.shape)
+        hi = np.unravel_index(np.nanargmax(means), means.shape)
+        title = (f"{what} ranges from {_amount(means[lo], metric)} ({where(lo, True)}) to "
+                 f"{_amount(means[hi], metric)} ({where(hi, int(np.sum(means == means[lo])) > 1)})")
+    ax.set_title(_wrap(title))
+    if np.isnan(half).all():
+        ci = " No cell has two replicates with a value: no CI."
+    elif means.size <= HEATMAP_ANNOTATED_CELLS:
+        ci = f" Cells: mean and 95% CI half-width (t over replicates{', percentage points' if share else ''})."
+    else:
+        ci = f" Largest 95% CI half-width of a cell (t over replicates): {_change(float(np.nanmax(half)), metric)}."
+    return _save(fig, path, _sweep_note(data) + ci)

@@ -1,11 +1,28 @@
-"""Sensitivity analysis of a finished sweep: which varied parameters drive each metric.
+"""Sensitivity analysis of a finished sweep: which of the varied parameters drive each metric.
 
-Indices come from well-kept estimators, applied to each design point's mean over its replicates:
-SALib's Sobol analysis (first-order and total indices with bootstrap 95% CIs) for a sobol design,
-SALib's Morris analysis (mu*, mu, sigma) for a morris design, and SciPy's Spearman rank correlation
-(with a Fisher-z 95% CI) as the screening measure for lhs and grid designs. Sobol and Morris work on
-the unit hypercube the design was drawn in, so their indices are in units of the metric (Sobol:
-shares of its variance; Morris: change across a parameter's whole range).
+A sweep varies many parameters at once, so a chart per run cannot say which of them matter. This
+module turns a sweep folder's ``results.csv`` into indices and charts, with well-kept estimators
+applied to each design point's mean over its replicates:
+
+- sobol design: SALib's Sobol analysis (first-order S1, total ST, optionally second-order S2), with
+  bootstrap 95% CIs (Saltelli 2002, 2010);
+- morris design: SALib's Morris analysis (mu, mu*, sigma; Morris 1991, Campolongo et al. 2007), with
+  a bootstrap 95% CI for mu*;
+- lhs and grid designs: SciPy's Spearman rank correlation of each parameter's value with the metric,
+  a standard screening for these designs (Marino et al. 2008 use its partial form), with a Fisher-z
+  95% CI using Bonett and Wright's (2000) variance for Spearman's rho. Booleans count as 0 and 1;
+  categorical parameters, whose levels have no order, get none (the report says so). Design points
+  without a value are left out of the correlation (the report says how many).
+
+Sobol and Morris work on the unit hypercube the design was drawn in (sweep.unit_problem), so Morris
+effects are in units of the metric per unit of a parameter's range: the change from moving it
+across its whole range (a range's width, a distribution's clipped quantile span, a level list).
+
+The results are read as a stream and reduced to per-point statistics, so memory grows with the
+number of design points, not of runs. ``sensitivity.csv`` holds one row per index; a metric that
+cannot be analysed (for sobol and morris: a design point where no replicate gave a value, which
+SALib cannot take; for any design: no value or no variation) gets no rows, not even a note row, and
+the report says why.
 """
 
 from __future__ import annotations
@@ -13,8 +30,10 @@ from __future__ import annotations
 import csv
 import math
 import os
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -24,170 +43,279 @@ from simulation.experiment import cell
 
 SENSITIVITY = "sensitivity.csv"
 COLUMNS = ["metric", "parameter", "index", "value", "ci_low", "ci_high"]
+CONF_LEVEL = 0.95
 BOOTSTRAP_RESAMPLES = 1000
+"""Bootstrap resamples for SALib's Sobol and Morris CIs (a choice: ten times SALib's default of 100, so the
+intervals hardly depend on the bootstrap's seed)."""
+MAX_SHOWN_RUNS = 20_000
+"""At most this many runs are kept as dots in the response charts, picked by a fixed stride
+(a presentation choice that bounds memory; the lines and bands use every run)."""
+MIN_SPEARMAN_POINTS = 4
+"""Fisher's z needs n > 3 design points."""
+TOP = 3
+"""Parameters listed per metric in the terminal report."""
+RANKED_BY = {"sobol": "ST", "morris": "mu_star", "lhs": "spearman", "grid": "spearman"}
+INDEX_NAMES = {"ST": "total Sobol index", "mu_star": "Morris mu*", "spearman": "Spearman rank correlation"}
+
+
+@dataclass(frozen=True)
+class Replicates:
+    """Per design point and metric: how many runs gave a value and their standard deviation, and the
+    (sample id, value) of a bounded subset of runs to draw."""
+
+    count: np.ndarray
+    sd: np.ndarray
+    """NaN where fewer than two runs gave a value."""
+    shown: dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
 class SweepData:
-    """A finished sweep's design and results, as the analysis and the charts use them."""
+    """A finished sweep's design and per-point results, as the analysis and the charts use them."""
 
     folder: Path
     spec: sweep.SweepSpec
     points: sweep.Points
     means: np.ndarray
-    """(points, metrics) mean over each point's replicates (NaN where none gave a value)."""
-    runs: dict[str, tuple[np.ndarray, np.ndarray]]
-    """Per metric: (sample id, value) of every run that gave one."""
+    """(points, metrics): the mean over each point's replicates, NaN where none gave a value."""
+    replicates: Replicates
 
 
-def sample_means(path: Path, metric_names: list[str], points: int) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """Per-point means over replicates and each run's value, read from a results.csv (empty cells left out)."""
-    sums = np.zeros((points, len(metric_names)))
-    counts = np.zeros((points, len(metric_names)))
-    ids: dict[str, list[int]] = {m: [] for m in metric_names}
-    found: dict[str, list[float]] = {m: [] for m in metric_names}
+def sample_means(path: Path, metric_names: list[str], points: int) -> tuple[np.ndarray, Replicates]:
+    """Stream a results.csv into (points, metrics) means over replicates, leaving out empty cells (failed
+    runs, undefined metrics), and the replicates' counts, spreads and a bounded subset of runs."""
+    m = len(metric_names)
+    count, mean, m2 = np.zeros((points, m)), np.zeros((points, m)), np.zeros((points, m))
+    keep_replicates, stride = max(1, MAX_SHOWN_RUNS // max(points, 1)), max(1, math.ceil(points / MAX_SHOWN_RUNS))
+    shown_ids: list[list[int]] = [[] for _ in metric_names]
+    shown_values: list[list[float]] = [[] for _ in metric_names]
+    pending: list[list[float]] = [[] for _ in metric_names]
+    current = -1
+
+    def flush() -> None:
+        """Merge the pending runs of point ``current`` into its statistics (Chan et al.'s pairwise update)."""
+        n_b = np.array([len(v) for v in pending], dtype=float)
+        if current < 0 or not n_b.any():
+            return
+        mean_b = np.array([math.fsum(v) / len(v) if v else 0.0 for v in pending])
+        m2_b = np.array([math.fsum((x - mu) ** 2 for x in v) for v, mu in zip(pending, mean_b, strict=True)])
+        n_a, mean_a = count[current], mean[current]
+        n = n_a + n_b
+        delta = mean_b - mean_a
+        share = np.divide(n_b, n, out=np.zeros(m), where=n > 0)
+        mean[current] = mean_a + delta * share
+        m2[current] += m2_b + delta**2 * n_a * share
+        count[current] = n
+        for values in pending:
+            values.clear()
+
     with path.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            i = int(row["sample_id"])
-            for j, name in enumerate(metric_names):
-                if row[name] != "":
-                    value = float(row[name])
-                    sums[i, j] += value
-                    counts[i, j] += 1
-                    ids[name].append(i)
-                    found[name].append(value)
-    means = np.full_like(sums, np.nan)
-    np.divide(sums, counts, out=means, where=counts > 0)
-    return means, {m: (np.array(ids[m], dtype=int), np.array(found[m])) for m in metric_names}
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        missing = [c for c in ("sample_id", "replicate", *metric_names) if c not in header]
+        if missing:
+            raise runner.SweepError(f"{path}: no column {', '.join(missing)}")
+        sample_col, replicate_col = header.index("sample_id"), header.index("replicate")
+        metric_cols = [header.index(name) for name in metric_names]
+        for row in reader:
+            i = int(row[sample_col])
+            if not 0 <= i < points:
+                raise runner.SweepError(f"{path}: sample_id {i} is not in the design (0 to {points - 1})")
+            if i != current:
+                flush()
+                current = i
+            show = int(row[replicate_col]) < keep_replicates and i % stride == 0
+            for j, col in enumerate(metric_cols):
+                if row[col] != "":
+                    value = float(row[col])
+                    pending[j].append(value)
+                    if show:
+                        shown_ids[j].append(i)
+                        shown_values[j].append(value)
+        flush()
+    means = np.where(count > 0, mean, np.nan)
+    sd = np.sqrt(np.divide(m2, count - 1, out=np.full_like(m2, np.nan), where=count > 1))
+    shown = {name: (np.array(shown_ids[j], dtype=int), np.array(shown_values[j]))
+             for j, name in enumerate(metric_names)}
+    return means, Replicates(count, sd, shown)
 
 
 def load(folder: Path) -> SweepData:
-    """A finished sweep folder's data; SweepError if it is not a sweep or not complete."""
+    """A finished sweep folder's design and per-point results; SweepError if it is not a complete sweep."""
     runner.read_manifest(folder)
+    if not (folder / runner.STATUS).is_file():
+        raise runner.SweepError(f"{folder}: not a sweep folder (no {runner.STATUS})")
     status = runner.Status.read(folder)
     if status.state != "complete":
-        raise runner.SweepError(f"{folder}: the sweep is not complete ({status.runs_done} of {status.runs_total} runs); "
+        raise runner.SweepError(f"{folder} is not complete ({status.runs_done} of {status.runs_total} runs); "
                                 f"finish it with: ipsim sweep --resume {folder}")
+    if not (folder / runner.RESULTS).is_file():
+        raise runner.SweepError(f"{folder}: marked complete but has no {runner.RESULTS}")
     plan = runner.open_plan(folder)
     spec = plan.sweep.spec
-    means, runs = sample_means(folder / runner.RESULTS, list(spec.metrics), len(plan.points.values))
-    return SweepData(folder, spec, plan.points, means, runs)
+    means, replicates = sample_means(folder / runner.RESULTS, list(spec.metrics), len(plan.points.values))
+    return SweepData(folder, spec, plan.points, means, replicates)
 
 
 @dataclass(frozen=True)
 class Analysis:
+    """What ``analyze`` wrote: the index rows (as in sensitivity.csv), the charts, and remarks per metric."""
+
     folder: Path
-    rows: list[dict[str, object]]
+    design: str
+    metrics: list[str]
+    rows: list[dict[str, Any]]
     charts: list[Path]
-    skipped: dict[str, str]
+    skipped: dict[str, str] = field(default_factory=dict)
     """Metrics without indices, and why."""
+    notes: list[str] = field(default_factory=list)
+    """Other remarks for the report (e.g. design points left out of a Spearman correlation)."""
 
     def report(self) -> str:
-        lines = [f"sensitivity of {self.folder.name}:"]
-        by_metric: dict[str, list[dict[str, object]]] = {}
-        for row in self.rows:
-            by_metric.setdefault(str(row["metric"]), []).append(row)
-        for metric, rows in by_metric.items():
-            kind = next(k for k in ("ST", "mu_star", "spearman") if any(r["index"] == k for r in rows))
-            ranked = sorted((r for r in rows if r["index"] == kind), key=lambda r: -abs(float(r["value"])))
-            top = ", ".join(f"{r['parameter']} {float(r['value']):.2f}" for r in ranked[:3])
-            lines.append(f"  {metric} ({kind}, largest first): {top}")
-        lines += [f"  {metric}: no indices ({why})" for metric, why in self.skipped.items()]
-        lines.append(f"written to {self.folder / SENSITIVITY} and {self.folder / 'charts'}/")
+        """Plain lines for the terminal: each metric's most influential parameters, and where the files are."""
+        index = RANKED_BY[self.design]
+        lines = [f"sensitivity ({self.design} design): {INDEX_NAMES[index]} with 95% CI, the largest {TOP} per metric"]
+        for metric in self.metrics:
+            if metric in self.skipped:
+                lines.append(f"  {metric}: no indices: {self.skipped[metric]}")
+                continue
+            ranked = sorted((r for r in self.rows if r["metric"] == metric and r["index"] == index),
+                            key=lambda r: (-abs(r["value"]), r["parameter"]))
+            lines.append(f"  {metric}:" + ("" if ranked else " no parameter with ordered values"))
+            width = max((len(r["parameter"]) for r in ranked[:TOP]), default=0)
+            for r in ranked[:TOP]:
+                ci = "" if r["ci_low"] is None else f"  ({_number(r['ci_low'])} to {_number(r['ci_high'])})"
+                lines.append(f"    {r['parameter']:<{width}}  {_number(r['value']):>6}{ci}")
+            pairs = sorted((r for r in self.rows if r["metric"] == metric and r["index"] == "S2"),
+                           key=lambda r: (-r["value"], r["parameter"]))
+            if pairs:
+                lines.append(f"    largest interaction (S2): {pairs[0]['parameter']} {_number(pairs[0]['value'])}")
+        lines += [f"  note: {note}" for note in self.notes]
+        lines.append(f"indices: {self.folder / SENSITIVITY}")
+        lines.append(f"charts: {len(self.charts)} in {self.folder / 'charts'}")
         return "\n".join(lines)
 
 
+def _number(x: float) -> str:
+    return format(x, ".2g") if abs(x) < 0.01 and x != 0 else format(x, ".2f") if abs(x) < 100 else format(x, ".3g")
+
+
 def analyze(folder: Path) -> Analysis:
-    """Write sensitivity.csv and the sweep charts into a finished sweep folder."""
+    """Write sensitivity.csv and the sweep's charts into a finished sweep folder; SweepError if it is not one."""
     data = load(folder)
     spec = data.spec
-    problem = sweep.unit_problem(spec)
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
+    notes: list[str] = []
     for j, metric in enumerate(spec.metrics):
         y = data.means[:, j]
+        missing = int(np.isnan(y).sum())
+        if missing == len(y):
+            skipped[metric] = "no run gave a value (failed or undefined in every run)"
+            continue
+        if np.ptp(y[~np.isnan(y)]) == 0:
+            skipped[metric] = "it is the same at every design point"
+            continue
         if spec.design in ("sobol", "morris"):
-            if np.isnan(y).any():
-                skipped[metric] = f"{int(np.isnan(y).sum())} design points have no value (failed or undefined runs)"
+            if missing:
+                skipped[metric] = (f"{missing} of {len(y)} design points have no value (every replicate failed or "
+                                   f"undefined there), and {spec.design} analysis needs all of them")
                 continue
-            if np.ptp(y) == 0:
-                skipped[metric] = "it is the same at every design point"
-                continue
-            rows += _sobol(spec, problem, metric, y) if spec.design == "sobol" else _morris(spec, problem, data, metric, y)
-        else:
-            rows += _spearman(spec, data, metric, y, skipped)
+            rows += _sobol(spec, metric, y) if spec.design == "sobol" else _morris(spec, data.points, metric, y)
+            continue
+        if len(y) - missing < MIN_SPEARMAN_POINTS:
+            skipped[metric] = f"only {len(y) - missing} design points have a value; a rank correlation's CI needs 4"
+            continue
+        if missing:
+            notes.append(f"{metric}: Spearman over the {len(y) - missing} of {len(y)} design points that have a value")
+        rows += _spearman(spec, data.points, metric, y)
+    categorical = [p.path for p in spec.parameters if p.type == "categorical"]
+    if categorical and spec.design in ("lhs", "grid"):
+        notes.append(f"no rank correlation for categorical parameters (their levels have no order): "
+                     f"{', '.join(categorical)}")
+    # An index SALib cannot estimate (NaN, such as sigma from a single trajectory) gets no row.
+    rows = sorted((r for r in rows if r["value"] is not None), key=lambda r: (r["metric"], r["parameter"], r["index"]))
     _write(folder / SENSITIVITY, rows)
-    drawn = charts.sweep_charts(folder / "charts", data, rows)
-    return Analysis(folder, rows, drawn, skipped)
+    drawn = charts.sensitivity_charts(folder / "charts", data, rows)
+    return Analysis(folder, spec.design, list(spec.metrics), rows, drawn, skipped, notes)
 
 
-def _row(metric: str, parameter: str, index: str, value: float, half: float | None = None,
-         low: float | None = None, high: float | None = None) -> dict[str, object]:
-    if half is not None:
-        low, high = value - half, value + half
-    return {"metric": metric, "parameter": parameter, "index": index, "value": float(value),
-            "ci_low": None if low is None else float(low), "ci_high": None if high is None else float(high)}
+def _row(metric: str, parameter: str, index: str, value: float, low: float | None = None,
+         high: float | None = None) -> dict[str, Any]:
+    def number(x: float | None) -> float | None:
+        return None if x is None or not math.isfinite(x) else float(x)
+
+    return {"metric": metric, "parameter": parameter, "index": index, "value": number(value),
+            "ci_low": number(low), "ci_high": number(high)}
 
 
-def _sobol(spec: sweep.SweepSpec, problem: dict, metric: str, y: np.ndarray) -> list[dict[str, object]]:
+def _sobol(spec: sweep.SweepSpec, metric: str, y: np.ndarray) -> list[dict[str, Any]]:
     from SALib.analyze import sobol
 
+    problem = sweep.unit_problem(spec)
     found = sobol.analyze(problem, y, calc_second_order=spec.second_order, num_resamples=BOOTSTRAP_RESAMPLES,
-                          conf_level=0.95, seed=spec.seed)
+                          conf_level=CONF_LEVEL, seed=np.random.default_rng(spec.seed))  # SALib ignores seed 0
+    names = problem["names"]
     rows = []
-    for k, name in enumerate(problem["names"]):
-        rows.append(_row(metric, name, "S1", found["S1"][k], found["S1_conf"][k]))
-        rows.append(_row(metric, name, "ST", found["ST"][k], found["ST_conf"][k]))
+    for k, name in enumerate(names):
+        for index in ("S1", "ST"):
+            value, half = found[index][k], found[f"{index}_conf"][k]
+            rows.append(_row(metric, name, index, value, value - half, value + half))
     if spec.second_order:
-        for a in range(len(problem["names"])):
-            for b in range(a + 1, len(problem["names"])):
-                rows.append(_row(metric, f"{problem['names'][a]}|{problem['names'][b]}", "S2",
-                                 found["S2"][a, b], found["S2_conf"][a, b]))
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                value, half = found["S2"][a, b], found["S2_conf"][a, b]
+                rows.append(_row(metric, f"{names[a]}|{names[b]}", "S2", value, value - half, value + half))
     return rows
 
 
-def _morris(spec: sweep.SweepSpec, problem: dict, data: SweepData, metric: str, y: np.ndarray) -> list[dict[str, object]]:
+def _morris(spec: sweep.SweepSpec, points: sweep.Points, metric: str, y: np.ndarray) -> list[dict[str, Any]]:
     from SALib.analyze import morris
 
-    found = morris.analyze(problem, data.points.unit, y, num_resamples=BOOTSTRAP_RESAMPLES, conf_level=0.95,
-                           num_levels=spec.morris_levels, seed=spec.seed)
+    problem = sweep.unit_problem(spec)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):  # one trajectory has no sigma: NaN, no row
+        warnings.filterwarnings("ignore", "Degrees of freedom <= 0", RuntimeWarning)
+        found = morris.analyze(problem, points.unit, y, num_resamples=BOOTSTRAP_RESAMPLES, conf_level=CONF_LEVEL,
+                               num_levels=spec.morris_levels, seed=spec.seed)
     rows = []
     for k, name in enumerate(problem["names"]):
-        rows.append(_row(metric, name, "mu_star", found["mu_star"][k], found["mu_star_conf"][k]))
+        mu_star, half = found["mu_star"][k], found["mu_star_conf"][k]
+        rows.append(_row(metric, name, "mu_star", mu_star, mu_star - half, mu_star + half))
         rows.append(_row(metric, name, "mu", found["mu"][k]))
         rows.append(_row(metric, name, "sigma", found["sigma"][k]))
     return rows
 
 
-def numeric(parameter: sweep.Parameter, values: list[object]) -> np.ndarray | None:
-    """A parameter's values as numbers (booleans as 0/1); None for categorical ones, which have no order."""
+def numeric(parameter: sweep.Parameter, values: list[Any]) -> np.ndarray | None:
+    """A parameter's values as numbers (booleans as 0 and 1); None for a categorical one, whose levels have no order."""
     if parameter.type == "categorical":
         return None
     return np.array([float(v) for v in values])
 
 
-def _spearman(spec: sweep.SweepSpec, data: SweepData, metric: str, y: np.ndarray,
-              skipped: dict[str, str]) -> list[dict[str, object]]:
+def _spearman(spec: sweep.SweepSpec, points: sweep.Points, metric: str, y: np.ndarray) -> list[dict[str, Any]]:
+    """Each ordered parameter's Spearman correlation with the metric over the design points that have a value,
+    with a Fisher-z 95% CI whose variance is Bonett and Wright's (1 + rho^2 / 2) / (n - 3)."""
     keep = ~np.isnan(y)
-    if keep.sum() < 4:
-        skipped[metric] = "fewer than 4 design points have a value"
-        return []
+    n = int(keep.sum())
+    z_crit = stats.norm.ppf(0.5 + CONF_LEVEL / 2)
     rows = []
     for k, p in enumerate(spec.parameters):
-        x = numeric(p, [row[k] for row in data.points.values])
-        if x is None or np.ptp(x[keep]) == 0 or np.ptp(y[keep]) == 0:
+        x = numeric(p, [values[k] for values in points.values])
+        if x is None or np.ptp(x[keep]) == 0:
             continue
         rho = float(stats.spearmanr(x[keep], y[keep]).statistic)
-        n = int(keep.sum())
-        if n > 3 and abs(rho) < 1:
-            z, half = math.atanh(rho), 1.959964 / math.sqrt(n - 3)
-            rows.append(_row(metric, p.path, "spearman", rho, low=math.tanh(z - half), high=math.tanh(z + half)))
+        if abs(rho) == 1:
+            low = high = rho
         else:
-            rows.append(_row(metric, p.path, "spearman", rho))
+            half = z_crit * math.sqrt((1 + rho**2 / 2) / (n - 3))
+            low, high = math.tanh(math.atanh(rho) - half), math.tanh(math.atanh(rho) + half)
+        rows.append(_row(metric, p.path, "spearman", rho, low, high))
     return rows
 
 
-def _write(path: Path, rows: list[dict[str, object]]) -> None:
+def _write(path: Path, rows: list[dict[str, Any]]) -> None:
+    """sensitivity.csv, written atomically."""
     tmp = path.with_name(f".tmp-{path.name}")
     with tmp.open("w", newline="") as handle:
         out = csv.writer(handle, lineterminator="\n")
