@@ -441,9 +441,21 @@ RESPONSE_BINS = 10
 """Quantile bins of a response curve over a parameter with many distinct values (presentation choice)."""
 
 
-def short(path: str) -> str:
-    """A parameter path shortened for labels: its last two parts (``quit_threshold.mean``)."""
-    return ".".join(path.split(".")[-2:])
+def short_labels(paths: Sequence[str]) -> dict[str, str]:
+    """Each parameter path shortened for labels to its last two parts (``quit_threshold.mean``), or as many more
+    as it takes to tell it from the others (``sites[0].readiness.structures``)."""
+    parts = {path: path.split(".") for path in paths}
+
+    def tail(path: str, k: int) -> str:
+        return ".".join(parts[path][-k:])
+
+    out = {}
+    for path in paths:
+        k = 2
+        while k < len(parts[path]) and any(tail(other, k) == tail(path, k) for other in paths if other != path):
+            k += 1
+        out[path] = tail(path, k)
+    return out
 
 
 def _sweep_note(data: Any) -> str:
@@ -637,6 +649,7 @@ def _t_half(sd: np.ndarray | float, n: np.ndarray | float) -> np.ndarray:
 def sobol_chart(path: Path, metric: str, rows: Sequence[dict], data: Any) -> Path:
     """First-order and total Sobol indices per parameter with their 95% CIs, the largest total at the top."""
     get = {(r["parameter"], r["index"]): r for r in rows}
+    short = short_labels([p.path for p in data.spec.parameters]).__getitem__
     params = sorted((r["parameter"] for r in rows if r["index"] == "ST"), key=lambda p: (get[(p, "ST")]["value"], p))
     fig, ax = plt.subplots(figsize=_bar_size(2 * len(params)))
     y = np.arange(len(params))
@@ -671,6 +684,7 @@ def sobol_chart(path: Path, metric: str, rows: Sequence[dict], data: Any) -> Pat
 def morris_chart(path: Path, metric: str, rows: Sequence[dict], data: Any) -> Path:
     """Morris mu* (with its 95% CI) against sigma, one labelled point per parameter."""
     get = {(r["parameter"], r["index"]): r for r in rows}
+    short = short_labels([p.path for p in data.spec.parameters]).__getitem__
     params = [r["parameter"] for r in rows if r["index"] == "mu_star"]
     found = [get[(p, "mu_star")] for p in params]
     mu_star = np.array([r["value"] for r in found])
@@ -684,14 +698,13 @@ def morris_chart(path: Path, metric: str, rows: Sequence[dict], data: Any) -> Pa
     ax.plot([0, reach], [0, reach], color=GREY, ls=":", lw=1.5)
     ax.text(0.97 * reach, 0.97 * reach, "sigma = mu*", color=GREY, fontsize=11, ha="right", va="bottom")
     ax.errorbar(mu_star, shown, xerr=[mu_star - low, high - mu_star], fmt="o", color=BLUE, ms=9, capsize=4, lw=1.5)
-    for p, x, s in zip(params, mu_star, shown, strict=True):
-        ax.annotate(short(p), (x, s), textcoords="offset points", xytext=(8, 6), fontsize=12)
     _percent_axis(ax.xaxis, metric)
     _percent_axis(ax.yaxis, metric)
     unit = " (percentage points)" if metric in SHARE_METRICS else ""
     what = label(metric).lower()
     ax.set(xlim=(0, reach), ylim=(0, reach), xlabel=f"mu*: mean size of the change in {what}{unit}",
            ylabel="sigma: spread of the changes")
+    _label_points(ax, mu_star, shown, [short(p) for p in params])
     top = int(np.argmax(mu_star))
     ax.set_title(_wrap(f"{short(params[top])} has the largest effect on {what}: moving it across its range "
                        f"changes it by {_change(mu_star[top], metric)} on average"))
@@ -750,6 +763,7 @@ def response_chart(path: Path, metric: str, j: int, data: Any) -> Path:
     from simulation.sensitivity import numeric  # sensitivity imports this module
 
     spec = data.spec
+    short = short_labels([p.path for p in spec.parameters]).__getitem__
     held = spec.design == "grid"
     n = len(spec.parameters)
     cols = 2 if n == 4 else min(n, 3)
@@ -786,21 +800,25 @@ def response_chart(path: Path, metric: str, j: int, data: Any) -> Path:
         ax.set_ylabel(label(metric))
     top = max(spans, key=lambda p: (spans[p][1] - spans[p][0], p))
     lowest, highest = spans[top]
-    fig.suptitle(_wrap(f"{label(metric)} changes most with {short(top)}: on average between "
-                       f"{_amount(lowest, metric)} and {_amount(highest, metric)} across its range"),
-                 fontsize=STYLE["axes.titlesize"])
+    if highest > lowest:
+        title = (f"{label(metric)} changes most with {short(top)}: on average between "
+                 f"{_amount(lowest, metric)} and {_amount(highest, metric)} across its range")
+    else:
+        title = f"{label(metric)} is {_amount(lowest, metric)} on average whatever the parameters' values"
+    fig.suptitle(_wrap(title), fontsize=STYLE["axes.titlesize"])
     dots = "a fixed subset of the runs" if len(ids) < int(count.sum()) else "runs"
     band = ("from the replicates' spread (Welch-Satterthwaite t), the other parameters held at their grid levels"
             if held else "(t over the design points, or a single point's replicates), the other parameters "
             "varying as the design draws them")
     return _save(fig, path, _sweep_note(data) + f" Dots: {dots} (jittered sideways where a parameter takes few "
                  f"values). Line: mean of the design points' means at each value, or in up to {RESPONSE_BINS} "
-                 f"quantile bins when a parameter takes more than 12 values; band: its 95% CI {band}.")
+                 f"quantile bins (a presentation choice) when a parameter takes more than 12 values; band: its 95% CI {band}.")
 
 
 def heatmap_chart(path: Path, metric: str, j: int, data: Any) -> Path:
     """A grid over two parameters: the mean metric in each cell, with its 95% CI over replicates."""
     a, b = data.spec.parameters
+    short = short_labels([a.path, b.path]).__getitem__
     xs, ys = a.grid_points(), b.grid_points()
     shape = (len(xs), len(ys))  # sample ids run over b fastest (itertools.product)
     means = data.means[:, j].reshape(shape).T
@@ -856,3 +874,20 @@ def heatmap_chart(path: Path, metric: str, j: int, data: Any) -> Path:
     else:
         ci = f" Largest 95% CI half-width of a cell (t over replicates): {_change(float(np.nanmax(half)), metric)}."
     return _save(fig, path, _sweep_note(data) + ci)
+
+
+def _label_points(ax: plt.Axes, xs: np.ndarray, ys: np.ndarray, names: list[str], fontsize: int = 12) -> None:
+    """Label each point beside it, moving a label up or down where it would cover one placed before
+    (a greedy placement in display space, after the axis limits are set)."""
+    ax.figure.canvas.draw()  # settles the layout, so data-to-pixel transforms hold
+    scale = ax.figure.dpi / 72  # pixels per point
+    height, placed = 1.3 * fontsize * scale, []
+    for x, y, name in sorted(zip(xs, ys, names, strict=True), key=lambda t: (-t[1], t[0])):
+        px, py = ax.transData.transform((x, y))
+        width = 0.62 * fontsize * len(name) * scale
+        for dy in (6, -6 - 1.3 * fontsize, 6 + 1.3 * fontsize, -6 - 2.6 * fontsize, 6 + 2.6 * fontsize):
+            box = (px + 8 * scale, py + dy * scale, width, height)
+            if not any(abs(box[0] - b[0]) < max(box[2], b[2]) and abs(box[1] - b[1]) < height for b in placed):
+                break
+        placed.append(box)
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(8, dy), fontsize=fontsize)

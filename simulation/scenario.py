@@ -580,6 +580,8 @@ def json_schema() -> dict[str, Any]:
                     "description": "scenario file this one overrides, relative to this file's folder"},
         **schema["properties"],
     }
+    for trait in Trait.__subclasses__():  # a partial trait keeps the field's defaults for the rest (Schema)
+        schema["$defs"][trait.__name__].pop("required", None)
     required = [field for field in schema.pop("required") if field != "name"]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
             "if": {"required": ["extends"]}, "else": {"required": required}}

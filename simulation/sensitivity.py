@@ -31,6 +31,7 @@ import csv
 import math
 import os
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,8 @@ MIN_SPEARMAN_POINTS = 4
 TOP = 3
 """Parameters listed per metric in the terminal report."""
 RANKED_BY = {"sobol": "ST", "morris": "mu_star", "lhs": "spearman", "grid": "spearman"}
-INDEX_NAMES = {"ST": "total Sobol index", "mu_star": "Morris mu*", "spearman": "Spearman rank correlation"}
+INDEX_NAMES = {"ST": "total Sobol index", "mu_star": "Morris mu* (mean absolute change in the metric across a "
+                "parameter's range)", "spearman": "Spearman rank correlation"}
 
 
 @dataclass(frozen=True)
@@ -228,12 +230,19 @@ def analyze(folder: Path) -> Analysis:
             continue
         if missing:
             notes.append(f"{metric}: Spearman over the {len(y) - missing} of {len(y)} design points that have a value")
-        rows += _spearman(spec, data.points, metric, y)
+        found, constant = _spearman(spec, data.points, metric, y)
+        rows += found
+        if constant:
+            notes.append(f"{metric}: no rank correlation for {', '.join(constant)} (the same value at every design "
+                         "point with a value)")
     categorical = [p.path for p in spec.parameters if p.type == "categorical"]
     if categorical and spec.design in ("lhs", "grid"):
         notes.append(f"no rank correlation for categorical parameters (their levels have no order): "
                      f"{', '.join(categorical)}")
-    # An index SALib cannot estimate (NaN, such as sigma from a single trajectory) gets no row.
+    # An index SALib cannot estimate (NaN, such as sigma from a single trajectory) gets no row; the report says so.
+    for (metric, index), n in sorted(Counter((r["metric"], r["index"]) for r in rows if r["value"] is None).items()):
+        why = " (sigma needs at least two Morris trajectories)" if index == "sigma" else ""
+        notes.append(f"{metric}: SALib could not estimate {index} for {n} parameter{'s' * (n > 1)}{why}")
     rows = sorted((r for r in rows if r["value"] is not None), key=lambda r: (r["metric"], r["parameter"], r["index"]))
     _write(folder / SENSITIVITY, rows)
     drawn = charts.sensitivity_charts(folder / "charts", data, rows)
@@ -293,16 +302,21 @@ def numeric(parameter: sweep.Parameter, values: list[Any]) -> np.ndarray | None:
     return np.array([float(v) for v in values])
 
 
-def _spearman(spec: sweep.SweepSpec, points: sweep.Points, metric: str, y: np.ndarray) -> list[dict[str, Any]]:
+def _spearman(spec: sweep.SweepSpec, points: sweep.Points, metric: str,
+              y: np.ndarray) -> tuple[list[dict[str, Any]], list[str]]:
     """Each ordered parameter's Spearman correlation with the metric over the design points that have a value,
-    with a Fisher-z 95% CI whose variance is Bonett and Wright's (1 + rho^2 / 2) / (n - 3)."""
+    with a Fisher-z 95% CI whose variance is Bonett and Wright's (1 + rho^2 / 2) / (n - 3); and the parameters
+    left out because they take one value over those points."""
     keep = ~np.isnan(y)
     n = int(keep.sum())
     z_crit = stats.norm.ppf(0.5 + CONF_LEVEL / 2)
-    rows = []
+    rows, constant = [], []
     for k, p in enumerate(spec.parameters):
         x = numeric(p, [values[k] for values in points.values])
-        if x is None or np.ptp(x[keep]) == 0:
+        if x is None:
+            continue
+        if np.ptp(x[keep]) == 0:
+            constant.append(p.path)
             continue
         rho = float(stats.spearmanr(x[keep], y[keep]).statistic)
         if abs(rho) == 1:
@@ -311,7 +325,7 @@ def _spearman(spec: sweep.SweepSpec, points: sweep.Points, metric: str, y: np.nd
             half = z_crit * math.sqrt((1 + rho**2 / 2) / (n - 3))
             low, high = math.tanh(math.atanh(rho) - half), math.tanh(math.atanh(rho) + half)
         rows.append(_row(metric, p.path, "spearman", rho, low, high))
-    return rows
+    return rows, constant
 
 
 def _write(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -124,6 +124,12 @@ def test_an_interrupted_calibration_resumes(calibrated: Path, tmp_path: Path, mo
     assert (folder / "posterior.csv").read_bytes() == (calibrated / "posterior.csv").read_bytes()
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "calibration").glob("*.yaml")), ids=lambda p: p.name)
+def test_bundled_calibration_specs_are_valid(path: Path) -> None:
+    loaded = calibration.load_calibration(path)
+    assert [t.metric for t in loaded.spec.targets] == ["cohort_left_share", "shock_share"]
+
+
 @pytest.mark.parametrize(("change", "expected"), [
     (("range: [0.4, 1.6]}", "levels: [0.4, 1.6]}"), "a free parameter is a float with a range (its prior)"),
     (("successes: 4, trials: 10", "successes: 14, trials: 10"), "successes (14) cannot exceed trials (10)"),

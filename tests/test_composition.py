@@ -19,7 +19,9 @@ from simulation.scenario import Scenario, ScenarioError, json_schema, load_scena
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
-BUNDLED = sorted(SCENARIOS.glob("**/*.yaml"))
+SPEC_FOLDERS = ("sweeps", "calibration")
+"""Folders of sweep and calibration specs, which are not scenarios (tests/test_sweep.py loads them)."""
+BUNDLED = sorted(p for p in SCENARIOS.glob("**/*.yaml") if p.relative_to(SCENARIOS).parts[0] not in SPEC_FOLDERS)
 SCHEMA_FILE = SCENARIOS / "schema.json"
 BASELINE = load_scenario(SCENARIOS / "baseline.yaml")
 STARTUP_PLAN = load_scenario(SCENARIOS / "startup-plan.yaml")

@@ -105,7 +105,7 @@ def _window_longer_than_horizon() -> tuple[str, list[str]]:
 
 
 def _trait_low_above_mean() -> tuple[str, list[str]]:
-    text = BASE + "staff:\n  intrinsic_motivation: {mean: 0.3, sd: 0.1, low: 0.5, high: 1.0}\n"
+    text = BASE.replace("staff:\n", "staff:\n  intrinsic_motivation: {mean: 0.3, sd: 0.1, low: 0.5, high: 1.0}\n", 1)
     return text, ["staff.intrinsic_motivation", "low"]
 
 

@@ -208,3 +208,23 @@ def test_only_a_complete_sweep_folder_can_be_analysed(tmp_path: Path) -> None:
         sensitivity.analyze(folder)
     with pytest.raises(runner.SweepError, match="not a sweep folder"):
         sensitivity.analyze(tmp_path)
+
+
+def test_one_morris_trajectory_has_no_sigma_and_says_so(tmp_path: Path) -> None:
+    """A single trajectory gives each parameter one elementary effect: mu* is that effect, sigma (a standard
+    deviation over trajectories) is undefined, so it gets no row and the report says why."""
+    folder = make_folder(tmp_path, {"design": "morris", "samples": 1, "metrics": ["job_starts_per_es_year"]},
+                         lambda sample, replicate, unit, values: {"job_starts_per_es_year": linear(unit)})
+    analysis = sensitivity.analyze(folder)
+    assert index(analysis, "job_starts_per_es_year", "mu_star")[PATHS[0]]["value"] == pytest.approx(4.0, abs=1e-6)
+    assert not index(analysis, "job_starts_per_es_year", "sigma")
+    assert "job_starts_per_es_year: SALib could not estimate sigma for 3 parameters" in analysis.report()
+    assert (folder / "charts" / "morris_job_starts_per_es_year.png").stat().st_size > 10_000
+
+
+def test_short_labels_stay_unambiguous() -> None:
+    assert charts.short_labels(["staff.quit_threshold.mean", "strain.recovery_rate", "weeks"]) == {
+        "staff.quit_threshold.mean": "quit_threshold.mean", "strain.recovery_rate": "strain.recovery_rate",
+        "weeks": "weeks"}
+    paths = ["sites[0].readiness.structures", "sites[1].readiness.structures", "sites[0].team_contact"]
+    assert charts.short_labels(paths) == {p: p for p in paths}

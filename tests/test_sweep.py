@@ -104,6 +104,11 @@ def test_spec_errors_name_the_file_and_the_field(tmp_path: Path, body: str, expe
     assert expected in str(caught.value)
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml")), ids=lambda p: p.name)
+def test_bundled_sweep_specs_are_valid(path: Path) -> None:
+    assert sweep.load_sweep(path).spec.runs > 0
+
+
 def test_missing_base_is_an_error(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text("base: nowhere.yaml\ndesign: lhs\nsamples: 2\nparameters:\n  - {path: weeks, type: int, range: [1, 2]}\n")
