@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import numpy as np
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 from scipy import stats
 
 from simulation import runner, sensitivity, sweep
-from simulation.scenario import ScenarioError, describe_errors, load_scenario, read_mapping
+from simulation.scenario import ScenarioError
 
 CALIBRATION = "calibration.json"
 ACCEPT_STREAM = 0xACCE
@@ -96,17 +96,7 @@ class Calibration:
 
 def load_calibration(path: str | Path) -> Calibration:
     """Read and validate a calibration spec and its base scenario; ScenarioError names the file and field."""
-    path = Path(path)
-    data = read_mapping([path], "calibration")
-    data.setdefault("name", path.stem)
-    try:
-        spec = CalibrationSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError("\n".join(f"{path}: {line}" for line in describe_errors(exc, CalibrationSpec))) from None
-    base_file = path.parent / spec.base
-    if not base_file.is_file():
-        raise ScenarioError(f"{path}: base: no such scenario file {spec.base!r} (resolved to {base_file.resolve()})")
-    base = load_scenario(base_file)
+    spec, base_file, base = sweep.read_spec(path, CalibrationSpec, "calibration")
     if spec.window_weeks > base.weeks:
         raise ScenarioError(f"{path}: window_weeks ({spec.window_weeks}) exceeds the base scenario's weeks ({base.weeks})")
     data = base.model_dump(mode="json")

@@ -309,19 +309,26 @@ class Sweep:
         return [p.path for p in self.spec.parameters]
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep spec and its base scenario; raise ScenarioError naming the file and field."""
+def read_spec[M: BaseModel](path: str | Path, model: type[M], what: str) -> tuple[M, Path, Scenario]:
+    """Read and validate a spec file (a sweep or a calibration) and load the base scenario it names;
+    ScenarioError names the file and field. Returns the spec, the base file and the base scenario."""
     path = Path(path)
-    data = read_mapping([path], "sweep")
+    data = read_mapping([path], what)
     data.setdefault("name", path.stem)
     try:
-        spec = SweepSpec.model_validate(data)
+        spec = model.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError("\n".join(f"{path}: {line}" for line in describe_errors(exc, SweepSpec))) from None
-    base_file = path.parent / spec.base
+        raise ScenarioError("\n".join(f"{path}: {line}" for line in describe_errors(exc, model))) from None
+    base_file = path.parent / spec.base  # type: ignore[attr-defined]
     if not base_file.is_file():
-        raise ScenarioError(f"{path}: base: no such scenario file {spec.base!r} (resolved to {base_file.resolve()})")
-    base = load_scenario(base_file)
+        raise ScenarioError(f"{path}: base: no such scenario file {spec.base!r} "  # type: ignore[attr-defined]
+                            f"(resolved to {base_file.resolve()})")
+    return spec, base_file, load_scenario(base_file)
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep spec and its base scenario; raise ScenarioError naming the file and field."""
+    spec, base_file, base = read_spec(path, SweepSpec, "sweep")
     return check_sweep(spec, base.model_dump(mode="json"), str(base_file), str(path))
 
 
