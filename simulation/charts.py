@@ -20,7 +20,7 @@ from simulation.scenario import Scenario
 
 STYLE = {
     "figure.figsize": (11, 6.2), "figure.dpi": 110, "font.size": 14, "axes.titlesize": 17,
-    "axes.labelsize": 14, "legend.fontsize": 11, "axes.spines.top": False, "axes.spines.right": False,
+    "axes.labelsize": 14, "legend.fontsize": 12, "axes.spines.top": False, "axes.spines.right": False,
 }
 BLUE, ORANGE, GREY = "#0072B2", "#D55E00", "#555555"  # Okabe-Ito: colour-blind safe
 SMOOTH_WEEKS = 4
@@ -91,18 +91,23 @@ def _smooth(x: np.ndarray) -> np.ndarray:
 
 
 def pressure_balance(path: Path, records: Sequence[RunRecord], scenario: Scenario) -> Path:
-    """Butenko et al.'s process figure made quantitative: drain stacked up, nourishment down."""
+    """Butenko et al.'s process figure made quantitative: drain stacked up, nourishment down, and the net
+    balance with its 95% CI. The largest factors are shown and the rest lumped, so colours stay distinguishable."""
     weeks = metrics.column(records[0], "week")
-    drains = [_smooth(metrics.weekly_band(records, f"drain_{f.name}")[1]) for f in pressures.DRAINS]
-    nourish = [_smooth(metrics.weekly_band(records, f"nourish_{f.name}")[1]) for f in pressures.NOURISHERS]
-    net = np.sum(drains, axis=0) - np.sum(nourish, axis=0)
+    drain_names = [f.name for f in pressures.DRAINS]
+    nourish_names = [f.name for f in pressures.NOURISHERS]
+    drains = np.column_stack([_smooth(metrics.weekly_band(records, f"drain_{n}")[1]) for n in drain_names])
+    nourish = np.column_stack([_smooth(metrics.weekly_band(records, f"nourish_{n}")[1]) for n in nourish_names])
+    drain_labels, drain_values = _top(drain_names, drains, TOP_FACTORS, "Other draining")
+    nourish_labels, nourish_values = _top(nourish_names, nourish, TOP_FACTORS - 1, "Other nourishing")
+    _, net, low, high = (_smooth(x) for x in metrics.net_pressure_band(records))
     fig, ax = plt.subplots(figsize=(13, 7))
-    warm = plt.get_cmap("YlOrRd")(np.linspace(0.3, 0.95, len(drains)))
-    cool = plt.get_cmap("GnBu")(np.linspace(0.35, 0.95, len(nourish)))
-    ax.stackplot(weeks, drains, colors=warm, labels=[label(f.name) for f in pressures.DRAINS], linewidth=0)
-    ax.stackplot(weeks, [-x for x in nourish], colors=cool, labels=[label(f.name) for f in pressures.NOURISHERS],
-                 linewidth=0)
-    ax.plot(weeks, net, color="black", linewidth=2.5, label="Net (drain minus nourishment)")
+    ax.stackplot(weeks, drain_values.T, labels=drain_labels, linewidth=0,
+                 colors=plt.get_cmap("YlOrRd")(np.linspace(0.95, 0.2, len(drain_labels))))
+    ax.stackplot(weeks, -nourish_values.T, labels=nourish_labels, linewidth=0,
+                 colors=plt.get_cmap("GnBu")(np.linspace(0.95, 0.3, len(nourish_labels))))
+    ax.fill_between(weeks, low, high, color="black", alpha=0.3, linewidth=0)
+    ax.plot(weeks, net, color="black", linewidth=2.5, label="Net: drain minus nourishment (95% CI)")
     ax.axhline(0, color=GREY, linewidth=1)
     crossing = np.flatnonzero(net < 0)
     if net[0] > 0 and crossing.size:
@@ -484,7 +489,8 @@ def calibration(folder: Path, post: Any) -> list[Path]:
 def _panels(n: int) -> tuple[plt.Figure, np.ndarray]:
     cols = 2 if n == 4 else min(n, 3)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.4 * rows + 1.2), squeeze=False)
+    # at least 10 inches wide, so that a one-panel figure still holds its wrapped title
+    fig, axes = plt.subplots(rows, cols, figsize=(max(10.0, 5.2 * cols), 4.4 * rows + 1.2), squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes.flat
@@ -500,7 +506,7 @@ def calibration_posterior(path: Path, post: Any) -> Path:
         median = float(np.median(post.values[post.accepted, j]))
         ax.axvline(median, color=ORANGE, lw=2.5, label=f"posterior median {median:.3g}")
         ax.set_xlabel(_wrap(p.path.split(".", 1)[-1].replace("_", " ")), fontsize=12)
-        ax.set_ylabel("prior draws")
+        ax.set_ylabel("Number of prior draws")
         ax.legend(fontsize=9, loc="upper right")
     kept = int(post.accepted.sum())
     fig.suptitle(_wrap(f"Free parameters: the {kept} accepted of {len(post.accepted)} prior draws (blue) "
@@ -523,7 +529,7 @@ def calibration_fit(path: Path, post: Any) -> Path:
         ax.axvline(t.share, color=ORANGE, lw=2.5, label=f"observed {t.successes}/{t.trials} [{t.source}]")
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
         ax.set_xlabel(f"{label(t.metric)} (mean over replicates)", fontsize=12)
-        ax.set_ylabel("prior draws")
+        ax.set_ylabel("Number of prior draws")
         ax.legend(fontsize=9, loc="upper right")
     fig.suptitle(_wrap("The accepted draws reproduce the observed shares within their sampling uncertainty"),
                  fontsize=16)

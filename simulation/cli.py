@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from simulation import calibration, compare, experiment, runner, sweep
+from simulation import calibration, compare, experiment, metrics, report, runner, sweep
 from simulation.scenario import (
     Scenario,
     ScenarioError,
@@ -129,6 +129,15 @@ def parser() -> argparse.ArgumentParser:
     ana = sub.add_parser("analyze", help="sensitivity indices, response curves and heatmaps of a finished sweep")
     ana.add_argument("folder", type=Path, metavar="RUN_DIR", help="a sweep folder")
 
+    rep = sub.add_parser("report", help="write one self-contained HTML report of a run, compare, sweep or other folder",
+                         description="Write a single HTML file (charts embedded, no network needed) with the "
+                                     "findings in plain words, the charts, the scenarios, the assumptions table and "
+                                     "how to reproduce the run. Open it in a browser; print it to A4 or PDF from there.")
+    rep.add_argument("folder", type=Path, metavar="RUN_DIR", help="a folder written by run, compare, levers, sweep, "
+                                                                  "calibrate or check-patterns")
+    rep.add_argument("--out", type=Path, help="HTML file to write (default: RUN_DIR/report.html, replacing an older "
+                                              "report there)")
+
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     schema.add_argument("--out", type=Path, help="write the schema to this file instead")
     return p
@@ -153,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             return _check_patterns(args, ["ipsim", *argv])
         if args.command == "analyze":
             return _analyze(args.folder)
+        if args.command == "report":
+            return _report_html(args.folder, args.out)
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "show":
@@ -161,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             return _schema(args.out)
         print(parameter_table())
         return 0
-    except (ScenarioError, UsageError, compare.ComparisonError, runner.SweepError) as exc:
+    except (ScenarioError, UsageError, compare.ComparisonError, runner.SweepError, report.ReportError) as exc:
         _report(exc)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -357,30 +368,23 @@ def _analyze(folder: Path) -> int:
     return 0
 
 
+def _report_html(folder: Path, out: Path | None) -> int:
+    written = report.write(folder, out)
+    print(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB); open it in a browser, print it from there")
+    return 0
+
+
 def summary_table(folder: Path) -> str:
     summary = json.loads((folder / "summary.json").read_text())
-    rows = [
-        ("Annual turnover", "annual_turnover", 100, "%"),
-        (f"Left within {summary['cohort_left_share']['window_weeks']} weeks (week-0 staff)", "cohort_left_share", 100, "%"),
-        ("Still in post after 12 months", "retention_12m", 100, "%"),
-        ("Median tenure", "median_tenure_weeks", 1, " weeks"),
-        ("Quits begun by a shock", "shock_share", 100, "%"),
-        ("Client job starts per ES-year", "job_starts_per_es_year", 1, ""),
-        ("Client job starts per position-year", "job_starts_per_position_year", 1, ""),
-        ("Vacancy weeks per position-year", "vacancy_weeks_per_position_year", 1, ""),
-    ]
-
-    def fmt(x: float | None, scale: float, unit: str) -> str:
-        return "n/a" if x is None else f"{scale * x:.1f}{unit}"
-
+    window = summary["cohort_left_share"]["window_weeks"]
     lines = [(f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
              f"{summary['positions']} positions"), f"{'metric':<44} {'mean':>12}   95% CI"]
-    for text, key, scale, unit in rows:
-        m = summary[key]
+    for key, (text, _, _) in metrics.DISPLAY.items():
+        text, m = text.format(window=window), summary[key]
         if key == "median_tenure_weeks" and m["mean"] is None:
             lines.append(f"{text:<44} {'not reached':>12}   (over half still in post after {summary['weeks']} weeks)")
             continue
-        ci = "-" if m["ci_low"] is None else f"{fmt(m['ci_low'], scale, unit)} to {fmt(m['ci_high'], scale, unit)}"
-        lines.append(f"{text:<44} {fmt(m['mean'], scale, unit):>12}   {ci}")
+        ci = "-" if m["ci_low"] is None else f"{metrics.shown(key, m['ci_low'])} to {metrics.shown(key, m['ci_high'])}"
+        lines.append(f"{text:<44} {metrics.shown(key, m['mean']):>12}   {ci}")
     lines.append(f"written to {folder}")
     return "\n".join(lines)

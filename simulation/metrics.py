@@ -24,6 +24,23 @@ HEADLINE = (
 """The scalar metrics of summary.json, each reported as {mean, ci_low, ci_high}: the mean across
 replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean" is the Kaplan-Meier
 median of all replicates' spells pooled, with the interval read off the Greenwood band."""
+DISPLAY: dict[str, tuple[str, float, str]] = {
+    "annual_turnover": ("Annual turnover", 100, "%"),
+    "cohort_left_share": ("Left within {window} weeks (week-0 staff)", 100, "%"),
+    "retention_12m": ("Still in post after 12 months", 100, "%"),
+    "median_tenure_weeks": ("Median tenure", 1, " weeks"),
+    "shock_share": ("Quits begun by a shock", 100, "%"),
+    "job_starts_per_es_year": ("Client job starts per ES-year", 1, ""),
+    "job_starts_per_position_year": ("Client job starts per position-year", 1, ""),
+    "vacancy_weeks_per_position_year": ("Vacancy weeks per position-year", 1, ""),
+}
+"""How each headline metric is shown to people: label (``{window}``: the cohort window), scale and unit."""
+
+
+def shown(metric: str, value: float | None) -> str:
+    """A metric's value as shown in tables, e.g. ``21.5%``; ``n/a`` when undefined."""
+    _, scale, unit = DISPLAY[metric]
+    return "n/a" if value is None else f"{scale * value:.1f}{unit}"
 
 
 def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, float | None]:
@@ -150,26 +167,34 @@ def _summary(records: Sequence[RunRecord], scenario: Scenario, per_rep: Sequence
                                       "quit_reasons", "quits_by_shock"]}
 
 
+def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean across replicates (rows) with the 95% t interval of the mean, column by column."""
+    mean = values.mean(axis=0)
+    if values.shape[0] < 2:
+        return mean, mean, mean
+    half = stats.t.ppf(0.975, values.shape[0] - 1) * values.std(axis=0, ddof=1) / math.sqrt(values.shape[0])
+    return mean, mean - half, mean + half
+
+
 def weekly_band(records: Sequence[RunRecord], name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Weeks, mean and 95% CI of the mean across replicates for one weekly column."""
-    values = np.vstack([column(r, name) for r in records])
-    weeks = column(records[0], "week")
-    mean = values.mean(axis=0)
-    if len(records) < 2:
-        return weeks, mean, mean, mean
-    half = stats.t.ppf(0.975, len(records) - 1) * values.std(axis=0, ddof=1) / math.sqrt(len(records))
-    return weeks, mean, mean - half, mean + half
+    return column(records[0], "week"), *_band(np.vstack([column(r, name) for r in records]))
+
+
+def net_pressure_band(records: Sequence[RunRecord]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weeks, mean and 95% CI of the weekly net pressure (all drain minus all nourishment)."""
+    def net(record: RunRecord) -> np.ndarray:
+        return (sum(column(record, f"drain_{f.name}") for f in pressures.DRAINS)
+                - sum(column(record, f"nourish_{f.name}") for f in pressures.NOURISHERS))
+
+    return column(records[0], "week"), *_band(np.vstack([net(r) for r in records]))
 
 
 def retention_band(records: Sequence[RunRecord], weeks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Kaplan-Meier retention by tenure week: mean across replicates with its 95% CI."""
     grid = np.arange(weeks + 1)
-    curves = np.vstack([survival(r.spells).sf.evaluate(grid) for r in records])
-    mean = curves.mean(axis=0)
-    if len(records) < 2:
-        return grid, mean, mean, mean
-    half = stats.t.ppf(0.975, len(records) - 1) * curves.std(axis=0, ddof=1) / math.sqrt(len(records))
-    return grid, mean, np.clip(mean - half, 0, 1), np.clip(mean + half, 0, 1)
+    mean, low, high = _band(np.vstack([survival(r.spells).sf.evaluate(grid) for r in records]))
+    return grid, mean, np.clip(low, 0, 1), np.clip(high, 0, 1)
 
 
 def pressure_means(records: Sequence[RunRecord]) -> dict[str, dict[str, float | None]]:

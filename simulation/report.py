@@ -1,0 +1,602 @@
+"""``ipsim report``: one self-contained HTML file from a run, compare, levers, sweep, calibration or
+patterns folder, for a workshop room and to send round afterwards.
+
+The report only reads what the folder already holds (manifest.json, summary files, CSVs and the
+charts' PNGs), so it says exactly what the run said. Charts are embedded as data URIs and the
+styles are inline: the file makes no request outside itself, opens offline and prints to A4.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import os
+import re
+import shlex
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown as md
+import markupsafe
+import yaml
+from pydantic import ValidationError
+
+from simulation import metrics, sensitivity
+from simulation.scenario import ASSUMPTION, Scenario, Site, StartUpPlan, parameter_rows
+
+TEMPLATE = "report.html.j2"
+MAX_DETAILED_SCENARIOS = 4
+"""A comparison of more scenarios than this shows only the comparison charts, not each scenario's own."""
+TOP_REASONS = 3
+TOP_LEVERS = 3
+"""Levers named in a levers report's findings; the table ranks them all."""
+
+CHART_ORDER = ["levers", "turnover", "retention", "staffing", "clients_and_vacancies", "quit_reasons", "pressures",
+               "posterior", "fit", "maturation", "structure"]
+"""Charts named here come first, in this order (the headline before the explanation); others follow by name."""
+
+HOW_TO_READ = {
+    "levers": "Each bar is one lever added to the reference scenario on its own: how many fewer specialists "
+              "leave per 100 a year. Whiskers: paired 95% confidence interval.",
+    "turnover": "Leavers per 100 specialists a year in each scenario; whiskers show the 95% confidence interval, "
+                "labels the difference from the reference with its paired 95% interval.",
+    "retention": "Share of specialists still in post by weeks since they started (Kaplan-Meier); the shaded band "
+                 "is the 95% confidence interval.",
+    "staffing": "Specialists in post and vacant positions week by week; shaded: 95% confidence interval across "
+                "replicates.",
+    "clients_and_vacancies": "What turnover means for clients: job starts and vacant positions per scenario, "
+                             "with 95% confidence intervals.",
+    "quit_reasons": "How quits began (a shock or strain building up) and which draining factors had built up the "
+                    "strain of those who quit.",
+    "pressures": "Mean weekly pressure on a specialist by factor, in strain units per week: draining factors on "
+                 "one side of zero, nourishing factors on the other, the largest named and the rest lumped "
+                 "together; black: the net balance with its 95% confidence interval.",
+    "posterior": "Calibration: the values of each free parameter that reproduce the observed figures (accepted "
+                 "draws) against the range tried (prior).",
+    "fit": "Calibration: the observed figures against what the accepted parameter values simulate.",
+    "maturation": "Validation pattern: how turnover changes as the services mature, against what was observed.",
+    "structure": "Validation pattern: solo posts against teams, against what was observed.",
+    "sobol": "Sensitivity: the share of the metric's variance each parameter accounts for (total Sobol index, "
+             "95% confidence interval).",
+    "morris": "Sensitivity screening: how much the metric changes across each parameter's range (Morris mu*), "
+              "against how non-linear or interacting that change is (sigma).",
+    "response": "Response curve: the metric across the parameter's range; dots are runs, the band the 95% "
+                "confidence interval of the mean.",
+    "heatmap": "The metric's mean over a grid of two parameters; each cell is one design point.",
+}
+
+ABOUT = {
+    "run": "This report shows what one scenario, {name}, gives when simulated many times over.",
+    "compare": "This report compares {count} versions of the same service, each against the first ({name}); "
+               "what differs between them is listed under Scenarios.",
+    "levers": "This report adds each start-up plan lever on its own to {name} and ranks the levers by the "
+              "turnover each avoids.",
+    "sweep": "This report shows how the results change as the swept parameters vary around {name}.",
+    "calibration": "This report shows which values of the model's free parameters reproduce the observed "
+                   "turnover, starting from {name}.",
+    "patterns": "This report checks {name} against patterns observed in real services that the model was not "
+                "fitted to.",
+}
+"""What the report is about, after the sentence every report opens with (the template's)."""
+
+KIND_TITLES = {
+    "run": "Simulation of {name}",
+    "compare": "{name}: a comparison",
+    "levers": "Start-up plan levers one at a time, added to {name}",
+    "sweep": "Sensitivity sweep: {name}",
+    "calibration": "Calibration: {name}",
+    "patterns": "Validation patterns: {name}",
+}
+
+
+class ReportError(Exception):
+    """A folder that cannot be reported on (not an ipsim folder, unfinished, or damaged)."""
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    how_to_read: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class Table:
+    head: list[str]
+    rows: list[list[str]]
+    marked: list[bool] = field(default_factory=list)
+    """Rows to highlight (e.g. a value that rests on an assumption)."""
+    groups: list[str] = field(default_factory=list)
+    """Each row's group; a heading row is shown where it changes."""
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    """A scenario as a person reads it: what it is, its sites and which levers of the plan are pulled."""
+
+    name: str
+    source: str
+    description: str
+    horizon: str
+    sites: Table
+    levers: list[str]
+    resolved_yaml: str
+
+
+@dataclass
+class Report:
+    title: str
+    subtitle: str
+    about: str = ""
+    findings: list[str] = field(default_factory=list)
+    findings_html: str = ""
+    key_figures: Table | None = None
+    key_figures_title: str = "Key figures (mean and 95% confidence interval)"
+    chart_groups: list[tuple[str, list[Chart]]] = field(default_factory=list)
+    scenarios: list[ScenarioView] = field(default_factory=list)
+    changes: Table | None = None
+    sweep_parameters: Table | None = None
+    assumptions: Table | None = None
+    assumptions_of: str = ""
+    replicates: int = 0
+    weeks: int = 0
+    compared: bool = False
+    """Scenarios run with common random numbers, differences paired (the method note says so)."""
+    design_note: str = ""
+    reproduce: str = ""
+    provenance: list[tuple[str, str]] = field(default_factory=list)
+
+
+# --- reading the folder ------------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{path.parent}: no {path.name} (is this a finished ipsim run folder?)") from None
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: cannot be read ({exc})") from None
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise ReportError(f"{path.parent}: no {path.name} (is the folder complete?)") from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReportError(f"{path.parent}: no {path.name} (is the folder complete?)") from None
+
+
+def kind_of(folder: Path, manifest: dict) -> str:
+    """What the folder holds: run, compare, levers, sweep, calibration or patterns."""
+    kind = manifest.get("kind")
+    if kind is None and "scenario_file" in manifest:
+        return "run"
+    if kind == "sweep":
+        return "calibration" if (folder / "calibration.json").is_file() else "sweep"
+    if kind in ("compare", "levers", "patterns"):
+        return kind
+    raise ReportError(f"{folder}: manifest.json is not of an ipsim run, compare, levers, sweep, calibration or "
+                      f"patterns folder (kind {kind!r})")
+
+
+def _scenario(data: dict, where: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ReportError(f"{where}: the scenario recorded in manifest.json does not validate with this version of "
+                          f"ipsim ({exc.error_count()} problems); report it with the version that ran it") from None
+
+
+# --- charts -------------------------------------------------------------------------------------
+
+
+def _order(path: Path) -> tuple[int, str]:
+    family = path.stem.split("_")[0] if path.stem.split("_")[0] in ("sobol", "morris", "response", "heatmap") \
+        else path.stem
+    return (CHART_ORDER.index(family) if family in CHART_ORDER else len(CHART_ORDER), path.stem)
+
+
+def charts_in(folder: Path) -> list[Chart]:
+    """The folder's PNG charts as data URIs, headline charts first."""
+    found = []
+    for path in sorted((folder / "charts").glob("*.png"), key=_order):
+        family = path.stem.split("_")[0] if path.stem not in HOW_TO_READ else path.stem
+        uri = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+        title = path.stem.replace("_", " ").capitalize()
+        found.append(Chart(title, HOW_TO_READ.get(family, ""), uri))
+    return found
+
+
+# --- plain-language findings --------------------------------------------------------------------
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _ci(m: dict, scale: float = 100, digits: int = 0, unit: str = "%") -> str:
+    if m["ci_low"] is None:
+        return ""
+    low, high = (max(0.0, m["ci_low"]), min(1.0, m["ci_high"])) if unit == "%" else (m["ci_low"], m["ci_high"])
+    return f" (95% CI {scale * low:.{digits}f}{unit} to {scale * high:.{digits}f}{unit})"
+
+
+def _years(weeks: int) -> str:
+    return f"{weeks / 52:.0f} years" if weeks % 52 == 0 and weeks > 52 else f"{weeks} weeks"
+
+
+def run_findings(summary: dict) -> list[str]:
+    """The headline figures of one scenario's run in plain words, each with its 95% CI."""
+    turnover, cohort = summary["annual_turnover"], summary["cohort_left_share"]
+    retained, shock = summary["retention_12m"], summary["shock_share"]
+    out = []
+    if turnover["mean"] is not None:
+        out.append(f"About {100 * turnover['mean']:.0f} in 100 specialists leave each year{_ci(turnover)}.")
+    if cohort["mean"] is not None:
+        out.append(f"{_pct(cohort['mean'])} of the specialists in post at the start have left within "
+                   f"{_years(cohort['window_weeks'])}{_ci(cohort)}.")
+    if retained["mean"] is not None:
+        out.append(f"{100 * retained['mean']:.0f} in 100 newly started specialists are still in post a year "
+                   f"later{_ci(retained)}.")
+    if shock["mean"] is not None:
+        out.append(f"{_pct(shock['mean'])} of quits began with a shock (a contract ending, a reorganisation or a "
+                   f"work-life conflict){_ci(shock)}; the rest came from strain building up over time.")
+    reasons = sorted(summary.get("quit_reasons", {}).items(), key=lambda kv: -kv[1])[:TOP_REASONS]
+    if reasons and sum(v for _, v in reasons) > 0:
+        named = ", ".join(f"{name.replace('_', ' ')} ({_pct(share)})" for name, share in reasons)
+        out.append(f"The draining factors that built up the strain of those who quit, largest first: {named}.")
+    jobs, vacant = summary["job_starts_per_position_year"], summary["vacancy_weeks_per_position_year"]
+    if jobs["mean"] is not None and vacant["mean"] is not None:
+        out.append(f"Each position brings clients {jobs['mean']:.1f} job starts a year{_ci(jobs, 1, 1, '')}, and "
+                   f"stands vacant {vacant['mean']:.1f} weeks a year on average{_ci(vacant, 1, 1, '')}.")
+    return out
+
+
+def sweep_findings(folder: Path, design: str) -> list[str]:
+    """Per metric, the parameters it depends on most, from sensitivity.csv, in words."""
+    index = sensitivity.RANKED_BY[design]
+    rows = [r for r in _read_csv(folder / sensitivity.SENSITIVITY) if r["index"] == index and r["value"] != ""]
+    out = []
+    for metric in dict.fromkeys(r["metric"] for r in rows):
+        mine = sorted((r for r in rows if r["metric"] == metric), key=lambda r: -abs(float(r["value"])))
+        parts = []
+        for r in mine[:sensitivity.TOP]:
+            ci = f", 95% CI {float(r['ci_low']):.2f} to {float(r['ci_high']):.2f}" if r["ci_low"] != "" else ""
+            parts.append(f"{r['parameter']} ({float(r['value']):.2f}{ci})")
+        label = metrics.DISPLAY.get(metric, (metric.replace("_", " "), 1, ""))[0].format(window="the window's")
+        out.append(f"{label} depends most on {', then '.join(parts)}; "
+                   f"measured by the {sensitivity.INDEX_NAMES[index]}.")
+    return out
+
+
+def _markdown(text: str) -> str:
+    """A summary.md or patterns.md file as HTML (its first heading dropped: the report has its own title)."""
+    lines = text.splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    return md.markdown("\n".join(lines), extensions=["tables"])
+
+
+# --- scenarios and assumptions ----------------------------------------------------------------------
+
+SITE_COLUMNS = ["name", "count", "positions", "supervisor_availability", "team_contact", "travel_burden", "job_market"]
+
+
+def scenario_view(scenario: Scenario, source: str) -> ScenarioView:
+    sites = Table(
+        ["site", "sites", "ES positions each", "supervisor availability (0-1)", "team contact (0-1)",
+         "travel burden (0-1)", "job market (x typical)"],
+        [[str(getattr(s, c)) for c in SITE_COLUMNS] for s in scenario.sites],
+    )
+    levers = []
+    for name, info in type(scenario.start_up_plan).model_fields.items():
+        lever = getattr(scenario.start_up_plan, name)
+        default = info.get_default(call_default_factory=True)
+        on = getattr(lever, "enabled", None)
+        if on or (on is None and lever != default):
+            settings = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in lever.model_dump().items() if k != "enabled")
+            levers.append(f"{info.description} ({settings})" if settings else str(info.description))
+    horizon = f"{scenario.weeks} weeks ({scenario.weeks / 52:.1f} years), {scenario.positions} ES positions at " \
+              f"{sum(s.count for s in scenario.sites)} sites"
+    return ScenarioView(scenario.name, source, scenario.description.strip(), horizon, sites, levers,
+                        yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+
+
+def parameters(scenario: Scenario) -> list[dict[str, str]]:
+    """Every parameter of a scenario with its value, unit, description and source; site parameters per site.
+    Yes/no values read ``yes`` and ``no``."""
+    rows = [r for r in parameter_rows(Scenario, defaults=scenario)
+            if r["parameter"] not in ("name", "description") and not r["parameter"].startswith("sites[]")]
+    site_rows = [r for s in scenario.sites for r in parameter_rows(Site, f"sites[{s.name}].", s)
+                 if not r["parameter"].endswith(".name")]
+    for r in rows + site_rows:
+        if r["unit"] == "yes/no":
+            r["default"] = {"True": "yes", "False": "no"}.get(r["default"], r["default"])
+    return rows[:2] + site_rows + rows[2:]
+
+
+def _group(parameter: str) -> str:
+    """The section a parameter belongs to, as its heading in the assumptions table."""
+    top = re.split(r"[.\[]", parameter, maxsplit=1)[0]
+    info = Scenario.model_fields[top]
+    if top in ("weeks", "cohort_window_weeks"):
+        return "Horizon"
+    if top == "sites":
+        return f"Site {parameter[len('sites['):parameter.index(']')]}"
+    return (info.description or top).capitalize()
+
+
+def _documented_defaults() -> dict[str, str]:
+    """Each parameter's documented default, as :func:`parameters` shows values (site parameters have none:
+    every site is the scenario's own)."""
+    bare = Scenario.model_validate({"name": "defaults", "sites": [{"name": "any"}]})
+    return {r["parameter"]: r["default"] for r in parameters(bare) if not r["parameter"].startswith("sites[")}
+
+
+def assumptions_table(scenario: Scenario) -> Table:
+    """The assumptions table: each parameter's value and its source, or ``assumption``; values a scenario
+    sets away from the documented default say so, since the default's source is then not the value's."""
+    defaults = _documented_defaults()
+    rows, marked, groups = [], [], []
+    for r in parameters(scenario):
+        source = r["source"] or ASSUMPTION
+        default = defaults.get(r["parameter"])
+        if default is not None and default != r["default"]:
+            source = f"set by the scenario (documented default {default}: {source})"
+        rows.append([r["parameter"], r["description"], r["default"], r["unit"], source])
+        marked.append(ASSUMPTION in source)
+        groups.append(_group(r["parameter"]))
+    return Table(["parameter", "what it is", "value", "unit", "source"], rows, marked, groups)
+
+
+def changes_table(named: list[tuple[str, Scenario]]) -> Table | None:
+    """What each scenario changes from the first (the reference): parameter, reference value, its value."""
+    reference_name, reference = named[0]
+    ref = {r["parameter"]: r["default"] for r in parameters(reference)}
+    rows = []
+    for name, scenario in named[1:]:
+        mine = {r["parameter"]: r["default"] for r in parameters(scenario)}
+        for key in dict.fromkeys([*ref, *mine]):
+            if ref.get(key) != mine.get(key):
+                rows.append([name, key, ref.get(key, "(no such site)"), mine.get(key, "(no such site)")])
+    if not rows:
+        return None
+    return Table(["scenario", "parameter", f"in {reference_name}", "in the scenario"], rows)
+
+
+def _number(row: dict[str, str], key: str) -> float | None:
+    return None if row.get(key, "") == "" else float(row[key])
+
+
+def key_figures(rows: list[dict[str, str]], window: int, weeks: int) -> Table:
+    """The comparison's headline metrics, one column per scenario: mean (95% CI), and the paired difference
+    from the first scenario (in percentage points for shares)."""
+    head = ["metric", *(r["scenario"] for r in rows)]
+    body = []
+    for metric, (label, scale, unit) in metrics.DISPLAY.items():
+        line = [label.format(window=window)]
+        for i, r in enumerate(rows):
+            mean, low, high, diff = (_number(r, f"{metric}_{k}") for k in ("mean", "ci_low", "ci_high", "diff_mean"))
+            if mean is None:
+                line.append(f"not reached in {weeks} weeks" if metric == "median_tenure_weeks" else "n/a")
+                continue
+            cell = metrics.shown(metric, mean)
+            if low is not None and unit == "%":  # a t interval of a share can stray past 0 or 100%
+                low, high = max(0.0, low), min(1.0, high)
+            if low is not None:
+                cell += f" ({metrics.shown(metric, low)} to {metrics.shown(metric, high)})"
+            if i > 0 and diff is not None:
+                cell += f"; difference {scale * diff:+.1f}{' points' if unit == '%' else unit}"
+            line.append(cell)
+        body.append(line)
+    return Table(head, body)
+
+
+def _list_items(summary_md: str) -> list[str]:
+    """The findings of a compare or levers summary.md: its list items (the paragraph before restates the
+    method, which the report gives in full)."""
+    return [re.sub(r"^(- |\d+\. )", "", line).strip() for line in summary_md.splitlines()
+            if re.match(r"^(- |\d+\. )", line)]
+
+
+def _unclear_levers(ranking: list[dict[str, str]]) -> list[str]:
+    unclear = [r["lever"] for r in ranking
+               if r["turnover_avoided_ci_low"] != "" and float(r["turnover_avoided_ci_low"]) <= 0
+               <= float(r["turnover_avoided_ci_high"])]
+    if not unclear:
+        return []
+    return [(f"{len(unclear)} of {len(ranking)} levers make no clear difference on their own (the 95% CI of the "
+             f"turnover avoided includes zero): {', '.join(unclear)}. The table below ranks them all.")]
+
+
+def lever_table(rows: list[dict[str, str]], window: int) -> Table:
+    """The levers ranked by turnover avoided, each with what it is and both avoided figures (paired 95% CIs)."""
+    described = {name: str(info.description) for name, info in StartUpPlan.model_fields.items()}
+
+    def avoided(r: dict[str, str], name: str) -> str:
+        mean, low, high = (float(r[f"{name}_{k}"]) * 100 for k in ("mean", "ci_low", "ci_high"))
+        return f"{mean:+.1f} ({low:+.1f} to {high:+.1f})"
+
+    return Table(
+        ["lever", "what it is", "leavers avoided per 100 specialists a year",
+         f"fewer of the week-0 staff gone within {window} weeks (points)"],
+        [[r["lever"], described.get(r["lever"], ""), avoided(r, "turnover_avoided"),
+          avoided(r, "cohort_left_share_avoided")] for r in rows],
+    )
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def _provenance(manifest: dict) -> list[tuple[str, str]]:
+    versions = ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())
+    started = manifest.get("started_utc") or manifest.get("created_utc", "")
+    return [("base seed", str(manifest.get("base_seed", manifest.get("spec", {}).get("seed", "")))),
+            ("started (UTC)", started), ("finished (UTC)", manifest.get("finished_utc", "")),
+            ("software", versions)]
+
+
+def build(folder: Path) -> Report:
+    """Gather everything the report shows from ``folder``; ReportError if it is not a finished ipsim folder."""
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: no such folder")
+    manifest = _read_json(folder / "manifest.json")
+    kind = kind_of(folder, manifest)
+    command = shlex.join(manifest.get("command", []))
+    if kind == "run":
+        report = _run_report(folder, manifest)
+    elif kind in ("compare", "levers"):
+        report = _compare_report(folder, manifest, kind)
+    elif kind == "patterns":
+        report = _patterns_report(folder, manifest)
+    else:
+        report = _sweep_report(folder, manifest, kind)
+    report.reproduce = command
+    report.provenance = _provenance(manifest)
+    return report
+
+
+def _run_report(folder: Path, manifest: dict) -> Report:
+    scenario = _scenario(manifest["scenario"], str(folder))
+    summary = _read_json(folder / "summary.json")
+    report = Report(KIND_TITLES["run"].format(name=scenario.name),
+                    f"{summary['replicates']} simulated replicates of {scenario.weeks} weeks, "
+                    f"{summary['positions']} ES positions")
+    report.about = ABOUT["run"].format(name=scenario.name)
+    report.findings = run_findings(summary)
+    report.chart_groups = [("Charts", charts_in(folder))]
+    report.scenarios = [scenario_view(scenario, manifest["scenario_file"])]
+    report.assumptions, report.assumptions_of = assumptions_table(scenario), scenario.name
+    report.replicates, report.weeks = summary["replicates"], scenario.weeks
+    return report
+
+
+def _compare_report(folder: Path, manifest: dict, kind: str) -> Report:
+    entries = manifest["scenarios"]
+    named = [(e["folder"], _scenario(e["scenario"], f"{folder}: {e['folder']}")) for e in entries]
+    reference = named[0][1]
+    rows = _read_csv(folder / "comparison.csv")
+    name = " vs ".join(n for n, _ in named) if kind == "compare" else reference.name
+    replicates = len(manifest["replicate_seeds"])
+    report = Report(KIND_TITLES[kind].format(name=name),
+                    f"{len(named)} scenarios, {replicates} replicates each of {reference.weeks} weeks, "
+                    "with common random numbers")
+    report.about = ABOUT[kind].format(name=reference.name, count=len(named))
+    report.findings = _list_items(_read_text(folder / "summary.md"))
+    if kind == "levers":
+        ranking = _read_csv(folder / "levers.csv")
+        report.findings = report.findings[:TOP_LEVERS] + _unclear_levers(ranking)
+        report.key_figures = lever_table(ranking, reference.cohort_window_weeks)
+        report.key_figures_title = "Each lever on its own, ranked (difference from the reference, paired 95% CI)"
+    else:
+        report.key_figures = key_figures(rows, reference.cohort_window_weeks, reference.weeks)
+    report.chart_groups = [("Comparison", charts_in(folder))]
+    if len(named) <= MAX_DETAILED_SCENARIOS:
+        report.chart_groups += [(f"{n} on its own", charts_in(folder / n)) for n, _ in named]
+    shown = 1 if kind == "levers" else len(named)  # a lever variant is its base plus one lever: see the changes
+    report.scenarios = [scenario_view(s, e["source"]) for (_, s), e in zip(named[:shown], entries, strict=False)]
+    report.changes = changes_table(named)
+    report.assumptions, report.assumptions_of = assumptions_table(reference), reference.name
+    report.replicates, report.weeks, report.compared = replicates, reference.weeks, True
+    return report
+
+
+def _patterns_report(folder: Path, manifest: dict) -> Report:
+    scenario = _scenario(manifest["scenario"], str(folder))
+    replicates = len(manifest["replicate_seeds"])
+    report = Report(KIND_TITLES["patterns"].format(name=scenario.name),
+                    f"{replicates} replicates each of the scenario and its solo-post and team-of-three variants")
+    report.about = ABOUT["patterns"].format(name=scenario.name)
+    report.findings_html = _markdown(_read_text(folder / "patterns.md"))
+    report.chart_groups = [("Charts", charts_in(folder))]
+    report.scenarios = [scenario_view(scenario, manifest["scenario_file"])]
+    report.assumptions, report.assumptions_of = assumptions_table(scenario), scenario.name
+    report.replicates, report.weeks, report.compared = replicates, scenario.weeks, True
+    return report
+
+
+def _sweep_report(folder: Path, manifest: dict, kind: str) -> Report:
+    status = _read_json(folder / "status.json")
+    if status.get("state") != "complete":
+        command = "calibrate" if kind == "calibration" else "sweep"
+        raise ReportError(f"{folder}: the {kind} is not finished ({status.get('runs_done')} of "
+                          f"{status.get('runs_total')} runs); finish it with: ipsim {command} --resume {folder}")
+    spec = manifest["spec"]
+    base = _scenario(manifest["base_scenario"], f"{folder}: base scenario")
+    report = Report(KIND_TITLES[kind].format(name=spec["name"]),
+                    f"{spec['design']} design: {manifest['points']} parameter sets x {manifest['replicates']} "
+                    f"replicates of {base.weeks} weeks ({manifest['runs']} runs)")
+    report.about = ABOUT[kind].format(name=base.name)
+    if kind == "calibration":
+        report.findings_html = _markdown(_read_text(folder / "summary.md"))
+    else:
+        report.findings = sweep_findings(folder, spec["design"])
+    report.chart_groups = [("Charts", charts_in(folder))]
+    report.sweep_parameters = Table(
+        ["parameter", "values tried", "distribution"],
+        [[p["path"], _tried(p), p.get("distribution") or ("levels" if p.get("levels") else "uniform")]
+         for p in spec["parameters"]],
+    )
+    report.scenarios = [scenario_view(base, manifest["base_file"])]
+    report.assumptions, report.assumptions_of = assumptions_table(base), base.name
+    report.replicates, report.weeks = manifest["replicates"], base.weeks
+    report.design_note = (f"{spec.get('description') or ''} The {spec['design']} design varies the swept parameters "
+                          "(see Scenario) around the base scenario; every other value is the base scenario's.").strip()
+    return report
+
+
+def _tried(p: dict) -> str:
+    if p.get("levels"):
+        return ", ".join(str(v) for v in p["levels"])
+    low, high = p["range"]
+    steps = f" in {p['steps']} steps" if p.get("steps") else ""
+    return f"{low} to {high}{steps}"
+
+
+def _breakable(text: str) -> markupsafe.Markup:
+    """A parameter path that may wrap after its dots (long paths in narrow table columns, on A4)."""
+    return markupsafe.Markup(".<wbr>").join(markupsafe.escape(part) for part in text.split("."))
+
+
+def render(report: Report) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("simulation", "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["breakable"] = _breakable
+    return env.get_template(TEMPLATE).render(r=report, assumption=ASSUMPTION)
+
+
+def write(folder: Path, out: Path | None = None) -> Path:
+    """Write the report of ``folder`` to ``out`` (default ``folder/report.html``), replacing an earlier report
+    at once (written to a temporary file first, so a failure leaves no half-written file)."""
+    out = out or folder / "report.html"
+    text = render(build(folder))
+    if out.is_dir():
+        raise ReportError(f"--out {out}: is a folder; give a file name such as {out / 'report.html'}")
+    if not out.parent.is_dir():
+        raise ReportError(f"--out {out}: no such folder {out.parent}")
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out

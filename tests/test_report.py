@@ -1,0 +1,274 @@
+"""``ipsim report``: one self-contained HTML file for every kind of folder, what it says, bad input, and
+the compare report of the bundled baseline against the full start-up plan as a browser shows and prints it.
+
+Folders are made once per module (charts cost a few seconds each); small worlds keep them quick, except
+the baseline-vs-plan comparison, which is the report a workshop would show.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from helpers import invoke
+
+from simulation import metrics, report
+from simulation.scenario import parameter_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+PLAN = ROOT / "scenarios" / "startup-plan.yaml"
+
+TINY = f"""
+extends: {BASELINE}
+name: tiny
+description: A small world for tests <b>not bold</b> & co.
+weeks: 40
+cohort_window_weeks: 40
+sites:
+  - {{name: pair, count: 3, positions: 2, supervisor_availability: 0.3, team_contact: 0.4,
+      travel_burden: 0.8, job_market: 0.7}}
+  - {{name: solo, count: 2, positions: 1, supervisor_availability: 0.2, team_contact: 0.4,
+      travel_burden: 0.9, job_market: 0.6}}
+"""
+TINY_PLAN = """
+extends: tiny.yaml
+name: tiny-plan
+start_up_plan:
+  implementation_lead: {enabled: true}
+  network_seminars: {every_weeks: 8}
+"""
+SWEEP = """
+base: tiny.yaml
+name: tiny-sweep
+design: grid
+replicates: 2
+seed: 3
+metrics: [annual_turnover, cohort_left_share]
+parameters:
+  - {path: staff.quit_threshold.mean, range: [0.8, 1.6], steps: 2}
+  - {path: 'sites[*].team_contact', range: [0.2, 0.8], steps: 2}
+"""
+CALIBRATION = """
+base: tiny.yaml
+window_weeks: 40
+samples: 8
+replicates: 2
+seed: 5
+parameters:
+  - {path: staff.quit_threshold.mean, range: [0.4, 1.6]}
+targets:
+  - {metric: cohort_left_share, successes: 18, trials: 40, source: B22a}
+"""
+URL_ATTRIBUTE = re.compile(r"""\b(?:src|href|action|srcset|poster|data)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+
+
+KINDS = ["run", "compare", "levers", "sweep", "calibration", "patterns"]
+
+
+def only_folder(out: Path) -> Path:
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    return folder
+
+
+def make(tmp: Path, *argv: str) -> Path:
+    out = tmp / "runs"
+    code, _, err = invoke([*argv, "--out", str(out)])
+    assert code == 0, err
+    return only_folder(out)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One finished folder of each kind the report reads."""
+    tmp = tmp_path_factory.mktemp("report")
+    (tmp / "tiny.yaml").write_text(TINY)
+    (tmp / "tiny-plan.yaml").write_text(TINY_PLAN)
+    (tmp / "sweep.yaml").write_text(SWEEP)
+    (tmp / "calibration.yaml").write_text(CALIBRATION)
+    small = ["--replicates", "3", "--workers", "1"]
+    made = {
+        "run": make(tmp / "run", "run", str(tmp / "tiny.yaml"), *small),
+        "compare": make(tmp / "compare", "compare", str(BASELINE), str(PLAN), "--replicates", "5"),
+        "levers": make(tmp / "levers", "levers", str(tmp / "tiny.yaml"), "--plan", str(tmp / "tiny-plan.yaml"),
+                       "--replicates", "2", "--workers", "1"),
+        "sweep": make(tmp / "sweep", "sweep", str(tmp / "sweep.yaml"), "--workers", "1"),
+        "calibration": make(tmp / "calibration", "calibrate", str(tmp / "calibration.yaml"), "--workers", "1"),
+        "patterns": make(tmp / "patterns", "check-patterns", str(tmp / "tiny.yaml"), *small),
+    }
+    for folder in made.values():
+        code, out, err = invoke(["report", str(folder)])
+        assert code == 0, err
+        assert out.startswith(f"wrote {folder / 'report.html'}")
+    return made
+
+
+def html_of(folder: Path) -> str:
+    return (folder / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_of_folder_gives_one_self_contained_file(folders: dict[str, Path], kind: str) -> None:
+    html = html_of(folders[kind])
+    urls = URL_ATTRIBUTE.findall(html)
+    assert urls, "the report should at least embed its charts"
+    assert all(u.startswith(("data:", "#")) for u in urls), [u[:40] for u in urls if not u.startswith(("data:", "#"))]
+    assert "@import" not in html and "url(" not in html  # no stylesheet or font fetched either
+    assert "<script" not in html  # nothing runs: the page is the same offline, printed or mailed
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_chart_of_the_folder_is_embedded(folders: dict[str, Path], kind: str) -> None:
+    folder = folders[kind]
+    charts = sorted(folder.glob("charts/*.png"))
+    own = sorted(folder.glob("*/charts/*.png"))  # each scenario's own charts, shown for a few scenarios only
+    scenarios = {p.parent.parent for p in own}
+    if 0 < len(scenarios) <= report.MAX_DETAILED_SCENARIOS:
+        charts += own
+    html = html_of(folder)
+    assert charts
+    assert html.count('src="data:image/png;base64,') == len(charts)
+    for chart in charts:
+        assert report.base64.b64encode(chart.read_bytes()).decode("ascii") in html
+
+
+def test_run_findings_state_the_summary_in_words(folders: dict[str, Path]) -> None:
+    folder = folders["run"]
+    summary = json.loads((folder / "summary.json").read_text())
+    html = html_of(folder)
+    turnover = summary["annual_turnover"]
+    assert f"About {100 * turnover['mean']:.0f} in 100 specialists leave each year" in html
+    low, high = max(0.0, turnover["ci_low"]), min(1.0, turnover["ci_high"])  # a share's CI is shown within 0-100%
+    assert f"95% CI {100 * low:.0f}% to {100 * high:.0f}%" in html
+    assert f"have left within {summary['cohort_left_share']['window_weeks']} weeks" in html
+
+
+def test_compare_report_has_the_findings_key_figures_and_both_scenarios(folders: dict[str, Path]) -> None:
+    folder = folders["compare"]
+    html = html_of(folder)
+    findings = [line[2:] for line in (folder / "summary.md").read_text().splitlines() if line.startswith("- ")]
+    assert findings and all(report.markupsafe.escape(f) in html for f in findings)
+    rows = {r["scenario"]: r for r in report._read_csv(folder / "comparison.csv")}
+    plan_turnover = metrics.shown("annual_turnover", float(rows["startup-plan"]["annual_turnover_mean"]))
+    assert plan_turnover in html
+    assert "<h3>baseline</h3>" in html and "<h3>startup-plan</h3>" in html
+    assert "start_up_plan.<wbr>implementation_lead.<wbr>enabled" in html  # in what the plan changes
+
+
+def test_assumptions_table_lists_every_parameter_with_a_source(folders: dict[str, Path]) -> None:
+    html = html_of(folders["run"])
+    section = html[html.index('id="assumptions"'):html.index('id="method"')]
+    for row in parameter_rows():
+        path = row["parameter"]
+        if path in ("name", "description") or path.startswith("sites[]"):
+            continue
+        assert str(report._breakable(path)) in section, path
+    assert str(report._breakable("sites[pair].travel_burden")) in section
+    assert section.count('class="marked"') > 10  # most effect sizes are assumptions, and say so
+    table = report.assumptions_table(report._scenario(json.loads(
+        (folders["run"] / "manifest.json").read_text())["scenario"], "test"))
+    assert all(row[4] for row in table.rows)  # every value has a source or is an assumption
+
+
+def test_values_set_away_from_the_default_say_so(folders: dict[str, Path]) -> None:
+    html = html_of(folders["sweep"])  # the sweep's base is tiny.yaml: 40 weeks where the default is 156
+    assert "set by the scenario (documented default 156" in html
+
+
+def test_reproduce_gives_the_command_that_made_the_folder(folders: dict[str, Path]) -> None:
+    for folder in folders.values():
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert report.markupsafe.escape(shlex.join(manifest["command"])) in html_of(folder)
+
+
+def test_scenario_text_is_escaped_not_interpreted(folders: dict[str, Path]) -> None:
+    html = html_of(folders["run"])
+    assert "&lt;b&gt;not bold&lt;/b&gt; &amp; co." in html
+    assert "<b>not bold</b>" not in html
+
+
+def test_sweep_findings_name_the_most_influential_parameter(folders: dict[str, Path]) -> None:
+    folder = folders["sweep"]
+    rows = [r for r in report._read_csv(folder / "sensitivity.csv")
+            if r["metric"] == "annual_turnover" and r["index"] == "spearman"]
+    top = max(rows, key=lambda r: abs(float(r["value"])))
+    assert f"Annual turnover depends most on {top['parameter']}" in html_of(folder)
+
+
+def test_out_writes_elsewhere_and_replaces_an_older_report(folders: dict[str, Path], tmp_path: Path) -> None:
+    target = tmp_path / "for-the-room.html"
+    target.write_text("old")
+    code, _, err = invoke(["report", str(folders["run"]), "--out", str(target)])
+    assert code == 0, err
+    assert target.read_text(encoding="utf-8") == html_of(folders["run"])
+    assert [p.name for p in tmp_path.iterdir()] == ["for-the-room.html"]  # no temporary file left behind
+
+
+def test_the_report_does_not_depend_on_when_it_is_written(folders: dict[str, Path], tmp_path: Path) -> None:
+    code, _, err = invoke(["report", str(folders["compare"]), "--out", str(tmp_path / "again.html")])
+    assert code == 0, err
+    assert (tmp_path / "again.html").read_text(encoding="utf-8") == html_of(folders["compare"])
+
+
+def bad_folders(tmp: Path, folders: dict[str, Path]) -> dict[str, tuple[list[str], str]]:
+    empty = tmp / "empty"
+    empty.mkdir()
+    unfinished = tmp / "unfinished"
+    unfinished.mkdir()
+    sweep = folders["sweep"]
+    (unfinished / "manifest.json").write_text((sweep / "manifest.json").read_text())
+    (unfinished / "status.json").write_text(json.dumps({"state": "running", "runs_done": 3, "runs_total": 8}))
+    odd = tmp / "odd"
+    odd.mkdir()
+    (odd / "manifest.json").write_text(json.dumps({"kind": "mystery"}))
+    return {
+        "missing": ([str(tmp / "nope")], "no such folder"),
+        "no manifest": ([str(empty)], "no manifest.json"),
+        "unfinished sweep": ([str(unfinished)], f"finish it with: ipsim sweep --resume {unfinished}"),
+        "unknown kind": ([str(odd)], "kind 'mystery'"),
+        "out in a missing folder": ([str(folders["run"]), "--out", str(tmp / "no" / "r.html")], "no such folder"),
+        "out is a folder": ([str(folders["run"]), "--out", str(tmp)], "is a folder"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "no manifest", "unfinished sweep", "unknown kind",
+                                  "out in a missing folder", "out is a folder"])
+def test_bad_input_is_one_clear_line(case: str, folders: dict[str, Path], tmp_path: Path) -> None:
+    argv, expected = bad_folders(tmp_path, folders)[case]
+    code, out, err = invoke(["report", *argv])
+    assert code == 2 and out == ""
+    assert err.startswith("ipsim: error: ") and expected in err and len(err.splitlines()) == 1, err
+    assert not list(tmp_path.rglob("report.html")) and not list(tmp_path.rglob(".report-*"))
+
+
+def test_the_compare_report_in_a_browser(folders: dict[str, Path], browser, artifacts: Path) -> None:
+    """The workshop's report, baseline vs the full start-up plan, opened from disk in headless Chromium:
+    every chart is drawn and visible, nothing is logged as an error, nothing is fetched but the file
+    itself, and it prints to A4."""
+    path = folders["compare"] / "report.html"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri(), wait_until="load")
+    images = page.eval_on_selector_all(
+        "img", "els => els.map(e => ({ok: e.complete && e.naturalWidth > 0, w: e.getBoundingClientRect().width,"
+               " h: e.getBoundingClientRect().height, alt: e.alt}))")
+    assert len(images) == len(list(folders["compare"].glob("**/charts/*.png")))
+    for image in images:
+        assert image["ok"] and image["w"] > 600 and image["h"] > 200, image
+    assert errors == []
+    assert [u for u in requests if not u.startswith("data:")] == [path.as_uri()]
+    assert page.title() == "baseline vs startup-plan: a comparison"
+    page.screenshot(path=str(artifacts / "report-compare.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "report-compare-top.png"))
+    pdf = page.pdf(format="A4", print_background=True)
+    (artifacts / "report-compare.pdf").write_bytes(pdf)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 5 <= pages <= 40, pages  # charts and tables paginate; a runaway layout would give hundreds
+    page.close()
