@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,6 +31,7 @@ BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED / "baseline.yaml"
 DEFAULT_PLAN = BUNDLED / "startup-plan.yaml"
 EXIT_BAD_INPUT = 2
+DEFAULT_APP_PORT = 8765
 
 
 class UsageError(Exception):
@@ -50,6 +54,13 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
 
 
 _positive, _seed = _whole_number(1), _whole_number(0)
+
+
+def _port(text: str) -> int:
+    port = _whole_number(1)(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"a port is at most 65535, got {port}")
+    return port
 
 
 def _run_options(command: argparse.ArgumentParser) -> None:
@@ -138,6 +149,17 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, help="HTML file to write (default: RUN_DIR/report.html, replacing an older "
                                               "report there)")
 
+    app = sub.add_parser("app", help="open the live workshop app on a scenario (a web page on this computer)",
+                         description="Start the interactive app: change the start-up plan's levers and the "
+                                     "setting, then step or run the model and watch staffing, strain, pressures and "
+                                     "who quits and why. Open the address it prints in a browser; Ctrl+C stops it.")
+    app.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO,
+                     help="scenario YAML file the controls start from (default: the bundled scenarios/baseline.yaml)")
+    app.add_argument("--port", type=_port, default=DEFAULT_APP_PORT, help=f"port (default {DEFAULT_APP_PORT})")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 opens it to the "
+                          "network)")
+
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     schema.add_argument("--out", type=Path, help="write the schema to this file instead")
     return p
@@ -164,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             return _analyze(args.folder)
         if args.command == "report":
             return _report_html(args.folder, args.out)
+        if args.command == "app":
+            return _app(args.scenario, args.host, args.port)
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "show":
@@ -366,6 +390,29 @@ def _analyze(folder: Path) -> int:
     analysis = sensitivity.analyze(folder)
     print(analysis.report())
     return 0
+
+
+def _app(scenario: Path, host: str, port: int) -> int:
+    """Check the scenario and the port here, with ipsim's clear errors, then serve simulation/app.py with Solara."""
+    from simulation import app  # Solara is imported only by the command that needs it
+
+    load_scenario(scenario)
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(f"--host {host} --port {port}: cannot listen there ({exc.strerror}); "
+                             "choose another port with --port") from None
+    print(f"ipsim app on {scenario}: open http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port} in a browser "
+          "(Ctrl+C stops it)", file=sys.stderr)
+    command = [sys.executable, "-m", "solara", "run", app.__file__, "--host", host, "--port", str(port),
+               "--production", "--no-open", "--no-check-version", "--log-level", "warning",
+               "--log-level-uvicorn", "warning"]
+    env = {**os.environ, app.SCENARIO_ENV: str(scenario.resolve()), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _report_html(folder: Path, out: Path | None) -> int:

@@ -1,0 +1,385 @@
+"""The workshop app: its controls build exactly the scenarios they say, and the page works in a browser.
+
+The unit tests check that untouched controls reproduce the base scenario run for run, that each
+control changes only what it names, and that the schema still guards every value. The browser
+test starts ``solara run simulation/app.py`` as a facilitator would and drives it in headless
+Chromium: load, pull a lever, Reset, Step, Play, and no errors in the console.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import solara
+from helpers import invoke
+from pydantic import ValidationError
+
+from simulation import app
+from simulation import scenario as sc
+from simulation.model import IPSModel
+from simulation.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+STARTUP_PLAN = load_scenario(ROOT / "scenarios" / "startup-plan.yaml")
+"""Every lever on, seminars every 8 weeks, a review in week 40: defaults must follow the base, not the schema."""
+WEEKS = 8
+
+
+def short(base: Scenario, weeks: int) -> Scenario:
+    data = base.model_dump()
+    data.update(weeks=weeks, cohort_window_weeks=min(weeks, base.cohort_window_weeks))
+    return Scenario.model_validate(data)
+
+
+def run(model: IPSModel, weeks: int = WEEKS) -> IPSModel:
+    for _ in range(weeks):
+        model.step()
+    return model
+
+
+# --- the model behind the controls ------------------------------------------------------------------
+
+
+def test_levers_are_the_schemas_on_off_levers_and_each_has_a_parameter() -> None:
+    on_off = {n for n, info in sc.StartUpPlan.model_fields.items() if "enabled" in info.annotation.model_fields}
+    assert set(app.LEVERS) == on_off
+    parameters = inspect.signature(app.WorkshopModel).parameters
+    assert all(parameters[n].kind is inspect.Parameter.KEYWORD_ONLY for n in parameters)
+    assert set(app.LEVERS) | set(app.CONTEXT) | {"base", "seed", "seminar_every_weeks", "fidelity_review_week"} == set(
+        parameters)
+
+
+@pytest.mark.parametrize("base", [BASELINE, STARTUP_PLAN], ids=["baseline", "startup-plan"])
+def test_untouched_controls_reproduce_the_base_scenario_run_for_run(base: Scenario) -> None:
+    params = app.model_params(base)
+    defaults = app.initial_parameters(params)
+    workshop = app.WorkshopModel(**defaults)
+    plain = IPSModel(base, defaults["seed"])
+    assert workshop.varied.model_dump() == base.model_dump()
+    assert workshop.settings.model_dump() == plain.settings.model_dump()
+    assert run(workshop).weekly == run(plain).weekly
+    assert workshop.spells == plain.spells
+    for name in app.LEVERS:
+        assert params[name]["value"] is getattr(base.start_up_plan, name).enabled
+
+
+def test_without_controls_the_model_is_ipsmodel_with_the_seed_as_given() -> None:
+    workshop, plain = app.WorkshopModel(base=BASELINE, seed=417), IPSModel(BASELINE, 417)
+    assert workshop.seed == 417
+    assert run(workshop).weekly == run(plain).weekly
+
+
+@pytest.mark.parametrize("lever", app.LEVERS)
+def test_a_lever_checkbox_turns_that_lever_on_and_nothing_else(lever: str) -> None:
+    model = app.WorkshopModel(base=BASELINE, seed=0, **{lever: True})
+    expected = BASELINE.model_dump()
+    expected["start_up_plan"][lever]["enabled"] = True
+    assert model.varied.model_dump() == expected
+    assert getattr(model.settings.start_up_plan, lever).enabled
+
+
+def test_unticking_a_lever_the_base_pulls_turns_it_off() -> None:
+    model = app.WorkshopModel(base=STARTUP_PLAN, seed=0, implementation_lead=False)
+    assert not model.settings.start_up_plan.implementation_lead.enabled
+    assert model.settings.start_up_plan.manager_training.enabled
+
+
+def test_the_lever_acts_through_the_start_up_plan() -> None:
+    """The app only flips the flag; simulation.plan raises supervisor availability at every site."""
+    level = BASELINE.start_up_plan.implementation_lead.availability
+    model = app.WorkshopModel(base=BASELINE, seed=0, implementation_lead=True)
+    assert all(s.supervisor_availability >= level for s in model.settings.sites)
+    assert min(s.supervisor_availability for s in BASELINE.sites) < level
+
+
+def test_context_settings_apply_at_every_site_and_as_in_scenario_keeps_each_sites_own() -> None:
+    model = app.WorkshopModel(base=BASELINE, seed=0, positions_per_site="2", travel_burden="0.2",
+                              team_contact=app.AS_IN_SCENARIO)
+    assert {s.positions for s in model.varied.sites} == {2}
+    assert {s.travel_burden for s in model.varied.sites} == {0.2}
+    assert [s.team_contact for s in model.varied.sites] == [s.team_contact for s in BASELINE.sites]
+    assert len(model.slots) == 2 * sum(s.count for s in BASELINE.sites)
+    assert model.context == {"positions_per_site": "2", "travel_burden": "0.2"}
+
+
+def test_levers_act_after_the_context_is_set() -> None:
+    model = app.WorkshopModel(base=BASELINE, seed=0, positions_per_site="1", no_solo_posts=True)
+    assert {s.positions for s in model.varied.sites} == {1}
+    assert {s.positions for s in model.settings.sites} == {BASELINE.start_up_plan.no_solo_posts.minimum}
+
+
+def test_seminars_and_review_week() -> None:
+    model = app.WorkshopModel(base=BASELINE, seed=0, seminar_every_weeks=0, fidelity_review_week=30)
+    assert model.settings.start_up_plan.network_seminars.every_weeks == 0
+    assert model.settings.start_up_plan.fidelity_review.week == 30
+
+
+@pytest.mark.parametrize("value", [
+    {"travel_burden": 1.5}, {"supervisor_availability": -0.1}, {"team_contact": "often"},
+    {"positions_per_site": 0}, {"positions_per_site": "2.5"}, {"seminar_every_weeks": -1},
+    {"seminar_every_weeks": 500}, {"fidelity_review_week": -3},
+])
+def test_out_of_range_values_are_refused_by_the_schema(value: dict) -> None:
+    with pytest.raises(ValidationError):
+        app.WorkshopModel(base=BASELINE, seed=0, **value)
+
+
+def test_control_ranges_come_from_the_schema_and_every_choice_is_valid() -> None:
+    params = app.model_params(BASELINE)
+    assert (params["seminar_every_weeks"]["min"], params["fidelity_review_week"]["min"]) == (0, 0)
+    assert params["seminar_every_weeks"]["max"] <= app.schema_range(sc.NetworkSeminars, "every_weeks")[1]
+    assert params["fidelity_review_week"]["max"] == BASELINE.weeks
+    assert params["seed"]["type"] == "SliderInt"
+    for control in app.CONTEXT:
+        assert params[control]["type"] == "Select"
+        assert params[control]["values"][0] == params[control]["value"] == app.AS_IN_SCENARIO
+        for choice in params[control]["values"]:
+            app.WorkshopModel(base=BASELINE, seed=0, **{control: choice})
+    low, high = app.schema_range(sc.Site, "travel_burden")
+    assert params["travel_burden"]["values"][1:] == ["0", "0.2", "0.4", "0.6", "0.8", "1"] and (low, high) == (0, 1)
+
+
+def test_a_slider_always_includes_the_bases_own_value() -> None:
+    data = BASELINE.model_dump()
+    data["start_up_plan"]["network_seminars"]["every_weeks"] = 80
+    params = app.model_params(Scenario.model_validate(data))
+    assert params["seminar_every_weeks"]["max"] == params["seminar_every_weeks"]["value"] == 80
+
+
+def test_mesa_accepts_the_parameters_and_reset_rebuilds_the_same_model() -> None:
+    """What SolaraViz does: check the parameters against the constructor, then Reset as type(model)(**kwargs)."""
+    from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model_params
+
+    params = app.model_params(BASELINE)
+    model = app.WorkshopModel(**app.initial_parameters(params))
+    _check_model_params(model, params)
+    kwargs = _build_model_init_kwargs(model, {**app.initial_parameters(params), "implementation_lead": True},
+                                      add_scenario_when_empty=True, require_model_accepts_scenario=True)
+    rebuilt = type(model)(**kwargs)
+    assert rebuilt.settings.start_up_plan.implementation_lead.enabled
+
+
+def test_the_run_stops_at_the_horizon() -> None:
+    model = run(app.WorkshopModel(base=short(BASELINE, 3), seed=0), 2)
+    assert model.running
+    model.step()
+    assert not model.running
+
+
+# --- what the page shows ----------------------------------------------------------------------------
+
+
+def test_every_component_renders_before_week_one_and_after() -> None:
+    model = app.WorkshopModel(base=BASELINE, seed=0)
+    for draw in (app.staffing_figure, app.strain_figure, app.pressure_figure):
+        assert draw(model).axes
+    assert app.leavers(model) == []
+    _, rc = solara.render(app.Dashboard(model), handle_error=False)
+    later = run(app.WorkshopModel(base=BASELINE, seed=0), 40)
+    rc.render(app.Dashboard(later))
+    rc.close()
+
+
+def test_who_quit_lists_the_newest_first_with_those_working_their_notice_on_top() -> None:
+    model = run(app.WorkshopModel(base=BASELINE, seed=1), 30)
+    rows = app.leavers(model)
+    quits = [r for r in rows if not r["notice"]]
+    notice = [r for r in rows if r["notice"]]
+    assert len(quits) == len(model.spells) and quits and notice
+    assert rows[: len(notice)] == notice
+    assert [r["week"] for r in quits] == sorted((r["week"] for r in quits), reverse=True)
+    assert all(r["tenure"] == r["week"] - s["start_week"] for r, s in zip(
+        quits, sorted(model.spells, key=lambda s: (s["end_week"], s["decision_week"]), reverse=True), strict=True))
+    assert re.fullmatch(r"[A-Z][a-z ]+ \d+%, [A-Z][a-z ]+ \d+%", app.top_drains(quits[0]["shares"]))
+    assert app.top_drains({"travel": 0.0}) == "\u2014"
+
+
+def test_the_page_builds_from_a_scenario_file_and_names_a_bad_one(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    import ipyvuetify as v
+
+    _, rc = solara.render(app.make_page(ROOT / "scenarios" / "baseline.yaml"), handle_error=False)
+    rc.close()
+    monkeypatch.setenv(app.SCENARIO_ENV, str(tmp_path / "missing.yaml"))
+    _, rc = solara.render(app.Page(), handle_error=False)
+    alert = rc.find(v.Alert).widget
+    assert "missing.yaml: cannot read file" in str(alert.children)
+    rc.close()
+
+
+def test_the_scenario_file_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(app.SCENARIO_ENV, raising=False)
+    assert app.scenario_path() == app.DEFAULT_SCENARIO and app.DEFAULT_SCENARIO.is_file()
+    monkeypatch.setenv(app.SCENARIO_ENV, "elsewhere.yaml")
+    assert app.scenario_path() == Path("elsewhere.yaml")
+
+
+# --- ipsim app: the command -----------------------------------------------------------------------------
+
+
+def test_app_command_refuses_a_bad_scenario_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: missing.yaml\nname: bad\n")
+    code, out, err = invoke(["app", str(bad), "--port", str(free_port())])
+    assert code == 2 and out == ""
+    assert err.startswith("ipsim: error: ") and "missing.yaml" in err and len(err.splitlines()) == 1, err
+
+
+def test_app_command_refuses_a_port_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = invoke(["app", "--port", str(port)])
+    assert code == 2 and out == ""
+    assert f"--port {port}: cannot listen there" in err and "choose another port" in err, err
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "http"])
+def test_app_command_refuses_an_impossible_port(port: str) -> None:
+    code, _, err = invoke(["app", "--port", port])
+    assert code == 2 and "--port" in err and "Traceback" not in err
+
+
+# --- the page in a browser ----------------------------------------------------------------------------
+
+STARTUP_SECONDS = 60
+BROWSER_WEEKS = 26
+"""Half a year: long enough for the first quits with the default seed, short enough to play through."""
+
+
+CDN_PACKAGE = re.compile(r"_solara/cdn/((?:@[\w-]+/)?[\w.-]+@\d[\w.-]*)/")
+"""A package@version in a URL of Solara's CDN proxy (jsdelivr's /npm/ paths: npm packages, file for file)."""
+
+
+@pytest.fixture(scope="session")
+def solara_cdn(request: pytest.FixtureRequest) -> Path:
+    """Where the server's CDN proxy finds Solara's front end: a folder in pytest's cache.
+
+    The server proxies the browser's requests for Solara's front end (Vuetify app, RequireJS,
+    Font Awesome) to a CDN and keeps what it fetched. This machine's network reaches the npm
+    registry but no CDN, so ``unpack_from_npm`` fills the folder with the same packages first.
+    """
+    return Path(request.config.cache.mkdir("solara-cdn"))
+
+
+def unpack_from_npm(cache: Path, page: str) -> None:
+    """Unpack each package the page loads through the CDN proxy into ``cache`` (once), if npm is here.
+
+    Without npm the server fetches from the CDN itself, where the network allows.
+    """
+    npm = shutil.which("npm")
+    for spec in sorted(set(CDN_PACKAGE.findall(page))):
+        target = cache / spec
+        if npm is None or (target / ".unpacked").exists():
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            packed = subprocess.run([npm, "pack", "--silent", "--pack-destination", tmp, spec], capture_output=True,
+                                    text=True, timeout=180, check=True).stdout.split()[-1]
+            with tarfile.open(Path(tmp) / packed) as tar:
+                members = [m for m in tar.getmembers() if m.name.startswith("package/")]
+                for m in members:
+                    m.name = m.name.removeprefix("package/")
+                tar.extractall(target, members=members, filter="data")
+        (target / ".unpacked").touch()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served_app(tmp_path: Path, solara_cdn: Path) -> Iterator[str]:
+    """``ipsim app`` on a free port with a half-year scenario; its URL."""
+    scenario = tmp_path / "workshop.yaml"
+    scenario.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: workshop-test\n"
+                        f"weeks: {BROWSER_WEEKS}\ncohort_window_weeks: {BROWSER_WEEKS}\n")
+    port = free_port()
+    env = {**os.environ, "SOLARA_ASSETS_PROXY_CACHE_DIR": str(solara_cdn)}
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(  # as a facilitator starts it: ipsim app SCENARIO --port P
+        [sys.executable, "-m", "simulation", "app", str(scenario), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"solara run exited with {server.returncode}:\n{(tmp_path / 'server.log').read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        unpack_from_npm(solara_cdn, response.read().decode())
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"solara run did not answer in {STARTUP_SECONDS} s:\n{(tmp_path / 'server.log').read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def test_the_page_runs_a_lever_change_in_the_browser(browser, served_app: str, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1440, "height": 1500})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    try:
+        page.goto(served_app)
+        week = page.locator(".ipsim-value").first
+        expect(week).to_have_text("Week 0", timeout=30_000)
+        for control in ["Implementation lead", "Permanent contracts", "ES positions at every site"]:
+            expect(page.get_by_label(control)).to_be_visible()
+        expect(page.get_by_text("Nobody has quit yet.")).to_be_visible()
+        expect(page.locator(".ipsim-plan")).to_contain_text("Scenario workshop-test: Start-up plan: no lever pulled")
+        chart = page.locator(".ipsim-dashboard img").first
+        expect(chart).to_be_visible()
+        page.screenshot(path=artifacts / "app-start.png")
+        before = chart.get_attribute("src")
+
+        page.get_by_label("Implementation lead").check()
+        page.get_by_role("button", name="Reset").click()
+        expect(page.locator(".ipsim-plan")).to_contain_text("Start-up plan: Implementation lead")
+        for n in range(1, 4):
+            page.get_by_role("button", name="Step").click()
+            expect(week).to_have_text(f"Week {n}")
+        expect(chart).not_to_have_attribute("src", before or "")
+        page.get_by_role("button", name="\u25b6").click()
+        expect(week).to_have_text(f"Week {BROWSER_WEEKS}", timeout=45_000)
+        expect(page.locator(".ipsim-hint")).to_contain_text("End of the scenario's horizon")
+        expect(page.get_by_role("button", name="Step")).to_be_disabled()
+        expect(page.locator(".ipsim-quits")).not_to_contain_text("Nobody has quit yet")
+        page.screenshot(path=artifacts / "app-after-run.png")
+        assert not errors, "\n".join(errors)
+    finally:
+        context.close()
