@@ -335,6 +335,11 @@ def compare_quit_reasons(path: Path, outcomes: Sequence[metrics.Outcome]) -> Pat
     labels, values = _top(names, shares * turnover[:, None], TOP_FACTORS, "Other draining factors")
     fig, ax = plt.subplots(figsize=_bar_size(len(outcomes)))
     _stack(ax, values, labels, [*REASON_COLOURS[:TOP_FACTORS], OTHER][: len(labels)])
+    ci = [o.summary["annual_turnover"] for o in outcomes]
+    low = np.array([100 * c["ci_low"] if c["ci_low"] is not None else t for c, t in zip(ci, turnover, strict=True)])
+    high = np.array([100 * c["ci_high"] if c["ci_high"] is not None else t for c, t in zip(ci, turnover, strict=True)])
+    ax.errorbar(turnover, np.arange(len(outcomes)), xerr=[turnover - low, high - turnover], fmt="none",
+                ecolor="black", capsize=5, linewidth=1.5, label="Annual turnover: 95% CI")
     _scenario_axis(ax, outcomes)
     with_quits = [i for i, o in enumerate(outcomes) if shares[i].sum() > 0]
     if with_quits:
@@ -347,7 +352,7 @@ def compare_quit_reasons(path: Path, outcomes: Sequence[metrics.Outcome]) -> Pat
     ax.set(title=_wrap(title), xlabel="Annual turnover (leavers per 100 specialists a year)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return _save(fig, path, _compare_note(outcomes) + " Each bar is split by the mean share of a leaver's "
-                 "accumulated drain due to each factor.")
+                 "accumulated drain due to each factor; whiskers: 95% CI of the annual turnover.")
 
 
 def compare_pressures(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:

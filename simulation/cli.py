@@ -425,13 +425,13 @@ def summary_table(folder: Path) -> str:
     summary = json.loads((folder / "summary.json").read_text())
     window = summary["cohort_left_share"]["window_weeks"]
     lines = [(f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
-             f"{summary['positions']} positions"), f"{'metric':<44} {'mean':>12}   95% CI"]
+             f"{summary['positions']} positions"), f"{'metric':<52} {'mean':>12}   95% CI"]
     for key, (text, _, _) in metrics.DISPLAY.items():
         text, m = text.format(window=window), summary[key]
         if key == "median_tenure_weeks" and m["mean"] is None:
-            lines.append(f"{text:<44} {'not reached':>12}   (over half still in post after {summary['weeks']} weeks)")
+            lines.append(f"{text:<52} {'not reached':>12}   (over half still in post after {summary['weeks']} weeks)")
             continue
         ci = "-" if m["ci_low"] is None else f"{metrics.shown(key, m['ci_low'])} to {metrics.shown(key, m['ci_high'])}"
-        lines.append(f"{text:<44} {metrics.shown(key, m['mean']):>12}   {ci}")
+        lines.append(f"{text:<52} {metrics.shown(key, m['mean']):>12}   {ci}")
     lines.append(f"written to {folder}")
     return "\n".join(lines)

@@ -26,7 +26,7 @@ replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean"
 median of all replicates' spells pooled, with the interval read off the Greenwood band."""
 DISPLAY: dict[str, tuple[str, float, str]] = {
     "annual_turnover": ("Annual turnover", 100, "%"),
-    "cohort_left_share": ("Left within {window} weeks (week-0 staff)", 100, "%"),
+    "cohort_left_share": ("Staff in post at the start gone within {window} weeks", 100, "%"),
     "retention_12m": ("Still in post after 12 months", 100, "%"),
     "median_tenure_weeks": ("Median tenure", 1, " weeks"),
     "shock_share": ("Quits begun by a shock", 100, "%"),

@@ -431,7 +431,7 @@ def lever_table(rows: list[dict[str, str]], window: int) -> Table:
 
     return Table(
         ["lever", "what it is", "leavers avoided per 100 specialists a year",
-         f"fewer of the week-0 staff gone within {window} weeks (points)"],
+         f"fewer of the staff in post at the start gone within {window} weeks (points)"],
         [[r["lever"], described.get(r["lever"], ""), avoided(r, "turnover_avoided"),
           avoided(r, "cohort_left_share_avoided")] for r in rows],
     )

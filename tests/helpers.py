@@ -1,9 +1,12 @@
-"""Shared test helper: the ipsim command line run in-process."""
+"""Shared test helpers: the ipsim command line run in-process, and stopping the processes a test started."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
+import signal
+import subprocess
 
 import pytest
 
@@ -24,3 +27,17 @@ def invoke(argv: list[str]) -> tuple[int, str, str]:
         except Exception as exc:  # noqa: BLE001
             pytest.fail(f"ipsim {' '.join(argv)} raised {exc!r} (the real command would print a traceback)")
     return code, stdout.getvalue(), stderr.getvalue()
+
+
+def stop(*processes: subprocess.Popen, group: bool = False, timeout: float = 20) -> None:
+    """Ask each process to end (SIGTERM), wait, and kill those that do not (SIGKILL); with ``group``, their
+    whole process groups (for processes started with ``start_new_session`` that start others)."""
+    send = os.killpg if group else os.kill
+    for process in processes:
+        send(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            send(process.pid, signal.SIGKILL)
+            process.wait()

@@ -12,7 +12,6 @@ import inspect
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import solara
-from helpers import invoke
+from helpers import invoke, stop
 from pydantic import ValidationError
 
 from simulation import app
@@ -337,12 +336,7 @@ def served_app(tmp_path: Path, solara_cdn: Path) -> Iterator[str]:
             time.sleep(0.5)
         yield url
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop(server, group=True, timeout=10)
         log.close()
 
 

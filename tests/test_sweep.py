@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import invoke
+from helpers import invoke, stop
 
 from simulation import runner, sweep
 from simulation.scenario import ScenarioError
@@ -373,12 +373,5 @@ def test_a_dask_cluster_gives_the_same_table(reference: tuple[Path, bytes], tmp_
         hosts = {r["pid"] for r in csv.DictReader((folder / "log.csv").open())}
         assert str(os.getpid()) not in hosts, "runs must have been done by the workers, not this process"
     finally:
-        for process in reversed(started):
-            os.kill(process.pid, signal.SIGTERM)
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
+        stop(*reversed(started))
         logs.close()
