@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import html
 import os
+import socket
 import textwrap
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import solara
@@ -596,6 +598,28 @@ def Workshop(base: Scenario) -> solara.Element:
         SolaraViz(model, components=[], model_params=params, name=f"ipsim: {base.name}")
         Dashboard(model.value)
     return page
+
+
+def front_end_note(cache: Path | None = None, cdn: str | None = None) -> str | None:
+    """A warning when the page would stay blank: Solara's front end is neither cached nor reachable.
+
+    The server fetches the page's JavaScript (Vuetify, RequireJS) from a CDN on first use and
+    keeps it in ``cache`` (Solara's asset cache); a workshop room without internet then still works.
+    """
+    from solara import settings as page_settings
+    from solara.server import settings as server_settings
+
+    cache = cache or server_settings.assets.proxy_cache_dir
+    cdn = cdn or str(page_settings.assets.cdn)
+    if cache.is_dir() and any(cache.iterdir()):
+        return None
+    host = urlsplit(cdn).hostname or cdn
+    try:
+        socket.create_connection((host, 443), timeout=3).close()
+    except OSError:
+        return (f"Solara's page files are not cached yet ({cache}) and {host} cannot be reached from here, so the "
+                "page will stay blank: start the app once where there is internet (the files are then kept)")
+    return None
 
 
 def scenario_path() -> Path:

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import socket
-import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -403,16 +402,18 @@ def _app(scenario: Path, host: str, port: int) -> int:
         except OSError as exc:
             raise UsageError(f"--host {host} --port {port}: cannot listen there ({exc.strerror}); "
                              "choose another port with --port") from None
+    note = app.front_end_note()
+    if note:
+        print(f"ipsim: warning: {note}", file=sys.stderr)
     print(f"ipsim app on {scenario}: open http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port} in a browser "
           "(Ctrl+C stops it)", file=sys.stderr)
     command = [sys.executable, "-m", "solara", "run", app.__file__, "--host", host, "--port", str(port),
                "--production", "--no-open", "--no-check-version", "--log-level", "warning",
                "--log-level-uvicorn", "warning"]
     env = {**os.environ, app.SCENARIO_ENV: str(scenario.resolve()), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
-        return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)  # the server replaces this process: Ctrl+C and kill reach it directly
 
 
 def _report_html(folder: Path, out: Path | None) -> int:

@@ -225,7 +225,10 @@ def _leavers(name: str, reference: metrics.Outcome, outcome: metrics.Outcome) ->
                 f"(difference {mean:+.1f}, 95% CI {diff['ci_low']:+.1f} to {diff['ci_high']:+.1f}).")
     count, low, high = _nums(abs(mean), *sorted((abs(diff["ci_low"]), abs(diff["ci_high"]))))
     more = "fewer" if verdict == "negative" else "more"
-    return f"With {name}, {count} {more} {who} leave {within} than with {reference.name} (95% CI {low} to {high})."
+    left_ref, left_other = (o.summary[metric]["mean"] * o.summary["positions"] for o in (reference, outcome))
+    return (f"Of the specialists in post at the start, about {left_ref:.0f} of {n_ref} leave {within} with "
+            f"{reference.name} and about {left_other:.0f} of {n_other} with {name}: {count} {more} with {name} "
+            f"(95% CI {low} to {high}).")
 
 
 def _turnover_avoided(avoided: dict[str, float | None]) -> str:

@@ -25,7 +25,7 @@ import markupsafe
 import yaml
 from pydantic import ValidationError
 
-from simulation import metrics, sensitivity
+from simulation import metrics, plan, references, sensitivity
 from simulation.scenario import ASSUMPTION, Scenario, Site, StartUpPlan, parameter_rows
 
 TEMPLATE = "report.html.j2"
@@ -42,19 +42,17 @@ CHART_ORDER = ["levers", "turnover", "retention", "staffing", "clients_and_vacan
 HOW_TO_READ = {
     "levers": "Each bar is one lever added to the reference scenario on its own: how many fewer specialists "
               "leave per 100 a year. Whiskers: paired 95% confidence interval.",
-    "turnover": "Leavers per 100 specialists a year in each scenario; whiskers show the 95% confidence interval, "
-                "labels the difference from the reference with its paired 95% interval.",
-    "retention": "Share of specialists still in post by weeks since they started (Kaplan-Meier); the shaded band "
-                 "is the 95% confidence interval.",
+    "retention": "Share of specialists still in post by weeks since they started (Kaplan-Meier estimate, which "
+                 "also counts those still in post at the end); the shaded band is the 95% confidence interval.",
     "staffing": "Specialists in post and vacant positions week by week; shaded: 95% confidence interval across "
                 "replicates.",
-    "clients_and_vacancies": "What turnover means for clients: job starts and vacant positions per scenario, "
-                             "with 95% confidence intervals.",
-    "quit_reasons": "How quits began (a shock or strain building up) and which draining factors had built up the "
-                    "strain of those who quit.",
-    "pressures": "Mean weekly pressure on a specialist by factor, in strain units per week: draining factors on "
-                 "one side of zero, nourishing factors on the other, the largest named and the rest lumped "
-                 "together; black: the net balance with its 95% confidence interval.",
+    "quit_reasons": "Which draining factors had built up the strain of those who quit (share of each leaver's "
+                    "accumulated drain), with 95% confidence intervals; the note says how many quits a shock began.",
+    "pressures": "The pressure on the average specialist each week, in strain units: draining factors above zero, "
+                 "nourishing factors below, the largest named and the rest lumped together; black: the net balance "
+                 "with its 95% confidence interval. The regular dips are network seminar weeks. A balance below "
+                 "zero for the average specialist does not mean nobody quits: strain is personal, and shocks tip "
+                 "people over.",
     "posterior": "Calibration: the values of each free parameter that reproduce the observed figures (accepted "
                  "draws) against the range tried (prior).",
     "fit": "Calibration: the observed figures against what the accepted parameter values simulate.",
@@ -66,8 +64,27 @@ HOW_TO_READ = {
               "against how non-linear or interacting that change is (sigma).",
     "response": "Response curve: the metric across the parameter's range; dots are runs, the band the 95% "
                 "confidence interval of the mean.",
-    "heatmap": "The metric's mean over a grid of two parameters; each cell is one design point.",
+    "heatmap": "The metric's mean over a grid of two parameters, each cell one design point with the half-width "
+               "of its 95% confidence interval.",
 }
+"""A line under each chart on how to read it, by chart name (a sweep's by family: ``sobol_annual_turnover``)."""
+
+HOW_TO_READ_COMPARISON = {
+    "turnover": "Leavers per 100 specialists a year in each scenario; whiskers show the 95% confidence interval, "
+                "labels the difference from the first scenario with its paired 95% interval.",
+    "retention": "Share of specialists still in post by weeks since they started, one line per scenario "
+                 "(Kaplan-Meier); the shaded bands are 95% confidence intervals.",
+    "clients_and_vacancies": "What turnover means for clients: job starts and weeks of vacancy per funded "
+                             "position a year, with 95% confidence intervals and the difference from the first "
+                             "scenario.",
+    "quit_reasons": "Each scenario's annual turnover, split by the draining factors that had built up the strain "
+                    "of those who quit; whiskers: 95% confidence interval of the turnover.",
+    "pressures": "The mean weekly pressure on a specialist over the whole horizon, by factor: nourishing to the "
+                 "left of zero, draining to the right; the diamond is the net balance with its 95% confidence "
+                 "interval. A balance below zero for the average specialist does not mean nobody quits: strain is "
+                 "personal, and shocks tip people over.",
+}
+"""Captions of a comparison's own charts, which show several scenarios side by side."""
 
 ABOUT = {
     "run": "This report shows what one scenario, {name}, gives when simulated many times over.",
@@ -142,6 +159,8 @@ class Report:
     sweep_parameters: Table | None = None
     assumptions: Table | None = None
     assumptions_of: str = ""
+    references: dict[str, str] = field(default_factory=dict)
+    """The studies the assumptions table cites by code, in full."""
     replicates: int = 0
     weeks: int = 0
     compared: bool = False
@@ -208,14 +227,15 @@ def _order(path: Path) -> tuple[int, str]:
     return (CHART_ORDER.index(family) if family in CHART_ORDER else len(CHART_ORDER), path.stem)
 
 
-def charts_in(folder: Path) -> list[Chart]:
+def charts_in(folder: Path, comparison: bool = False) -> list[Chart]:
     """The folder's PNG charts as data URIs, headline charts first."""
+    captions = {**HOW_TO_READ, **HOW_TO_READ_COMPARISON} if comparison else HOW_TO_READ
     found = []
     for path in sorted((folder / "charts").glob("*.png"), key=_order):
-        family = path.stem.split("_")[0] if path.stem not in HOW_TO_READ else path.stem
+        family = path.stem if path.stem in captions else path.stem.split("_")[0]
         uri = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
         title = path.stem.replace("_", " ").capitalize()
-        found.append(Chart(title, HOW_TO_READ.get(family, ""), uri))
+        found.append(Chart(title, captions.get(family, ""), uri))
     return found
 
 
@@ -306,12 +326,24 @@ def scenario_view(scenario: Scenario, source: str) -> ScenarioView:
         default = info.get_default(call_default_factory=True)
         on = getattr(lever, "enabled", None)
         if on or (on is None and lever != default):
-            settings = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in lever.model_dump().items() if k != "enabled")
+            settings = ", ".join(_setting(k, v) for k, v in lever.model_dump().items() if k != "enabled")
             levers.append(f"{info.description} ({settings})" if settings else str(info.description))
-    horizon = f"{scenario.weeks} weeks ({scenario.weeks / 52:.1f} years), {scenario.positions} ES positions at " \
-              f"{sum(s.count for s in scenario.sites)} sites"
+    horizon = (f"{scenario.weeks} weeks ({scenario.weeks / 52:.1f} years), {scenario.positions} ES positions at "
+               f"{sum(s.count for s in scenario.sites)} sites")
+    positions = plan.effective(scenario).positions
+    if positions != scenario.positions:
+        horizon += f" ({positions} once the start-up plan has added positions so that nobody works alone)"
     return ScenarioView(scenario.name, source, scenario.description.strip(), horizon, sites, levers,
                         yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+
+
+def _setting(name: str, value: object) -> str:
+    """A lever's setting in words: ``every 8 weeks``, ``in week 40``, ``gap reduction 0.3``."""
+    if name == "every_weeks":
+        return f"every {value} weeks" if value else "none"
+    if name == "week":
+        return f"in week {value}" if value else "none"
+    return f"{name.replace('_', ' ')} {value}"
 
 
 def parameters(scenario: Scenario) -> list[dict[str, str]]:
@@ -465,6 +497,8 @@ def build(folder: Path) -> Report:
         report = _sweep_report(folder, manifest, kind)
     report.reproduce = command
     report.provenance = _provenance(manifest)
+    if report.assumptions is not None:
+        report.references = references.cited([row[4] for row in report.assumptions.rows])
     return report
 
 
@@ -502,7 +536,7 @@ def _compare_report(folder: Path, manifest: dict, kind: str) -> Report:
         report.key_figures_title = "Each lever on its own, ranked (difference from the reference, paired 95% CI)"
     else:
         report.key_figures = key_figures(rows, reference.cohort_window_weeks, reference.weeks)
-    report.chart_groups = [("Comparison", charts_in(folder))]
+    report.chart_groups = [("Comparison", charts_in(folder, comparison=True))]
     if len(named) <= MAX_DETAILED_SCENARIOS:
         report.chart_groups += [(f"{n} on its own", charts_in(folder / n)) for n, _ in named]
     shown = 1 if kind == "levers" else len(named)  # a lever variant is its base plus one lever: see the changes

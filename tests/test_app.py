@@ -256,6 +256,18 @@ def test_app_command_refuses_an_impossible_port(port: str) -> None:
     assert code == 2 and "--port" in err and "Traceback" not in err
 
 
+def test_front_end_note_warns_only_when_the_page_cannot_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreachable(*_: object, **__: object) -> socket.socket:
+        raise OSError("no route")
+
+    monkeypatch.setattr(app.socket, "create_connection", unreachable)
+    empty = tmp_path / "cdn"
+    note = app.front_end_note(empty, "https://cdn.example.org/npm/")
+    assert note and "cdn.example.org cannot be reached" in note and str(empty) in note
+    (empty / "requirejs@2.3.6").mkdir(parents=True)
+    assert app.front_end_note(empty, "https://cdn.example.org/npm/") is None  # cached: the page loads offline
+
+
 # --- the page in a browser ----------------------------------------------------------------------------
 
 STARTUP_SECONDS = 60

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import invoke
 
-from simulation import metrics, report
+from simulation import metrics, references, report
 from simulation.scenario import parameter_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,3 +272,19 @@ def test_the_compare_report_in_a_browser(folders: dict[str, Path], browser, arti
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 5 <= pages <= 40, pages  # charts and tables paginate; a runaway layout would give hundreds
     page.close()
+
+
+def test_every_cited_study_is_written_out_in_the_report_and_in_the_docs(folders: dict[str, Path]) -> None:
+    sources = [row["source"] for row in parameter_rows()]
+    codes = {code for text in sources for code in references.CODE.findall(text)}
+    assert codes <= set(references.CITATIONS), codes - set(references.CITATIONS)
+    docs = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    assert all(f"**[{code}]**" in docs for code in references.CITATIONS)
+    html = html_of(folders["run"])
+    for code in ("M21", "B24"):
+        assert str(report.markupsafe.escape(references.CITATIONS[code])) in html
+
+
+def test_the_plan_scenario_says_how_many_positions_it_runs(folders: dict[str, Path]) -> None:
+    html = html_of(folders["compare"])  # no solo posts turns the baseline's 45 positions into 47
+    assert "45 ES positions at 14 sites (47 once the start-up plan has added positions" in html
