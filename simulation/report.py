@@ -221,9 +221,13 @@ def _scenario(data: dict, where: str) -> Scenario:
 # --- charts -------------------------------------------------------------------------------------
 
 
+SWEEP_FAMILIES = ("sobol", "morris", "response", "heatmap")
+"""A sweep draws one chart of each family per metric (``response_annual_turnover``)."""
+
+
 def _order(path: Path) -> tuple[int, str]:
-    family = path.stem.split("_")[0] if path.stem.split("_")[0] in ("sobol", "morris", "response", "heatmap") \
-        else path.stem
+    prefix = path.stem.split("_")[0]
+    family = prefix if prefix in SWEEP_FAMILIES else path.stem
     return (CHART_ORDER.index(family) if family in CHART_ORDER else len(CHART_ORDER), path.stem)
 
 
@@ -302,11 +306,13 @@ def sweep_findings(folder: Path, design: str) -> list[str]:
 
 
 def _markdown(text: str) -> str:
-    """A summary.md or patterns.md file as HTML (its first heading dropped: the report has its own title)."""
+    """A summary.md or patterns.md file as HTML (its first heading dropped: the report has its own title).
+
+    Markdown passes HTML through, so any ``<`` in the text (a name from a spec file, say) is escaped first."""
     lines = text.splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
-    return md.markdown("\n".join(lines), extensions=["tables"])
+    return md.markdown("\n".join(lines).replace("&", "&amp;").replace("<", "&lt;"), extensions=["tables"])
 
 
 # --- scenarios and assumptions ----------------------------------------------------------------------
@@ -356,7 +362,8 @@ def parameters(scenario: Scenario) -> list[dict[str, str]]:
     for r in rows + site_rows:
         if r["unit"] == "yes/no":
             r["default"] = {"True": "yes", "False": "no"}.get(r["default"], r["default"])
-    return rows[:2] + site_rows + rows[2:]
+    top_level = [r for r in rows if "." not in r["parameter"]]  # the horizon: weeks, cohort window
+    return top_level + site_rows + [r for r in rows if "." in r["parameter"]]
 
 
 def _group(parameter: str) -> str:
