@@ -410,7 +410,10 @@ def _app(scenario: Path, host: str, port: int) -> int:
     command = [sys.executable, "-m", "solara", "run", app.__file__, "--host", host, "--port", str(port),
                "--production", "--no-open", "--no-check-version", "--log-level", "warning",
                "--log-level-uvicorn", "warning"]
-    env = {**os.environ, app.SCENARIO_ENV: str(scenario.resolve()), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning"  # Solara's note on plain-http 127.0.0.1
+    warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
+    env = {**os.environ, app.SCENARIO_ENV: str(scenario.resolve()), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+           "PYTHONWARNINGS": warnings}
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, env)  # the server replaces this process: Ctrl+C and kill reach it directly
