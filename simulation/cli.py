@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from pydantic import ValidationError
@@ -391,7 +391,7 @@ def _analyze(folder: Path) -> int:
     return 0
 
 
-def _app(scenario: Path, host: str, port: int) -> int:
+def _app(scenario: Path, host: str, port: int) -> NoReturn:
     """Check the scenario and the port here, with ipsim's clear errors, then serve simulation/app.py with Solara."""
     from simulation import app  # Solara is imported only by the command that needs it
 

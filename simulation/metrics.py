@@ -17,13 +17,6 @@ from simulation.scenario import Scenario
 
 WEEKS_PER_YEAR = 52.0
 RETENTION_WEEKS = 52
-HEADLINE = (
-    "annual_turnover", "cohort_left_share", "retention_12m", "median_tenure_weeks", "shock_share",
-    "job_starts_per_es_year", "job_starts_per_position_year", "vacancy_weeks_per_position_year",
-)
-"""The scalar metrics of summary.json, each reported as {mean, ci_low, ci_high}: the mean across
-replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean" is the Kaplan-Meier
-median of all replicates' spells pooled, with the interval read off the Greenwood band."""
 DISPLAY: dict[str, tuple[str, float, str]] = {
     "annual_turnover": ("Annual turnover", 100, "%"),
     "cohort_left_share": ("Staff in post at the start gone within {window} weeks", 100, "%"),
@@ -35,6 +28,10 @@ DISPLAY: dict[str, tuple[str, float, str]] = {
     "vacancy_weeks_per_position_year": ("Vacancy weeks per position-year", 1, ""),
 }
 """How each headline metric is shown to people: label (``{window}``: the cohort window), scale and unit."""
+HEADLINE = tuple(DISPLAY)
+"""The scalar metrics of summary.json, each reported as {mean, ci_low, ci_high}: the mean across
+replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean" is the Kaplan-Meier
+median of all replicates' spells pooled, with the interval read off the Greenwood band."""
 
 
 def shown(metric: str, value: float | None) -> str:
