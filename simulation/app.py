@@ -536,12 +536,6 @@ def QuitsPanel(model: WorkshopModel) -> solara.Element:
     return solara.HTML(tag="div", unsafe_innerHTML=body, classes=["ipsim-quits"])
 
 
-COMPONENTS: list[tuple[Any, int]] = [
-    (Headline, 0), (StaffingChart, 0), (StrainChart, 0), (PressureChart, 0), (QuitsPanel, 0),
-]
-"""The app's components in Mesa's ``(component, page)`` form, usable with ``SolaraViz(components=...)``
-where its draggable grid works (see the module docstring)."""
-
 CSS = """
 .v-navigation-drawer .v-checkbox .v-input__details, .v-navigation-drawer .v-select .v-input__details { display: none; }
 .v-navigation-drawer .v-checkbox .v-selection-control { min-height: 34px; height: 34px; }
