@@ -1,4 +1,4 @@
-"""Shared test helpers: the ipsim command line run in-process, and stopping the processes a test started."""
+"""Shared test helpers: the ipsim command line run in-process, a small scenario, and stopping started processes."""
 
 from __future__ import annotations
 
@@ -7,10 +7,31 @@ import io
 import os
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from simulation.cli import main
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+
+
+def small_world(weeks: int, window: int | None = None, description: str = "") -> str:
+    """A scenario file (YAML) extending the bundled baseline to a small rural world of 8 positions, 3 pairs and
+    2 solo posts, ``weeks`` long: a run takes milliseconds, so tests can run whole folders of them."""
+    window = weeks if window is None else window
+    return f"""
+extends: {BASELINE}
+name: tiny
+description: {description or "a small world for tests"}
+weeks: {weeks}
+cohort_window_weeks: {window}
+sites:
+  - {{name: pair, count: 3, positions: 2, supervisor_availability: 0.3, team_contact: 0.4,
+      travel_burden: 0.8, job_market: 0.7}}
+  - {{name: solo, count: 2, positions: 1, supervisor_availability: 0.2, team_contact: 0.4,
+      travel_burden: 0.9, job_market: 0.6}}
+"""
 
 
 def invoke(argv: list[str]) -> tuple[int, str, str]:

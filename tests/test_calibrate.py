@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import invoke
+from helpers import invoke, small_world
 
 from simulation import calibration, runner
 from simulation.scenario import ScenarioError, load_scenario
@@ -17,17 +17,7 @@ from simulation.scenario import ScenarioError, load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
-TINY = f"""
-extends: {BASELINE}
-name: tiny
-weeks: 52
-cohort_window_weeks: 52
-sites:
-  - {{name: pair, count: 3, positions: 2, supervisor_availability: 0.3, team_contact: 0.4,
-      travel_burden: 0.8, job_market: 0.7}}
-  - {{name: solo, count: 2, positions: 1, supervisor_availability: 0.2, team_contact: 0.4,
-      travel_burden: 0.9, job_market: 0.6}}
-"""
+TINY = small_world(52)
 
 SPEC = """
 base: tiny.yaml
@@ -147,7 +137,7 @@ def test_bad_calibration_specs_are_refused(tmp_path: Path, change: tuple[str, st
 
 
 def test_check_patterns_reports_each_pattern(tmp_path: Path) -> None:
-    (tmp_path / "tiny.yaml").write_text(TINY.replace("weeks: 52\ncohort_window_weeks: 52", "weeks: 104\ncohort_window_weeks: 52"))
+    (tmp_path / "tiny.yaml").write_text(small_world(104, window=52))
     code, out, err = invoke(["check-patterns", str(tmp_path / "tiny.yaml"), "--replicates", "4", "--workers", "1",
                              "--out", str(tmp_path / "runs")])
     assert code == 0, err

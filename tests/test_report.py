@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 
 import pytest
-from helpers import invoke
+from helpers import invoke, small_world
 
 from simulation import metrics, references, report
 from simulation.scenario import parameter_rows
@@ -22,18 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 PLAN = ROOT / "scenarios" / "startup-plan.yaml"
 
-TINY = f"""
-extends: {BASELINE}
-name: tiny
-description: A small world for tests <b>not bold</b> & co.
-weeks: 40
-cohort_window_weeks: 40
-sites:
-  - {{name: pair, count: 3, positions: 2, supervisor_availability: 0.3, team_contact: 0.4,
-      travel_burden: 0.8, job_market: 0.7}}
-  - {{name: solo, count: 2, positions: 1, supervisor_availability: 0.2, team_contact: 0.4,
-      travel_burden: 0.9, job_market: 0.6}}
-"""
+TINY = small_world(40, description="A small world for tests <b>not bold</b> & co.")
 TINY_PLAN = """
 extends: tiny.yaml
 name: tiny-plan
