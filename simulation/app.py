@@ -49,7 +49,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
-from pydantic import BaseModel
 
 import simulation
 from simulation import pressures
@@ -114,14 +113,6 @@ SHOCK_NAMES = {
 
 
 # --- the varied scenario ----------------------------------------------------------------------
-
-
-def schema_range(model: type[BaseModel], field: str) -> tuple[Any, Any]:
-    """The (ge, le) bounds the scenario schema declares for a field."""
-    metadata = model.model_fields[field].metadata
-    low = next(m.ge for m in metadata if getattr(m, "ge", None) is not None)
-    high = next(m.le for m in metadata if getattr(m, "le", None) is not None)
-    return low, high
 
 
 def vary(
@@ -235,19 +226,19 @@ def model_params(base: Scenario) -> dict[str, Any]:
     for name in LEVERS:
         params[name] = {"type": "Checkbox", "value": getattr(plan, name).enabled, "label": label(name)}
     every = plan.network_seminars.every_weeks
-    low, high = schema_range(sc.NetworkSeminars, "every_weeks")
+    low, high = sc.bounds(sc.NetworkSeminars, "every_weeks")
     params["seminar_every_weeks"] = {
         "type": "SliderInt", "value": every, "min": low, "max": max(min(high, SEMINAR_MAX_WEEKS), every), "step": 1,
         "label": "Network seminar every N weeks (0: none)",
     }
     review = plan.fidelity_review.week
-    low, high = schema_range(sc.FidelityReview, "week")
+    low, high = sc.bounds(sc.FidelityReview, "week")
     params["fidelity_review_week"] = {
         "type": "SliderInt", "value": review, "min": low, "max": max(min(high, base.weeks), review), "step": 1,
         "label": "Fidelity review in week (0: none)",
     }
     for control, field in CONTEXT.items():
-        low, high = schema_range(sc.Site, field)
+        low, high = sc.bounds(sc.Site, field)
         if field == "positions":
             choices = [str(n) for n in POSITION_CHOICES if low <= n <= high]
         else:

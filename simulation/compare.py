@@ -191,11 +191,6 @@ def lever_ranking(entries: Sequence[Entry], rows: Sequence[dict]) -> list[dict[s
 # --- plain-language findings (summary.md) ------------------------------------------------------
 
 
-def _span(weeks: int) -> str:
-    years = {52: "a year", 104: "two years", 156: "three years", 208: "four years", 260: "five years"}
-    return years.get(weeks, f"{weeks} weeks")
-
-
 def _nums(mean: float, *others: float) -> list[str]:
     """Numbers for a sentence, all at the precision the mean needs (whole numbers from 10)."""
     digits = 0 if abs(mean) >= 10 else 1
@@ -211,7 +206,7 @@ def _leavers(name: str, reference: metrics.Outcome, outcome: metrics.Outcome) ->
     diff = metrics.paired_difference(*counts)
     n_ref, n_other = reference.summary["positions"], outcome.summary["positions"]
     who = f"of the {n_ref} specialists in post at the start" + ("" if n_ref == n_other else f" ({n_other} with {name})")
-    within = f"within {_span(reference.summary[metric]['window_weeks'])}"
+    within = f"within {metrics.span(reference.summary[metric]['window_weeks'])}"
     verdict, mean = metrics.verdict(diff), diff["mean"]
     if mean is None:
         return f"With {name}, no specialists were in post at the start to follow."

@@ -205,6 +205,17 @@ def write_manifest(folder: Path, manifest: dict, started: datetime) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
+def write_text_atomically(path: Path, content: str) -> None:
+    """Write a file whole or not at all: into a hidden temporary file beside it, then renamed over it."""
+    tmp = path.with_name(f".tmp-{path.name}")
+    try:
+        tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_atomically(out: Path, name: str, started: datetime, fill: Callable[[Path], None]) -> Path:
     """Let ``fill`` write into a hidden temporary folder, then rename it to ``<out>/<timestamp>-<name>``.
 

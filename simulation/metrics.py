@@ -34,6 +34,12 @@ replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean"
 median of all replicates' spells pooled, with the interval read off the Greenwood band."""
 
 
+def span(weeks: int) -> str:
+    """A number of weeks in words: ``two years``, or ``40 weeks`` when not whole years."""
+    years = {52: "a year", 104: "two years", 156: "three years", 208: "four years", 260: "five years"}
+    return years.get(weeks, f"{weeks} weeks")
+
+
 def shown(metric: str, value: float | None) -> str:
     """A metric's value as shown in tables, e.g. ``21.5%``; ``n/a`` when undefined."""
     _, scale, unit = DISPLAY[metric]
@@ -178,13 +184,15 @@ def weekly_band(records: Sequence[RunRecord], name: str) -> tuple[np.ndarray, np
     return column(records[0], "week"), *_band(np.vstack([column(r, name) for r in records]))
 
 
+def net_pressure(record: RunRecord) -> np.ndarray:
+    """A replicate's weekly net pressure: all effective drain minus all nourishment."""
+    return (sum(column(record, f"drain_{f.name}") for f in pressures.DRAINS)
+            - sum(column(record, f"nourish_{f.name}") for f in pressures.NOURISHERS))
+
+
 def net_pressure_band(records: Sequence[RunRecord]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Weeks, mean and 95% CI of the weekly net pressure (all drain minus all nourishment)."""
-    def net(record: RunRecord) -> np.ndarray:
-        return (sum(column(record, f"drain_{f.name}") for f in pressures.DRAINS)
-                - sum(column(record, f"nourish_{f.name}") for f in pressures.NOURISHERS))
-
-    return column(records[0], "week"), *_band(np.vstack([net(r) for r in records]))
+    return column(records[0], "week"), *_band(np.vstack([net_pressure(r) for r in records]))
 
 
 def retention_band(records: Sequence[RunRecord], weeks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -199,9 +207,8 @@ def pressure_means(records: Sequence[RunRecord]) -> dict[str, dict[str, float | 
     and of the net balance (``net``: all drain minus all nourishment), with 95% CIs across replicates."""
     names = [f"drain_{f.name}" for f in pressures.DRAINS] + [f"nourish_{f.name}" for f in pressures.NOURISHERS]
     per_rep = {name: [float(column(r, name).mean()) for r in records] for name in names}
-    drain = np.sum([per_rep[n] for n in names if n.startswith("drain_")], axis=0)
-    nourish = np.sum([per_rep[n] for n in names if n.startswith("nourish_")], axis=0)
-    return {**{name: mean_ci(values) for name, values in per_rep.items()}, "net": mean_ci((drain - nourish).tolist())}
+    net = [float(net_pressure(r).mean()) for r in records]
+    return {**{name: mean_ci(values) for name, values in per_rep.items()}, "net": mean_ci(net)}
 
 
 @dataclass(frozen=True)

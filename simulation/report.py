@@ -11,10 +11,8 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import os
 import re
 import shlex
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ import markupsafe
 import yaml
 from pydantic import ValidationError
 
-from simulation import metrics, plan, references, sensitivity
+from simulation import experiment, metrics, plan, references, sensitivity
 from simulation.scenario import ASSUMPTION, Scenario, Site, StartUpPlan, parameter_rows
 
 TEMPLATE = "report.html.j2"
@@ -257,10 +255,6 @@ def _ci(m: dict, scale: float = 100, digits: int = 0, unit: str = "%") -> str:
     return f" (95% CI {scale * low:.{digits}f}{unit} to {scale * high:.{digits}f}{unit})"
 
 
-def _years(weeks: int) -> str:
-    return f"{weeks / 52:.0f} years" if weeks % 52 == 0 and weeks > 52 else f"{weeks} weeks"
-
-
 def run_findings(summary: dict) -> list[str]:
     """The headline figures of one scenario's run in plain words, each with its 95% CI."""
     turnover, cohort = summary["annual_turnover"], summary["cohort_left_share"]
@@ -270,7 +264,7 @@ def run_findings(summary: dict) -> list[str]:
         out.append(f"About {100 * turnover['mean']:.0f} in 100 specialists leave each year{_ci(turnover)}.")
     if cohort["mean"] is not None:
         out.append(f"{_pct(cohort['mean'])} of the specialists in post at the start have left within "
-                   f"{_years(cohort['window_weeks'])}{_ci(cohort)}.")
+                   f"{metrics.span(cohort['window_weeks'])}{_ci(cohort)}.")
     if retained["mean"] is not None:
         out.append(f"{100 * retained['mean']:.0f} in 100 newly started specialists are still in post a year "
                    f"later{_ci(retained)}.")
@@ -625,19 +619,12 @@ def render(report: Report) -> str:
 
 def write(folder: Path, out: Path | None = None) -> Path:
     """Write the report of ``folder`` to ``out`` (default ``folder/report.html``), replacing an earlier report
-    at once (written to a temporary file first, so a failure leaves no half-written file)."""
+    at once (a failure leaves no half-written file)."""
     out = out or folder / "report.html"
     text = render(build(folder))
     if out.is_dir():
         raise ReportError(f"--out {out}: is a folder; give a file name such as {out / 'report.html'}")
     if not out.parent.is_dir():
         raise ReportError(f"--out {out}: no such folder {out.parent}")
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    experiment.write_text_atomically(out, text)
     return out

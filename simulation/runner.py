@@ -126,18 +126,12 @@ class Status:
         data = {**self.__dict__, "updated_utc": datetime.now(UTC).isoformat(timespec="seconds")}
         if self.state != "complete":
             data["resume"] = f"ipsim sweep --resume {folder}"
-        _write_atomic(folder / STATUS, json.dumps(data, indent=2) + "\n")
+        experiment.write_text_atomically(folder / STATUS, json.dumps(data, indent=2) + "\n")
 
     @classmethod
     def read(cls, folder: Path) -> Status:
         data = json.loads((folder / STATUS).read_text())
         return cls(data["state"], data["runs_total"], data["runs_done"], data["runs_failed"])
-
-
-def _write_atomic(path: Path, content: str) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    tmp.write_text(content)
-    os.replace(tmp, path)
 
 
 def _design_csv(plan: Plan) -> str:
@@ -179,9 +173,9 @@ def create(out: Path, plan: Plan, spec_file: str, command: list[str], label: str
         "created_utc": started.isoformat(timespec="seconds"),
     }
     (folder / PARTS).mkdir()
-    _write_atomic(folder / DESIGN, _design_csv(plan))
+    experiment.write_text_atomically(folder / DESIGN, _design_csv(plan))
     Status("running", plan.runs, 0, 0).write(folder)
-    _write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    experiment.write_text_atomically(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return folder
 
 
@@ -259,8 +253,8 @@ def execute(folder: Path, plan: Plan, executor: Executor, slots: int,
 
         def store(k: int, future: Future) -> None:
             results, log = future.result()
-            _write_atomic(_part(folder, k).with_suffix(".log"), log)
-            _write_atomic(_part(folder, k), results)
+            experiment.write_text_atomically(_part(folder, k).with_suffix(".log"), log)
+            experiment.write_text_atomically(_part(folder, k), results)
             n = results.count("\n")
             status.runs_done += n
             status.runs_failed += results.count(",failed\n")

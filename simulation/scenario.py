@@ -736,6 +736,13 @@ def _fields_at(loc: tuple, root: type[BaseModel]) -> dict[str, FieldInfo]:
 # --- documentation ----------------------------------------------------------------------------
 
 
+def bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
+    """The (ge, le) range the schema declares for a field; None where it declares no bound."""
+    metadata = model.model_fields[name].metadata
+    return (next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None),
+            next((m.le for m in metadata if getattr(m, "le", None) is not None), None))
+
+
 def parameter_rows(
     model: type[BaseModel] = Scenario,
     prefix: str = "",
@@ -764,8 +771,7 @@ def parameter_rows(
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             rows += parameter_rows(annotation, f"{path}.", default, own_unit or unit, own_source or source)
             continue
-        low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
-        high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+        low, high = bounds(model, name)
         rows.append({
             "parameter": path,
             "default": "required" if default is None else (repr(default) if default == "" else str(default)),

@@ -142,7 +142,7 @@ def test_out_of_range_values_are_refused_by_the_schema(value: dict) -> None:
 def test_control_ranges_come_from_the_schema_and_every_choice_is_valid() -> None:
     params = app.model_params(BASELINE)
     assert (params["seminar_every_weeks"]["min"], params["fidelity_review_week"]["min"]) == (0, 0)
-    assert params["seminar_every_weeks"]["max"] <= app.schema_range(sc.NetworkSeminars, "every_weeks")[1]
+    assert params["seminar_every_weeks"]["max"] <= sc.bounds(sc.NetworkSeminars, "every_weeks")[1]
     assert params["fidelity_review_week"]["max"] == BASELINE.weeks
     assert params["seed"]["type"] == "SliderInt"
     for control in app.CONTEXT:
@@ -150,7 +150,7 @@ def test_control_ranges_come_from_the_schema_and_every_choice_is_valid() -> None
         assert params[control]["values"][0] == params[control]["value"] == app.AS_IN_SCENARIO
         for choice in params[control]["values"]:
             app.WorkshopModel(base=BASELINE, seed=0, **{control: choice})
-    low, high = app.schema_range(sc.Site, "travel_burden")
+    low, high = sc.bounds(sc.Site, "travel_burden")
     assert params["travel_burden"]["values"][1:] == ["0", "0.2", "0.4", "0.6", "0.8", "1"] and (low, high) == (0, 1)
 
 

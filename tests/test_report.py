@@ -230,7 +230,7 @@ def test_bad_input_is_one_clear_line(case: str, folders: dict[str, Path], tmp_pa
     code, out, err = invoke(["report", *argv])
     assert code == 2 and out == ""
     assert err.startswith("ipsim: error: ") and expected in err and len(err.splitlines()) == 1, err
-    assert not list(tmp_path.rglob("report.html")) and not list(tmp_path.rglob(".report-*"))
+    assert not list(tmp_path.rglob("report.html")) and not list(tmp_path.rglob(".tmp-*"))
 
 
 def test_the_compare_report_in_a_browser(folders: dict[str, Path], browser, artifacts: Path) -> None:
