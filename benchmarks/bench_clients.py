@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_clients import PARAMS, ReferenceCaseloads
 
-from simulation.clients import Caseloads
+from simulation.core.clients import Caseloads
 
 POSITIONS, WEEKS, REPEATS = 45, 156, 5
 

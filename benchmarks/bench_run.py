@@ -17,9 +17,9 @@ from pathlib import Path
 
 import mesa
 
-from simulation.metrics import column
-from simulation.model import IPSModel
-from simulation.scenario import load_scenario
+from simulation.analysis.metrics import column
+from simulation.core.model import IPSModel
+from simulation.inputs.scenarios import load_scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 TARGET_RATIO = 25.0

@@ -6,7 +6,7 @@ Three measurements, in this one process:
 
 1. Throughput. A grid sweep over the bundled baseline (quit threshold mean 3 levels x seminar
    interval 3 levels x 40 replicates = 360 runs of 156 weeks) through the sweep runner
-   (``runner.execute``, automatic chunk size, a fresh sweep folder in a temporary folder) on 1 and on
+   (``sweeps.execute``, automatic chunk size, a fresh sweep folder in a temporary folder) on 1 and on
    2 local workers. Target: 2 workers >= 1.8x the runs per second of 1.
 2. The same runs through ``mesa.batch_run(number_processes=2, rng=[...])``, with an adapter model
    (``BatchModel``) that builds the same scenario from the grid's keyword parameters and reports the
@@ -51,15 +51,18 @@ from typing import Any, ClassVar, Self
 import mesa
 import psutil
 
-from simulation import experiment, metrics, runner, sweep
-from simulation.model import IPSModel
-from simulation.scenario import load_scenario
+from simulation.analysis import metrics
+from simulation.core.model import IPSModel
+from simulation.execution import designs, pool, sweeps
+from simulation.execution.seeds import run_seed
+from simulation.inputs import specs
+from simulation.inputs.scenarios import load_scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 THRESHOLDS = [1.1, 1.3, 1.5]
 SEMINARS = [0, 13, 26]
 PATHS = ["staff.quit_threshold.mean", "start_up_plan.network_seminars.every_weeks"]
-METRICS = list(sweep.RUN_METRICS)
+METRICS = list(specs.RUN_METRICS)
 SEED = 2024
 REPLICATES, QUICK_REPLICATES = 40, 2
 GROWTH, QUICK_GROWTH = (100, 10_000), (100, 1_000)
@@ -137,12 +140,12 @@ def measure(work: Callable[[], int], trace: bool = True) -> dict[str, float]:
 def sweep_work(base: dict[str, Any], spec: dict[str, Any], workers: int) -> Callable[[], int]:
     """A sweep through the runner, as ``ipsim sweep`` runs it: validate, design, folder, execute."""
     def work() -> int:
-        loaded = sweep.check_sweep(sweep.SweepSpec.model_validate(spec), base, str(BASELINE), "bench_sweep")
-        plan = runner.Plan(loaded, sweep.design(loaded.spec), runner.auto_chunk_size(loaded.spec.runs, workers))
+        loaded = specs.check_sweep(specs.SweepSpec.model_validate(spec), base, str(BASELINE), "bench_sweep")
+        plan = sweeps.Plan(loaded, designs.design(loaded.spec), sweeps.auto_chunk_size(loaded.spec.runs, workers))
         with tempfile.TemporaryDirectory(prefix="bench-sweep-") as out:
-            folder = runner.create(Path(out), plan, "bench_sweep", ["bench"])
-            with runner.local_executor(workers) as (executor, slots):
-                status = runner.execute(folder, plan, executor, slots)
+            folder = sweeps.create(Path(out), plan, "bench_sweep", ["bench"])
+            with pool.local(workers) as (executor, slots):
+                status = sweeps.execute(folder, plan, executor, slots, metrics.replicate_metrics)
         if status.runs_done != plan.runs or status.runs_failed:
             raise RuntimeError(f"sweep: {status}")
         return plan.runs
@@ -156,7 +159,7 @@ class BatchModel(IPSModel):
     """Loaded at import, so that batch_run's (spawned) pool processes have it too."""
 
     def __init__(self, threshold: float, seminars: int, rng: int) -> None:
-        scenario = sweep.apply(self.BASE, PATHS, [threshold, seminars])
+        scenario = specs.apply(self.BASE, PATHS, [threshold, seminars])
         super().__init__(scenario, int(rng))
         self.final: dict[str, Any] = {}
         self.datacollector = mesa.DataCollector(
@@ -183,13 +186,13 @@ def batch_run_work(seeds: list[int], weeks: int) -> Callable[[], int]:
 
 def adapter_matches(base: dict[str, Any]) -> bool:
     """BatchModel, stepped as batch_run steps it, gives the runner's metrics for the same scenario and seed."""
-    values, seed = [THRESHOLDS[0], SEMINARS[1]], sweep.run_seed(SEED, 1, 0)
-    results, _ = runner.run_chunk(base, PATHS, METRICS, [(1, 0, seed, values)])
+    values, seed = [THRESHOLDS[0], SEMINARS[1]], run_seed(SEED, 1, 0)
+    results, _ = sweeps.run_chunk(base, PATHS, METRICS, [(1, 0, seed, values)], metrics.replicate_metrics)
     model = BatchModel(*values, rng=seed)
     while model.running and model.steps < base["weeks"]:
         model.step()
     collected = model.datacollector.model_vars  # what batch_run reads: each reporter's values
-    return results.strip().split(",")[3 + len(PATHS):-1] == [runner.text(collected[m][-1]) for m in METRICS]
+    return results.strip().split(",")[3 + len(PATHS):-1] == [sweeps.text(collected[m][-1]) for m in METRICS]
 
 
 def tiny_base(base: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +220,7 @@ def main() -> None:
             "metrics": METRICS, "parameters": [{"path": PATHS[0], "levels": THRESHOLDS},
                                                {"path": PATHS[1], "type": "int", "levels": SEMINARS}]}
     runs = len(THRESHOLDS) * len(SEMINARS) * replicates
-    print(f"sweep benchmark: {experiment.default_workers()} cores, Python {platform.python_version()}, "
+    print(f"sweep benchmark: {pool.default_workers()} cores, Python {platform.python_version()}, "
           f"Mesa {mesa.__version__}")
     print(f"throughput: {runs} runs of {weeks} weeks (grid {len(THRESHOLDS)} x {len(SEMINARS)} x {replicates} "
           "replicates) through the sweep runner and through mesa.batch_run")
@@ -225,7 +228,7 @@ def main() -> None:
     # batch_run and the 1-worker sweep first, before the sweep runner's forkserver exists (it lives as long as
     # this process and would count in their process tree); the forkserver is then started outside the timings.
     results: dict[str, dict[str, float]] = {}
-    seeds = [sweep.run_seed(SEED, 0, k) for k in range(replicates)]
+    seeds = [run_seed(SEED, 0, k) for k in range(replicates)]
     results["mesa.batch_run, 2 processes"] = measure(batch_run_work(seeds, weeks))
     results["sweep, 1 worker"] = measure(sweep_work(base, grid, 1), trace=False)
     sweep_work(base, {**grid, "replicates": 1}, 2)()

@@ -2,7 +2,7 @@
 
 Facilitators show it to a room and answer "what if?" questions live ("what if we had two
 specialists there?", "what if a lead fought the battles?"). The app adds no mechanism of its
-own: every effect comes from the model (simulation.model, .plan, .pressures). The app only
+own: every effect comes from the model (simulation.core). The app only
 builds a varied scenario from a base scenario file and shows what the model records.
 
 Run it with::
@@ -19,7 +19,7 @@ sliders starting at the base's values. The context settings (ES positions, super
 availability, team contact, travel burden) differ between the base's sites, so each is a
 drop-down whose first entry, "as in scenario", keeps every site's own value; any other entry
 sets that value at every site. Levers act after the context is set, as in any scenario file.
-Ranges come from the scenario schema (simulation.scenario), the single source of what is allowed.
+Ranges come from the scenario schema (simulation.core.scenario), the single source of what is allowed.
 
 Layout: the charts and panels keep Mesa's component convention (``component(model)``,
 re-rendered through ``mesa.visualization.utils.update_counter``) but are laid out by this module
@@ -51,12 +51,15 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 import simulation
-from simulation import pressures
-from simulation import scenario as sc
-from simulation.charts import BLUE, GREY, ORANGE, STYLE, label
-from simulation.metrics import WEEKS_PER_YEAR
-from simulation.model import WEEKLY_COLUMNS, IPSModel
-from simulation.scenario import Scenario, load_scenario
+from simulation.analysis.metrics import WEEKS_PER_YEAR
+from simulation.core import pressures
+from simulation.core import scenario as sc
+from simulation.core.model import IPSModel
+from simulation.core.records import WEEKLY_COLUMNS
+from simulation.core.scenario import Scenario
+from simulation.inputs.reading import ScenarioError
+from simulation.inputs.scenarios import load_scenario
+from simulation.present.charts.style import BLUE, GREY, ORANGE, STYLE, label
 
 SCENARIO_ENV = "IPSIM_APP_SCENARIO"
 """Environment variable naming the base scenario file (solara run passes no arguments to the app)."""
@@ -66,7 +69,7 @@ AS_IN_SCENARIO = "as in scenario"
 
 LEVERS: tuple[str, ...] = tuple(
     name for name, info in sc.StartUpPlan.model_fields.items()
-    if isinstance(info.annotation, type) and issubclass(info.annotation, sc.Lever)
+    if isinstance(info.annotation, type) and issubclass(info.annotation, sc.LeverSpec)
 )
 """The on/off levers of the start-up plan (those with an ``enabled`` flag), in the schema's order."""
 CONTEXT: dict[str, str] = {
@@ -238,7 +241,7 @@ def model_params(base: Scenario) -> dict[str, Any]:
         "label": "Fidelity review in week (0: none)",
     }
     for control, field in CONTEXT.items():
-        low, high = sc.bounds(sc.Site, field)
+        low, high = sc.bounds(sc.SiteSpec, field)
         if field == "positions":
             choices = [str(n) for n in POSITION_CHOICES if low <= n <= high]
         else:
@@ -625,7 +628,7 @@ def Page() -> solara.Element:
     def load() -> Scenario | str:
         try:
             return load_scenario(path)
-        except sc.ScenarioError as exc:
+        except ScenarioError as exc:
             return f"Cannot open the scenario for the workshop app ({SCENARIO_ENV}):\n{exc}"
 
     base = solara.use_memo(load, [str(path)])

@@ -8,23 +8,28 @@ import os
 import socket
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import yaml
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from simulation import calibration, compare, experiment, metrics, report, runner, sweep
-from simulation.scenario import (
-    Scenario,
-    ScenarioError,
-    describe_errors,
-    json_schema,
-    load_scenario,
-    parameter_table,
-)
+from simulation.analysis import calibration, compare
+from simulation.core.scenario import Scenario, json_schema
+from simulation.execution import pool, sweeps
+from simulation.execution.seeds import DEFAULT_SEED
+from simulation.inputs import specs
+from simulation.inputs.docs import parameter_table
+from simulation.inputs.reading import ScenarioError, describe_errors
+from simulation.inputs.scenarios import load_scenario
+from simulation.present import report, words
+from simulation.studies import calibrate as calibrate_study
+from simulation.studies import compare as compare_study
+from simulation.studies import run as run_study
+from simulation.studies import sweep as sweep_study
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED / "baseline.yaml"
@@ -65,8 +70,8 @@ def _port(text: str) -> int:
 def _run_options(command: argparse.ArgumentParser) -> None:
     """The options of every command that runs replicates and writes a folder."""
     command.add_argument("--replicates", type=_positive, default=100, help="independent replicates (default 100)")
-    command.add_argument("--seed", type=_seed, default=experiment.DEFAULT_SEED,
-                         help=f"base seed; replicate seeds are spawned from it (default {experiment.DEFAULT_SEED})")
+    command.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
+                         help=f"base seed; replicate seeds are spawned from it (default {DEFAULT_SEED})")
     command.add_argument("--out", type=Path, default=Path("runs"), help="parent folder for run folders (default runs/)")
     command.add_argument("--workers", type=_positive, default=None,
                          help="worker processes (default: all cores); results do not depend on it")
@@ -195,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             return _schema(args.out)
         print(parameter_table())
         return 0
-    except (ScenarioError, UsageError, compare.ComparisonError, runner.SweepError, report.ReportError) as exc:
+    except (ScenarioError, UsageError, compare.ComparisonError, pool.ExecutionError, report.ReportError) as exc:
         _report(exc)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -261,14 +266,11 @@ def _run(args: argparse.Namespace, command: list[str]) -> int:
     if args.weeks is not None:
         scenario = _with_weeks(scenario, args.weeks)
     _check_out(args.out)
-    workers = args.workers or experiment.default_workers()
-    seeds = experiment.replicate_seeds(args.seed, args.replicates)
-    started = datetime.now(UTC)
-    with tqdm(total=len(seeds), desc=scenario.name, unit="replicate", disable=None, file=sys.stderr) as bar:
-        records = experiment.run_replicates(scenario, seeds, workers, progress=bar.update)
-    manifest = experiment.manifest_for(scenario, str(args.scenario), args.seed, seeds, workers, command)
-    folder = experiment.write_run(args.out, scenario, records, manifest, started)
-    print(summary_table(folder))
+    workers = args.workers or pool.default_workers()
+    with tqdm(total=args.replicates, desc=scenario.name, unit="replicate", disable=None, file=sys.stderr) as bar:
+        result = run_study.run(scenario, args.replicates, args.seed, workers=workers, out=args.out,
+                               scenario_file=str(args.scenario), command=command, progress=bar.update)
+    print(words.summary_table(result.outcome.summary, result.folder))
     return 0
 
 
@@ -281,11 +283,11 @@ def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compa
     """``ipsim compare`` and ``ipsim levers``: one progress bar over every run, then the findings."""
     _check_out(args.out)
     compare.check(entries)
-    workers = args.workers or experiment.default_workers()
+    workers = args.workers or pool.default_workers()
     with tqdm(total=len(entries) * args.replicates, desc=kind, unit="run", disable=None, file=sys.stderr) as bar:
-        folder = compare.run_comparison(args.out, entries, kind, args.seed, args.replicates, workers, command,
-                                        progress=bar.update)
-    print(f"{(folder / 'summary.md').read_text()}\nwritten to {folder}")
+        result = compare_study.compare(entries, kind, args.replicates, args.seed, workers=workers, out=args.out,
+                                       command=command, progress=bar.update)
+    print(f"{result.findings}\nwritten to {result.folder}")
     return 0
 
 
@@ -304,17 +306,17 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
         folder = args.resume
         if not folder.is_dir():
             raise UsageError(f"--resume {folder}: no such folder")
-        plan = runner.open_plan(folder)
+        plan = sweeps.open_plan(folder)
         if calibrating and not (folder / calibration.CALIBRATION).is_file():
             raise UsageError(f"--resume {folder}: not a calibration folder (no {calibration.CALIBRATION})")
-        complete = runner.Status.read(folder).state == "complete"
+        complete = sweeps.Status.read(folder).state == "complete"
     else:
         _check_out(args.out)
         if calibrating:
-            cal = calibration.load_calibration(args.spec)
+            cal = specs.load_calibration(args.spec)
             loaded = cal.sweep
         else:
-            loaded = sweep.load_sweep(args.spec)
+            loaded = specs.load_sweep(args.spec)
         complete = False
     if complete and not calibrating:
         print(f"{folder}: this sweep is already complete")
@@ -322,17 +324,16 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
     if not complete:
         with _sweep_executor(args) as (executor, slots):
             if args.resume is None:
-                chunk = args.chunk_size or runner.auto_chunk_size(loaded.spec.runs, slots)
-                plan = runner.Plan(loaded, sweep.design(loaded.spec), chunk)
-                folder = runner.create(args.out, plan, str(args.spec), command, label=args.command)
+                folder, plan = sweep_study.create(loaded, args.out, slots, args.chunk_size, str(args.spec), command,
+                                                  label=args.command)
                 if cal is not None:
-                    calibration.write_spec(folder, cal)
+                    calibrate_study.keep_spec(folder, cal)
             print(f"{plan.runs} runs ({len(plan.points.values)} points x {plan.sweep.spec.replicates} replicates, "
                   f"{plan.sweep.spec.design} design) into {folder}", file=sys.stderr)
             resume = f"resume with: ipsim {args.command} --resume {folder}"
             try:
                 with tqdm(total=plan.runs, desc=plan.sweep.spec.name, unit="run", disable=None, file=sys.stderr) as bar:
-                    status = runner.execute(folder, plan, executor, slots, progress=bar.update)
+                    status = sweep_study.execute(folder, plan, executor, slots, progress=bar.update)
             except KeyboardInterrupt:
                 print(f"ipsim: interrupted; finished runs are kept: {resume}", file=sys.stderr)
                 return 130
@@ -342,52 +343,35 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
                 return 1
         if status.runs_failed:
             print(f"note: {status.runs_failed} of {status.runs_total} runs failed; their errors are in "
-                  f"{folder / runner.LOG}", file=sys.stderr)
+                  f"{folder / sweeps.LOG}", file=sys.stderr)
     _analyze(folder)
     if calibrating:
-        manifest = runner.read_manifest(folder)
-        post = calibration.posterior(folder)
-        calibration.write_outputs(folder, post, manifest["spec_file"], manifest["base_file"])
-        print((folder / "summary.md").read_text())
+        print(calibrate_study.finish(folder).text)
         print(f"calibrated scenario: {folder / 'calibrated.yaml'}")
     return 0
 
 
 def _check_patterns(args: argparse.Namespace, command: list[str]) -> int:
-    from simulation import charts, patterns
+    from simulation.studies.patterns import check_patterns
 
     scenario = load_scenario(args.scenario)
     _check_out(args.out)
-    workers = args.workers or experiment.default_workers()
-    seeds = experiment.replicate_seeds(args.seed, args.replicates)
-    started = datetime.now(UTC)
-    with tqdm(total=3 * len(seeds), desc="patterns", unit="run", disable=None, file=sys.stderr) as bar:
-        results, evidence = patterns.check(scenario, seeds, workers, progress=bar.update)
-    report = patterns.markdown(results, scenario, len(seeds))
-
-    def fill(folder: Path) -> None:
-        (folder / "patterns.md").write_text(report)
-        (folder / "patterns.json").write_text(json.dumps([r.as_dict() for r in results], indent=2) + "\n")
-        charts.patterns(folder / "charts", results, evidence)
-        manifest = experiment.manifest_for(scenario, str(args.scenario), args.seed, seeds, workers, command)
-        experiment.write_manifest(folder, {"kind": "patterns", **manifest}, started)
-
-    folder = experiment.write_atomically(args.out, f"patterns-{scenario.name}", started, fill)
-    print(f"{report}\nwritten to {folder}")
+    workers = args.workers or pool.default_workers()
+    with tqdm(total=3 * args.replicates, desc="patterns", unit="run", disable=None, file=sys.stderr) as bar:
+        result = check_patterns(scenario, args.replicates, args.seed, workers=workers, out=args.out,
+                                scenario_file=str(args.scenario), command=command, progress=bar.update)
+    print(f"{result.text}\nwritten to {result.folder}")
     return 0
 
 
-def _sweep_executor(args: argparse.Namespace) -> Any:
+def _sweep_executor(args: argparse.Namespace) -> AbstractContextManager[tuple[Executor, int]]:
     if args.scheduler:
-        return runner.dask_executor(args.scheduler)
-    return runner.local_executor(args.workers or experiment.default_workers())
+        return pool.dask(args.scheduler)
+    return pool.local(args.workers or pool.default_workers())
 
 
 def _analyze(folder: Path) -> int:
-    from simulation import sensitivity  # SALib is imported only by the commands that need it
-
-    analysis = sensitivity.analyze(folder)
-    print(analysis.report())
+    print(sweep_study.analyze(folder).text)
     return 0
 
 
@@ -423,19 +407,3 @@ def _report_html(folder: Path, out: Path | None) -> int:
     written = report.write(folder, out)
     print(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB); open it in a browser, print it from there")
     return 0
-
-
-def summary_table(folder: Path) -> str:
-    summary = json.loads((folder / "summary.json").read_text())
-    window = summary["cohort_left_share"]["window_weeks"]
-    lines = [(f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
-             f"{summary['positions']} positions"), f"{'metric':<52} {'mean':>12}   95% CI"]
-    for key, (text, _, _) in metrics.DISPLAY.items():
-        text, m = text.format(window=window), summary[key]
-        if key == "median_tenure_weeks" and m["mean"] is None:
-            lines.append(f"{text:<52} {'not reached':>12}   (over half still in post after {summary['weeks']} weeks)")
-            continue
-        ci = "-" if m["ci_low"] is None else f"{metrics.shown(key, m['ci_low'])} to {metrics.shown(key, m['ci_high'])}"
-        lines.append(f"{text:<52} {metrics.shown(key, m['mean']):>12}   {ci}")
-    lines.append(f"written to {folder}")
-    return "\n".join(lines)

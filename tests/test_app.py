@@ -29,9 +29,10 @@ from helpers import invoke, stop
 from pydantic import ValidationError
 
 from simulation import app
-from simulation import scenario as sc
-from simulation.model import IPSModel
-from simulation.scenario import Scenario, load_scenario
+from simulation.core import scenario as sc
+from simulation.core.model import IPSModel
+from simulation.core.scenario import Scenario
+from simulation.inputs.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = load_scenario(ROOT / "scenarios" / "baseline.yaml")
@@ -150,7 +151,7 @@ def test_control_ranges_come_from_the_schema_and_every_choice_is_valid() -> None
         assert params[control]["values"][0] == params[control]["value"] == app.AS_IN_SCENARIO
         for choice in params[control]["values"]:
             app.WorkshopModel(base=BASELINE, seed=0, **{control: choice})
-    low, high = sc.bounds(sc.Site, "travel_burden")
+    low, high = sc.bounds(sc.SiteSpec, "travel_burden")
     assert params["travel_burden"]["values"][1:] == ["0", "0.2", "0.4", "0.6", "0.8", "1"] and (low, high) == (0, 1)
 
 

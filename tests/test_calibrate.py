@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from helpers import invoke, small_world
 
-from simulation import calibration, runner
-from simulation.scenario import ScenarioError, load_scenario
+from simulation.execution import sweeps
+from simulation.inputs import specs
+from simulation.inputs.reading import ScenarioError
+from simulation.inputs.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -95,7 +97,7 @@ def test_calibration_does_not_depend_on_workers(calibrated: Path, tmp_path: Path
 
 
 def test_an_interrupted_calibration_resumes(calibrated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real, calls = runner.run_chunk, []
+    real, calls = sweeps.run_chunk, []
 
     def interrupt(*args: object) -> object:
         calls.append(1)
@@ -103,11 +105,11 @@ def test_an_interrupted_calibration_resumes(calibrated: Path, tmp_path: Path, mo
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(runner, "run_chunk", interrupt)
+    monkeypatch.setattr(sweeps, "run_chunk", interrupt)
     code, _, err = invoke(["calibrate", str(write(tmp_path)), "--workers", "1", "--chunk-size", "4",
                            "--out", str(tmp_path / "runs")])
     assert code == 130 and "ipsim calibrate --resume" in err
-    monkeypatch.setattr(runner, "run_chunk", real)
+    monkeypatch.setattr(sweeps, "run_chunk", real)
     folder = only_folder(tmp_path / "runs")
     code, _, err = invoke(["calibrate", "--resume", str(folder), "--workers", "1"])
     assert code == 0, err
@@ -116,7 +118,7 @@ def test_an_interrupted_calibration_resumes(calibrated: Path, tmp_path: Path, mo
 
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "calibration").glob("*.yaml")), ids=lambda p: p.name)
 def test_bundled_calibration_specs_are_valid(path: Path) -> None:
-    loaded = calibration.load_calibration(path)
+    loaded = specs.load_calibration(path)
     assert [t.metric for t in loaded.spec.targets] == ["cohort_left_share", "shock_share"]
 
 
@@ -130,7 +132,7 @@ def test_bundled_calibration_specs_are_valid(path: Path) -> None:
 def test_bad_calibration_specs_are_refused(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     spec = write(tmp_path, SPEC.replace(*change))
     with pytest.raises(ScenarioError, match=None) as caught:
-        calibration.load_calibration(spec)
+        specs.load_calibration(spec)
     assert expected in str(caught.value) and str(spec) in str(caught.value)
     code, _, err = invoke(["calibrate", str(spec), "--out", str(tmp_path / "runs")])
     assert code == 2 and "Traceback" not in err and not (tmp_path / "runs").exists()

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from simulation import experiment, metrics
-from simulation.scenario import load_scenario
+from simulation.analysis import metrics
+from simulation.execution import batches, pool
+from simulation.execution.seeds import replicate_seeds
+from simulation.inputs.scenarios import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REPLICATES = 200
@@ -25,8 +27,8 @@ REPLICATES = 200
 
 def summary(name: str) -> dict:
     scenario = load_scenario(SCENARIOS / name)
-    seeds = experiment.replicate_seeds(20240709, REPLICATES)
-    return metrics.summarise(experiment.run_replicates(scenario, seeds, experiment.default_workers()), scenario)
+    seeds = replicate_seeds(20240709, REPLICATES)
+    return metrics.outcome(batches.run_replicates(scenario, seeds, pool.default_workers()), scenario).summary
 
 
 @pytest.fixture(scope="module")

@@ -23,10 +23,12 @@ import numpy as np
 import pytest
 from helpers import invoke
 
-import simulation.cli
-from simulation import experiment, pressures
+import simulation.studies.run
 from simulation.cli import main
-from simulation.scenario import Scenario, load_scenario
+from simulation.core import pressures
+from simulation.core.scenario import Scenario
+from simulation.execution import folders, seeds
+from simulation.inputs.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -108,7 +110,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     """Two runs into one --out folder starting in the same second: same seed on 2 workers, other seed."""
     out = tmp_path_factory.mktemp("pair")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(simulation.cli, "datetime", FrozenDatetime)
+        mp.setattr(simulation.studies.run, "datetime", FrozenDatetime)
         same = do_run(run_args(out, str(BASELINE), workers=2), out)
         other = do_run(run_args(out, str(BASELINE), seed=SEED + 1), out)
     assert same.code == 0, same.stderr
@@ -280,9 +282,9 @@ def test_different_seed_gives_different_weekly(default_run: Run, pair: dict[str,
 
 
 def test_replicate_seeds_depend_only_on_base_seed() -> None:
-    assert experiment.replicate_seeds(SEED, 3) == experiment.replicate_seeds(SEED, 3)
-    assert experiment.replicate_seeds(SEED, 3)[:2] == experiment.replicate_seeds(SEED, 2)
-    assert experiment.replicate_seeds(SEED, 2) != experiment.replicate_seeds(SEED + 1, 2)
+    assert seeds.replicate_seeds(SEED, 3) == seeds.replicate_seeds(SEED, 3)
+    assert seeds.replicate_seeds(SEED, 3)[:2] == seeds.replicate_seeds(SEED, 2)
+    assert seeds.replicate_seeds(SEED, 2) != seeds.replicate_seeds(SEED + 1, 2)
 
 
 # --- never overwrite --------------------------------------------------------------------------
@@ -303,16 +305,16 @@ def test_two_runs_in_the_same_second_give_two_folders(pair: dict[str, Run]) -> N
 
 def test_new_run_folder_never_returns_an_existing_folder(tmp_path: Path) -> None:
     now = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
-    first = experiment.new_run_folder(tmp_path, "baseline", now)
+    first = folders.new_run_folder(tmp_path, "baseline", now)
     assert first.parent == tmp_path
     assert first.name == "20310506T070809Z-baseline"
     assert not first.exists()
     first.mkdir()
-    second = experiment.new_run_folder(tmp_path, "baseline", now)
+    second = folders.new_run_folder(tmp_path, "baseline", now)
     assert second != first and not second.exists() and second.parent == tmp_path
     assert second.name.startswith("20310506T070809Z-baseline")
     second.mkdir()
-    third = experiment.new_run_folder(tmp_path, "baseline", now)
+    third = folders.new_run_folder(tmp_path, "baseline", now)
     assert third not in (first, second) and not third.exists()
 
 

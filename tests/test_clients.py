@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulation.clients import AWAY, SEARCHING, WORKING, Caseloads
-from simulation.scenario import Clients
+from simulation.core.clients import AWAY, SEARCHING, WORKING, Caseloads
+from simulation.core.scenario import Clients
 
 PARAMS = Clients(referrals_per_week=2.0, setback_rate=0.05, working_setback_rate=0.03, job_start_rate=0.05)
 

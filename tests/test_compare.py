@@ -20,9 +20,17 @@ import yaml
 from helpers import invoke
 from scipy import stats
 
-from simulation import charts, compare, experiment, metrics, plan
+from simulation.analysis import compare, metrics
+from simulation.analysis.stats import paired_difference
 from simulation.cli import parser
-from simulation.scenario import Scenario, load_scenario
+from simulation.core import levers
+from simulation.core.scenario import Scenario
+from simulation.execution import batches
+from simulation.execution.seeds import replicate_seeds
+from simulation.inputs.scenarios import load_scenario
+from simulation.present.charts import compare as compare_charts
+from simulation.present.charts import run as run_charts
+from simulation.studies import compare as compare_study
 
 ROOT = Path(__file__).resolve().parent.parent
 WEEKS = 40
@@ -52,7 +60,7 @@ def scenario(name: str, weeks: int = WEEKS, **levers: dict) -> Scenario:
 
 def full_plan() -> Scenario:
     """Every lever pulled (the scheduled ones within the short horizon)."""
-    sections = {lv.name: {"enabled": True} for lv in plan.LEVERS if lv.apply is not None}
+    sections = {lv.name: {"enabled": True} for lv in levers.LEVERS if lv.apply is not None}
     sections.update(network_seminars={"every_weeks": 8}, fidelity_review={"week": 20})
     return scenario("plan", **sections)
 
@@ -131,12 +139,12 @@ def test_a_scenario_against_its_copy_differs_by_exactly_zero(compared: Result) -
 
 def test_paired_ci_is_narrower_than_the_unpaired_ci() -> None:
     base, lead = scenario("base", weeks=52), scenario("lead", weeks=52, **LEAD)
-    seeds = experiment.replicate_seeds(SEED, 6)
-    records = experiment.run_batches([(base, seeds), (lead, seeds)])
+    seeds = replicate_seeds(SEED, 6)
+    records = batches.run_batches([(base, seeds), (lead, seeds)])
     for metric in ("annual_turnover", "cohort_left_share"):
         a = [metrics.replicate_metrics(r, base)[metric] for r in records[0]]
         b = [metrics.replicate_metrics(r, lead)[metric] for r in records[1]]
-        paired = metrics.paired_difference(a, b)
+        paired = paired_difference(a, b)
         # the CI of a difference of two independent means (Welch)
         va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
         df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
@@ -148,7 +156,7 @@ def test_paired_ci_is_narrower_than_the_unpaired_ci() -> None:
 def test_replicate_k_of_every_scenario_shares_its_seed(compared: Result) -> None:
     manifest = json.loads((compared.folder / "manifest.json").read_text())
     assert manifest["base_seed"] == SEED
-    assert manifest["replicate_seeds"] == experiment.replicate_seeds(SEED, REPLICATES)
+    assert manifest["replicate_seeds"] == replicate_seeds(SEED, REPLICATES)
 
 
 # --- the comparison folder ---------------------------------------------------------------------
@@ -236,7 +244,7 @@ def test_each_lever_variant_changes_only_its_lever() -> None:
     base, full = compare.Entry(scenario("base"), "base.yaml"), compare.Entry(full_plan(), "plan.yaml")
     entries = compare.lever_entries(base, full)
     assert entries[0] is base
-    assert [e.lever for e in entries[1:]] == [lv.name for lv in plan.LEVERS]
+    assert [e.lever for e in entries[1:]] == [lv.name for lv in levers.LEVERS]
     for entry in entries[1:]:
         variant = entry.scenario.model_dump()
         expected = base.scenario.model_dump()
@@ -251,13 +259,13 @@ def test_levers_end_to_end(levers_run: Result) -> None:
     assert FOLDER.match(folder.name).group(1) == "levers-base"
     names = {p.name for p in folder.iterdir()}
     assert {"manifest.json", "comparison.csv", "levers.csv", "summary.md", "charts", "base"} <= names
-    assert {lv.name.replace("_", "-") for lv in plan.LEVERS} <= names
+    assert {lv.name.replace("_", "-") for lv in levers.LEVERS} <= names
     assert (folder / "charts" / "levers.png").read_bytes().startswith(PNG_MAGIC)
 
     columns, ranking = read_csv(folder / "levers.csv")
     assert columns == ["lever", *(f"{m}_{p}" for m in ("turnover_avoided", "cohort_left_share_avoided")
                                   for p in ("mean", "ci_low", "ci_high"))]
-    assert sorted(r["lever"] for r in ranking) == sorted(lv.name for lv in plan.LEVERS)
+    assert sorted(r["lever"] for r in ranking) == sorted(lv.name for lv in levers.LEVERS)
     avoided = [float(r["turnover_avoided_mean"]) for r in ranking]
     assert avoided == sorted(avoided, reverse=True)
 
@@ -316,20 +324,20 @@ def test_a_failure_leaves_nothing_behind(failure: BaseException, tmp_path: Path,
     def fail(*_: object) -> None:
         raise failure
 
-    monkeypatch.setattr(charts, "draw_all", lambda *_: [])  # quicker: the failure comes after the subfolders
-    monkeypatch.setattr(charts, "draw_comparison", fail)
+    monkeypatch.setattr(run_charts, "draw_all", lambda *_: [])  # quicker: the failure comes after the subfolders
+    monkeypatch.setattr(compare_charts, "draw_comparison", fail)
     entries = [compare.Entry(scenario("a", weeks=20), "a"), compare.Entry(scenario("b", weeks=20, **LEAD), "b")]
     with pytest.raises(type(failure)):
-        compare.run_comparison(tmp_path, entries, "compare", SEED, 2, 1, ["test"])
+        compare_study.compare(entries, "compare", 2, SEED, workers=1, out=tmp_path, command=["test"])
     assert list(tmp_path.iterdir()) == []
 
 
 def test_folder_labels_stay_short() -> None:
-    assert compare.folder_label("compare", ["a", "b"]) == "compare-a-vs-b"
+    assert compare_study.folder_label("compare", ["a", "b"]) == "compare-a-vs-b"
     long = [f"scenario-number-{i}" for i in range(6)]
-    assert compare.folder_label("compare", long) == "compare-scenario-number-0-vs-scenario-number-1-and-4-more"
-    assert len(compare.folder_label("compare", ["x" * 80, "y" * 80])) <= compare.MAX_LABEL
-    assert compare.folder_label("levers", ["baseline"]) == "levers-baseline"
+    assert compare_study.folder_label("compare", long) == "compare-scenario-number-0-vs-scenario-number-1-and-4-more"
+    assert len(compare_study.folder_label("compare", ["x" * 80, "y" * 80])) <= compare_study.MAX_LABEL
+    assert compare_study.folder_label("levers", ["baseline"]) == "levers-baseline"
 
 
 # --- the bundled files -------------------------------------------------------------------------

@@ -14,8 +14,10 @@ import pytest
 import yaml
 from helpers import invoke
 
-from simulation import plan
-from simulation.scenario import Scenario, ScenarioError, json_schema, load_scenario, resolve
+from simulation.core import levers
+from simulation.core.scenario import Scenario, json_schema
+from simulation.inputs.reading import ScenarioError
+from simulation.inputs.scenarios import load_scenario, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -284,7 +286,7 @@ def test_bundled_scenarios_validate(path: Path) -> None:
 
 def test_the_startup_plan_pulls_every_lever() -> None:
     steps = STARTUP_PLAN.start_up_plan
-    for lever in plan.LEVERS:
+    for lever in levers.LEVERS:
         setting = getattr(steps, lever.name)
         if "enabled" in type(setting).model_fields:
             assert setting.enabled, lever.name
@@ -294,7 +296,7 @@ def test_the_startup_plan_pulls_every_lever() -> None:
         exclude={"name", "description", "start_up_plan"})
 
 
-@pytest.mark.parametrize("lever", [lv.name for lv in plan.LEVERS])
+@pytest.mark.parametrize("lever", [lv.name for lv in levers.LEVERS])
 def test_each_lever_has_a_scenario_changing_only_that_lever(lever: str) -> None:
     path = SCENARIOS / "levers" / f"{lever.replace('_', '-')}.yaml"
     assert path.is_file(), f"no scenario for lever {lever}"

@@ -9,10 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.agents import EmploymentSpecialist
-from simulation.metrics import column
-from simulation.model import WEEKLY_COLUMNS, IPSModel
-from simulation.scenario import Scenario, load_scenario
+from simulation.analysis.metrics import column
+from simulation.core.agents import EmploymentSpecialist
+from simulation.core.model import IPSModel
+from simulation.core.records import WEEKLY_COLUMNS
+from simulation.core.scenario import Scenario
+from simulation.inputs.scenarios import load_scenario
 
 BASELINE = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
 SHOCKS = {"work_life_conflict", "reorganisation", "contract_end"}

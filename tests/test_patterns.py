@@ -16,13 +16,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulation import experiment, metrics
-from simulation.model import RunRecord
-from simulation.scenario import Scenario, load_scenario
+from simulation.analysis import metrics
+from simulation.core.records import RunRecord
+from simulation.core.scenario import Scenario
+from simulation.execution import batches, pool, seeds
+from simulation.inputs.scenarios import load_scenario
 
 BASELINE = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
 REPLICATES = 20
-SEEDS = experiment.replicate_seeds(31, REPLICATES)
+SEEDS = seeds.replicate_seeds(31, REPLICATES)
 
 
 def plan(*levers: str, **scheduled: dict) -> Scenario:
@@ -36,7 +38,7 @@ def plan(*levers: str, **scheduled: dict) -> Scenario:
 
 
 def run(scenario: Scenario) -> list[RunRecord]:
-    return experiment.run_replicates(scenario, SEEDS, experiment.default_workers())
+    return batches.run_replicates(scenario, SEEDS, pool.default_workers())
 
 
 def per_replicate(records: list[RunRecord], scenario: Scenario, key: str) -> np.ndarray:

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from simulation import plan, pressures
-from simulation.agents import Site
-from simulation.model import IPSModel
-from simulation.scenario import Scenario, load_scenario
+from simulation.core import levers, pressures
+from simulation.core.agents import Site
+from simulation.core.model import IPSModel
+from simulation.core.scenario import Scenario
+from simulation.inputs import docs
+from simulation.inputs.scenarios import load_scenario
 
 BASELINE = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
 SCHEDULED = {"network_seminars": {"every_weeks": 8}, "fidelity_review": {"week": 40}}
@@ -40,8 +42,8 @@ def when_it_acts(name: str) -> int:
     return {"network_seminars": 8, "fidelity_review": 40}.get(name, 0)
 
 
-@pytest.mark.parametrize("lever", plan.LEVERS, ids=lambda lv: lv.name)
-def test_each_lever_moves_only_its_factors_in_the_documented_direction(lever: plan.Lever) -> None:
+@pytest.mark.parametrize("lever", levers.LEVERS, ids=lambda lv: lv.name)
+def test_each_lever_moves_only_its_factors_in_the_documented_direction(lever: levers.Lever) -> None:
     base, variant = IPSModel(BASELINE, 3), IPSModel(with_lever(lever.name), 3)
     week = when_it_acts(lever.name)
     for model in (base, variant):
@@ -61,8 +63,8 @@ def test_each_lever_moves_only_its_factors_in_the_documented_direction(lever: pl
 
 
 def test_every_lever_in_the_schema_is_implemented() -> None:
-    assert {lv.name for lv in plan.LEVERS} == set(type(BASELINE.start_up_plan).model_fields)
-    assert len(plan.LEVERS) == 13
+    assert {lv.name for lv in levers.LEVERS} == set(type(BASELINE.start_up_plan).model_fields)
+    assert len(levers.LEVERS) == 13
 
 
 def test_permanent_contracts_remove_the_contract_expiry_shock() -> None:
@@ -89,4 +91,4 @@ def test_the_plan_as_written_is_kept_and_only_its_effect_is_applied() -> None:
 def test_docs_lever_table_is_generated_from_the_registry() -> None:
     text = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
     generated = text.split("<!-- levers:start -->")[1].split("<!-- levers:end -->")[0]
-    assert generated.strip("\n") == plan.lever_table()
+    assert generated.strip("\n") == docs.lever_table()

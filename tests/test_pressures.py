@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from simulation import pressures
-from simulation.agents import ReadinessState
-from simulation.pressures import StrainDynamics
+from simulation.core import pressures
+from simulation.core.agents import ReadinessState
+from simulation.core.pressures import StrainDynamics
 
 F = {f.name: f for f in pressures.FACTORS}
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from helpers import invoke, small_world
 
-from simulation import metrics, references, report
-from simulation.scenario import parameter_rows
+from simulation.core import references
+from simulation.inputs.docs import parameter_rows
+from simulation.present import report, words
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -141,7 +142,7 @@ def test_compare_report_has_the_findings_key_figures_and_both_scenarios(folders:
     findings = [line[2:] for line in (folder / "summary.md").read_text().splitlines() if line.startswith("- ")]
     assert findings and all(report.markupsafe.escape(f) in html for f in findings)
     rows = {r["scenario"]: r for r in report._read_csv(folder / "comparison.csv")}
-    plan_turnover = metrics.shown("annual_turnover", float(rows["startup-plan"]["annual_turnover_mean"]))
+    plan_turnover = words.shown("annual_turnover", float(rows["startup-plan"]["annual_turnover_mean"]))
     assert plan_turnover in html
     assert "<h3>baseline</h3>" in html and "<h3>startup-plan</h3>" in html
     assert "start_up_plan.<wbr>implementation_lead.<wbr>enabled" in html  # in what the plan changes

@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from helpers import invoke
 
-from simulation import pressures
-from simulation.scenario import ScenarioError, load_scenario, parameter_rows, parameter_table
+from simulation.core import pressures
+from simulation.inputs.docs import parameter_rows, parameter_table
+from simulation.inputs.reading import ScenarioError
+from simulation.inputs.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -17,8 +17,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simulation import charts, runner, sensitivity, sweep
-from simulation.scenario import load_scenario
+from simulation.analysis import sensitivity
+from simulation.execution import designs, seeds, sweeps
+from simulation.inputs import specs
+from simulation.inputs.scenarios import load_scenario
+from simulation.present.charts import sweep as sweep_charts
+from simulation.studies import sweep as sweep_study
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = load_scenario(ROOT / "scenarios" / "baseline.yaml").model_dump(mode="json")
@@ -32,23 +36,23 @@ Cells = Callable[[int, int, np.ndarray | None, list[Any]], dict[str, float | Non
 
 def make_folder(tmp_path: Path, fields: dict[str, Any], cells: Cells, replicates: int = 2) -> Path:
     """A complete sweep folder for ``fields`` (design, samples, metrics, ...) whose results come from ``cells``."""
-    spec = sweep.SweepSpec.model_validate({
+    spec = specs.SweepSpec.model_validate({
         "name": "synthetic", "base": "base.yaml", "replicates": replicates, "seed": 3,
         "parameters": [{"path": p, "range": r} for p, r in RANGES.items()], **fields})
-    plan = runner.Plan(sweep.check_sweep(spec, BASE, "base.yaml", "spec.yaml"), sweep.design(spec), 50)
-    folder = runner.create(tmp_path, plan, "spec.yaml", ["test"])
-    with (folder / runner.RESULTS).open("w", newline="") as handle:
+    plan = sweeps.Plan(specs.check_sweep(spec, BASE, "base.yaml", "spec.yaml"), designs.design(spec), 50)
+    folder = sweeps.create(tmp_path, plan, "spec.yaml", ["test"])
+    with (folder / sweeps.RESULTS).open("w", newline="") as handle:
         out = csv.writer(handle, lineterminator="\n")
-        out.writerow(runner.results_columns(spec))
+        out.writerow(sweeps.results_columns(spec))
         for sample, values in enumerate(plan.points.values):
             unit = None if plan.points.unit is None else plan.points.unit[sample]
             for replicate in range(replicates):
                 found = cells(sample, replicate, unit, values)
                 failed = all(v is None for v in found.values())
-                out.writerow([sample, replicate, sweep.run_seed(spec.seed, sample, replicate),
-                              *(runner.text(v) for v in values), *(runner.text(found[m]) for m in spec.metrics),
+                out.writerow([sample, replicate, seeds.run_seed(spec.seed, sample, replicate),
+                              *(sweeps.text(v) for v in values), *(sweeps.text(found[m]) for m in spec.metrics),
                               "failed" if failed else "ok"])
-    runner.Status("complete", plan.runs, plan.runs, 0).write(folder)
+    sweeps.Status("complete", plan.runs, plan.runs, 0).write(folder)
     return folder
 
 
@@ -97,7 +101,8 @@ def test_sobol_indices_of_a_linear_function(tmp_path: Path) -> None:
 
     folder = make_folder(tmp_path, {"design": "sobol", "samples": 256, "second_order": True,
                                        "metrics": ["annual_turnover", "retention_12m", "shock_share"]}, cells, 3)
-    analysis = sensitivity.analyze(folder)
+    done = sweep_study.analyze(folder)
+    analysis = done.analysis
     for name in ("S1", "ST"):
         found = index(analysis, "annual_turnover", name)
         for path, exact in zip(PATHS, (0.8, 0.2, 0.0), strict=True):
@@ -108,13 +113,13 @@ def test_sobol_indices_of_a_linear_function(tmp_path: Path) -> None:
     assert all(abs(r["value"]) < 0.05 for r in pairs.values())
     assert set(analysis.skipped) == {"retention_12m", "shock_share"}
     assert {r["metric"] for r in analysis.rows} == {"annual_turnover"}
-    report = analysis.report()
+    report = done.text
     assert re.search(rf"annual_turnover:\n    {re.escape(PATHS[0])} +0\.8", report)
     assert "retention_12m: no indices: 1 of 2048 design points have no value" in report
     assert "shock_share: no indices: no run gave a value" in report
-    assert {p.name for p in analysis.charts} == {"sobol_annual_turnover.png", "response_annual_turnover.png",
+    assert {p.name for p in done.charts} == {"sobol_annual_turnover.png", "response_annual_turnover.png",
                                                  "response_retention_12m.png"}
-    assert all(p.stat().st_size > 10_000 for p in analysis.charts)
+    assert all(p.stat().st_size > 10_000 for p in done.charts)
 
 
 def test_morris_effects(tmp_path: Path) -> None:
@@ -127,7 +132,8 @@ def test_morris_effects(tmp_path: Path) -> None:
 
     folder = make_folder(tmp_path, {"design": "morris", "samples": 10,
                                        "metrics": ["job_starts_per_es_year", "vacancy_weeks_per_position_year"]}, cells)
-    analysis = sensitivity.analyze(folder)
+    done = sweep_study.analyze(folder)
+    analysis = done.analysis
     mu_star, mu = index(analysis, "job_starts_per_es_year", "mu_star"), index(analysis, "job_starts_per_es_year", "mu")
     sigma = index(analysis, "job_starts_per_es_year", "sigma")
     for path, exact in zip(PATHS, (4.0, 2.0, 0.0), strict=True):
@@ -137,7 +143,7 @@ def test_morris_effects(tmp_path: Path) -> None:
         assert mu[path]["ci_low"] is None and mu_star[path]["ci_low"] == pytest.approx(exact, abs=1e-6)
     sigma = index(analysis, "vacancy_weeks_per_position_year", "sigma")
     assert sigma[PATHS[0]]["value"] > 0.5 and sigma[PATHS[1]]["value"] > 0.5 and sigma[PATHS[2]]["value"] < 1e-6
-    assert {p.name for p in analysis.charts} >= {"morris_job_starts_per_es_year.png",
+    assert {p.name for p in done.charts} >= {"morris_job_starts_per_es_year.png",
                                                  "morris_vacancy_weeks_per_position_year.png"}
 
 
@@ -151,7 +157,8 @@ def test_spearman_screening_of_an_lhs(tmp_path: Path) -> None:
 
     folder = make_folder(tmp_path, {"design": "lhs", "samples": 64,
                                        "metrics": ["annual_turnover", "shock_share"]}, cells)
-    analysis = sensitivity.analyze(folder)
+    done = sweep_study.analyze(folder)
+    analysis = done.analysis
     rho = index(analysis, "annual_turnover", "spearman")
     assert rho[PATHS[0]]["value"] == pytest.approx(1.0)
     for path in PATHS[1:]:
@@ -160,7 +167,7 @@ def test_spearman_screening_of_an_lhs(tmp_path: Path) -> None:
         half = 1.959964 * math.sqrt((1 + r["value"] ** 2 / 2) / 61)
         assert r["ci_low"] == pytest.approx(math.tanh(math.atanh(r["value"]) - half))
         assert r["ci_high"] == pytest.approx(math.tanh(math.atanh(r["value"]) + half))
-    assert "shock_share: no indices: no run gave a value" in analysis.report()
+    assert "shock_share: no indices: no run gave a value" in done.text
     with (folder / "sensitivity.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["metric", "parameter", "index", "value", "ci_low", "ci_high"]
@@ -172,42 +179,43 @@ def test_a_two_parameter_grid_gets_a_heatmap_and_response_curves(tmp_path: Path,
     """A 3 x 2 grid (a float and a bool parameter) with two replicates: one heatmap and one response chart per
     metric; turnover falls with the threshold (rank correlation negative), job starts do not move with it (0);
     the analysis is repeatable byte for byte."""
-    spec = sweep.SweepSpec.model_validate({
+    spec = specs.SweepSpec.model_validate({
         "name": "grid", "base": "base.yaml", "design": "grid", "replicates": 2,
         "metrics": ["annual_turnover", "job_starts_per_es_year"],
         "parameters": [{"path": PATHS[0], "levels": [1.0, 1.5, 2.0]}, {"path": LEAD, "type": "bool"}]})
-    plan = runner.Plan(sweep.check_sweep(spec, BASE, "base.yaml", "spec.yaml"), sweep.design(spec), 4)
-    folder = runner.create(tmp_path, plan, "spec.yaml", ["test"])
-    with (folder / runner.RESULTS).open("w", newline="") as handle:
+    plan = sweeps.Plan(specs.check_sweep(spec, BASE, "base.yaml", "spec.yaml"), designs.design(spec), 4)
+    folder = sweeps.create(tmp_path, plan, "spec.yaml", ["test"])
+    with (folder / sweeps.RESULTS).open("w", newline="") as handle:
         out = csv.writer(handle, lineterminator="\n")
-        out.writerow(runner.results_columns(spec))
+        out.writerow(sweeps.results_columns(spec))
         for sample, (threshold, lead) in enumerate(plan.points.values):
             for replicate in range(2):
                 turnover = 0.5 - 0.15 * threshold - 0.05 * lead + 0.01 * replicate
-                out.writerow([sample, replicate, 0, runner.text(threshold), runner.text(lead), runner.text(turnover),
+                out.writerow([sample, replicate, 0, sweeps.text(threshold), sweeps.text(lead), sweeps.text(turnover),
                               3 + lead, "ok"])
-    runner.Status("complete", plan.runs, plan.runs, 0).write(folder)
-    analysis = sensitivity.analyze(folder)
+    sweeps.Status("complete", plan.runs, plan.runs, 0).write(folder)
+    done = sweep_study.analyze(folder)
+    analysis = done.analysis
     first = (folder / "sensitivity.csv").read_bytes()
     for metric in spec.metrics:
         for kind in ("heatmap", "response"):
             assert (folder / "charts" / f"{kind}_{metric}.png").stat().st_size > 10_000
     assert index(analysis, "annual_turnover", "spearman")[PATHS[0]]["value"] < -0.8
     assert index(analysis, "job_starts_per_es_year", "spearman")[PATHS[0]]["value"] == pytest.approx(0.0, abs=1e-12)
-    monkeypatch.setattr(charts, "sensitivity_charts", lambda *args: [])  # drawn once is enough
-    sensitivity.analyze(folder)
+    monkeypatch.setattr(sweep_charts, "sensitivity_charts", lambda *args: [])  # drawn once is enough
+    sweep_study.analyze(folder)
     assert (folder / "sensitivity.csv").read_bytes() == first
 
 
 def test_only_a_complete_sweep_folder_can_be_analysed(tmp_path: Path) -> None:
     folder = make_folder(tmp_path, {"design": "lhs", "samples": 4, "metrics": ["annual_turnover"]},
                             lambda sample, replicate, unit, values: {"annual_turnover": float(unit[0])})
-    runner.Status("interrupted", 8, 3, 0).write(folder)
-    with pytest.raises(runner.SweepError, match=r"is not complete \(3 of 8 runs\); finish it with: "
+    sweeps.Status("interrupted", 8, 3, 0).write(folder)
+    with pytest.raises(sweeps.SweepError, match=r"is not complete \(3 of 8 runs\); finish it with: "
                                                 r"ipsim sweep --resume "):
-        sensitivity.analyze(folder)
-    with pytest.raises(runner.SweepError, match="not a sweep folder"):
-        sensitivity.analyze(tmp_path)
+        sweep_study.analyze(folder)
+    with pytest.raises(sweeps.SweepError, match="not a sweep folder"):
+        sweep_study.analyze(tmp_path)
 
 
 def test_one_morris_trajectory_has_no_sigma_and_says_so(tmp_path: Path) -> None:
@@ -215,16 +223,17 @@ def test_one_morris_trajectory_has_no_sigma_and_says_so(tmp_path: Path) -> None:
     deviation over trajectories) is undefined, so it gets no row and the report says why."""
     folder = make_folder(tmp_path, {"design": "morris", "samples": 1, "metrics": ["job_starts_per_es_year"]},
                          lambda sample, replicate, unit, values: {"job_starts_per_es_year": linear(unit)})
-    analysis = sensitivity.analyze(folder)
+    done = sweep_study.analyze(folder)
+    analysis = done.analysis
     assert index(analysis, "job_starts_per_es_year", "mu_star")[PATHS[0]]["value"] == pytest.approx(4.0, abs=1e-6)
     assert not index(analysis, "job_starts_per_es_year", "sigma")
-    assert "job_starts_per_es_year: SALib could not estimate sigma for 3 parameters" in analysis.report()
+    assert "job_starts_per_es_year: SALib could not estimate sigma for 3 parameters" in done.text
     assert (folder / "charts" / "morris_job_starts_per_es_year.png").stat().st_size > 10_000
 
 
 def test_short_labels_stay_unambiguous() -> None:
-    assert charts.short_labels(["staff.quit_threshold.mean", "strain.recovery_rate", "weeks"]) == {
+    assert sweep_charts.short_labels(["staff.quit_threshold.mean", "strain.recovery_rate", "weeks"]) == {
         "staff.quit_threshold.mean": "quit_threshold.mean", "strain.recovery_rate": "strain.recovery_rate",
         "weeks": "weeks"}
     paths = ["sites[0].readiness.structures", "sites[1].readiness.structures", "sites[0].team_contact"]
-    assert charts.short_labels(paths) == {p: p for p in paths}
+    assert sweep_charts.short_labels(paths) == {p: p for p in paths}

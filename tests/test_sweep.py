@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 from helpers import invoke, stop
 
-from simulation import runner, sweep
-from simulation.scenario import ScenarioError
+from simulation.execution import designs, sweeps
+from simulation.execution.seeds import run_seed
+from simulation.inputs import specs
+from simulation.inputs.reading import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -99,21 +101,21 @@ parameters:
 def test_spec_errors_name_the_file_and_the_field(tmp_path: Path, body: str, expected: str) -> None:
     spec = write_spec(tmp_path, body)
     with pytest.raises(ScenarioError) as caught:
-        sweep.load_sweep(spec)
+        specs.load_sweep(spec)
     assert str(spec) in str(caught.value)
     assert expected in str(caught.value)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml")), ids=lambda p: p.name)
 def test_bundled_sweep_specs_are_valid(path: Path) -> None:
-    assert sweep.load_sweep(path).spec.runs > 0
+    assert specs.load_sweep(path).spec.runs > 0
 
 
 def test_missing_base_is_an_error(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text("base: nowhere.yaml\ndesign: lhs\nsamples: 2\nparameters:\n  - {path: weeks, type: int, range: [1, 2]}\n")
     with pytest.raises(ScenarioError, match="base: no such scenario file 'nowhere.yaml'"):
-        sweep.load_sweep(spec)
+        specs.load_sweep(spec)
 
 
 def test_cli_rejects_a_bad_spec_in_one_line_and_writes_nothing(tmp_path: Path) -> None:
@@ -128,10 +130,10 @@ def test_cli_rejects_a_bad_spec_in_one_line_and_writes_nothing(tmp_path: Path) -
 # --- designs -----------------------------------------------------------------------------------
 
 
-def spec_of(design: str, parameters: int, **fields: object) -> sweep.SweepSpec:
+def spec_of(design: str, parameters: int, **fields: object) -> specs.SweepSpec:
     paths = ["staff.quit_threshold.mean", "staff.intrinsic_motivation.mean", "strain.recovery_rate",
              "shocks.strain_jump"][:parameters]
-    return sweep.SweepSpec.model_validate({
+    return specs.SweepSpec.model_validate({
         "name": "s", "base": "b.yaml", "design": design, "replicates": 3,
         "parameters": [{"path": p, "range": [0.1, 0.9]} if design != "grid" else {"path": p, "levels": [0.2, 0.5, 0.8]}
                        for p in paths], **fields})
@@ -144,41 +146,41 @@ def spec_of(design: str, parameters: int, **fields: object) -> sweep.SweepSpec:
     (spec_of("sobol", 3, samples=16, second_order=True), 16 * (2 * 3 + 2)),
     (spec_of("morris", 4, samples=5), 5 * (4 + 1)),
 ], ids=["grid", "lhs", "sobol", "sobol-second-order", "morris"])
-def test_each_design_gives_the_expected_number_of_runs(spec: sweep.SweepSpec, points: int) -> None:
-    design = sweep.design(spec)
+def test_each_design_gives_the_expected_number_of_runs(spec: specs.SweepSpec, points: int) -> None:
+    design = designs.design(spec)
     assert len(design.values) == spec.points == points
     assert spec.runs == points * 3
-    assert design.values == sweep.design(spec).values, "a design must be deterministic in its seed"
+    assert design.values == designs.design(spec).values, "a design must be deterministic in its seed"
     assert all(0.1 <= v <= 0.9 for row in design.values for v in row)
 
 
 def test_lhs_puts_one_point_in_each_stratum_of_every_parameter() -> None:
-    design = sweep.design(spec_of("lhs", 3, samples=10))
+    design = designs.design(spec_of("lhs", 3, samples=10))
     for column in design.unit.T:
         assert sorted(np.floor(column * 10).astype(int)) == list(range(10))
 
 
 def test_unit_coordinates_map_to_every_type_of_value() -> None:
-    whole = sweep.Parameter(path="weeks", type="int", range=(3, 5))
+    whole = specs.Parameter(path="weeks", type="int", range=(3, 5))
     assert [whole.from_unit(u) for u in (0, 0.34, 0.67, 1)] == [3, 4, 5, 5]
-    flag = sweep.Parameter(path="x", type="bool")
+    flag = specs.Parameter(path="x", type="bool")
     assert flag.levels == [False, True] and [flag.from_unit(u) for u in (0.2, 0.8)] == [False, True]
-    normal = sweep.Parameter(path="x", distribution={"name": "norm", "params": {"loc": 1.0, "scale": 0.1}})
+    normal = specs.Parameter(path="x", distribution={"name": "norm", "params": {"loc": 1.0, "scale": 0.1}})
     assert normal.from_unit(0.5) == pytest.approx(1.0)
     assert normal.from_unit(0.0) == pytest.approx(1.0 - 2.5758 * 0.1, abs=1e-4), "clipped at the 0.5% quantile"
 
 
 def test_paths_with_star_set_every_site(tmp_path: Path) -> None:
-    loaded = sweep.load_sweep(write_spec(tmp_path, "design: lhs\nsamples: 2\nparameters:\n"
+    loaded = specs.load_sweep(write_spec(tmp_path, "design: lhs\nsamples: 2\nparameters:\n"
                                                    "  - {path: 'sites[*].team_contact', range: [0.1, 0.3]}\n"))
-    scenario = sweep.apply(loaded.base, loaded.paths, [0.25])
+    scenario = specs.apply(loaded.base, loaded.paths, [0.25])
     assert [s.team_contact for s in scenario.sites] == [0.25, 0.25]
 
 
 def test_run_seeds_depend_on_sample_and_replicate_only() -> None:
-    seeds = {sweep.run_seed(1, s, r) for s in range(20) for r in range(5)}
+    seeds = {run_seed(1, s, r) for s in range(20) for r in range(5)}
     assert len(seeds) == 100
-    assert sweep.run_seed(1, 3, 2) == sweep.run_seed(1, 3, 2) != sweep.run_seed(2, 3, 2)
+    assert run_seed(1, 3, 2) == run_seed(1, 3, 2) != run_seed(2, 3, 2)
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -232,7 +234,7 @@ def test_two_worker_processes_and_other_chunks_give_the_same_table(reference: tu
 def test_interrupted_sweep_resumes_to_the_same_table(reference: tuple[Path, bytes], tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     spec, results = reference
-    real, calls = runner.run_chunk, []
+    real, calls = sweeps.run_chunk, []
 
     def interrupt_on_fourth(*args: object) -> object:
         calls.append(1)
@@ -240,7 +242,7 @@ def test_interrupted_sweep_resumes_to_the_same_table(reference: tuple[Path, byte
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(runner, "run_chunk", interrupt_on_fourth)
+    monkeypatch.setattr(sweeps, "run_chunk", interrupt_on_fourth)
     code, _, err = invoke(["sweep", str(spec), "--out", str(tmp_path), "--workers", "1", "--chunk-size", "2"])
     assert code == 130
     folder = sweep_folder(tmp_path)
@@ -248,7 +250,7 @@ def test_interrupted_sweep_resumes_to_the_same_table(reference: tuple[Path, byte
     status = json.loads((folder / "status.json").read_text())
     assert status["state"] == "interrupted" and status["runs_done"] == 6
     assert not (folder / "results.csv").exists()
-    monkeypatch.setattr(runner, "run_chunk", real)
+    monkeypatch.setattr(sweeps, "run_chunk", real)
     code, _, err = invoke(["sweep", "--resume", str(folder), "--workers", "2"])
     assert code == 0, err
     assert (folder / "results.csv").read_bytes() == results
@@ -286,7 +288,7 @@ def test_resume_after_the_sweep_process_is_killed(reference: tuple[Path, bytes],
     assert 5 <= done_before < 450
     # The first 8 samples of the big LHS differ from the small one's, but the seeds are keyed the same way.
     first = next(csv.DictReader((folder / "results.csv").open()))
-    assert int(first["seed"]) == sweep.run_seed(7, 0, 0) == int(next(csv.DictReader(results.decode().splitlines()))["seed"])
+    assert int(first["seed"]) == run_seed(7, 0, 0) == int(next(csv.DictReader(results.decode().splitlines()))["seed"])
 
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_completes(tmp_path: Path) -> None:
@@ -318,14 +320,14 @@ parameters:
 def test_model_errors_are_recorded_with_their_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = write_spec(tmp_path, "design: grid\nreplicates: 2\nmetrics: [annual_turnover]\nparameters:\n"
                                 "  - {path: staff.notice_weeks, type: int, levels: [4, 8]}\n")
-    real_run = runner.IPSModel.run
+    real_run = sweeps.IPSModel.run
 
-    def fails_on_long_notice(model: runner.IPSModel) -> object:
+    def fails_on_long_notice(model: sweeps.IPSModel) -> object:
         if model.settings.staff.notice_weeks == 8:
             raise RuntimeError("boom")
         return real_run(model)
 
-    monkeypatch.setattr(runner.IPSModel, "run", fails_on_long_notice)
+    monkeypatch.setattr(sweeps.IPSModel, "run", fails_on_long_notice)
     folder = run_cli(spec, tmp_path / "runs", "--workers", "1")
     errors = [r["error"] for r in csv.DictReader((folder / "log.csv").open())]
     assert errors == ["", "", "RuntimeError: boom", "RuntimeError: boom"]

@@ -1,4 +1,4 @@
-"""The scenario schema (pydantic v2) and the safe YAML reader that turns a file into a Scenario.
+"""The scenario schema (pydantic v2): every section and parameter of a scenario, with its evidence.
 
 Every parameter is declared once, here, with its default, allowed range, unit, a one-line
 description and its ``source`` (a citation or the word ``assumption``); validation, error
@@ -9,15 +9,11 @@ Citation keys: [M21] Moe et al. 2021, [B24] Butenko et al. 2024, [B22a] Butenko 
 
 from __future__ import annotations
 
-import difflib
-from pathlib import Path
-from typing import Any, Self, get_args, get_origin
+from typing import Any, Self
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from simulation import pressures
+from simulation.core import pressures
 
 ASSUMPTION = "assumption"
 
@@ -354,7 +350,7 @@ class ReadinessDynamics(Schema):
     )
 
 
-class Site(Schema):
+class SiteSpec(Schema):
     """A local IPS service (or ``count`` identical ones)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="short name (letters, digits, _ . -)")
@@ -389,8 +385,8 @@ class Site(Schema):
 # --- the start-up plan: levers a planner can pull [M21, B24] -----------------------------------
 
 
-class Lever(Schema):
-    """A start-up plan lever; it acts only through the model's mechanisms (see simulation.plan)."""
+class LeverSpec(Schema):
+    """A start-up plan lever's settings; it acts only through the model's mechanisms (see simulation.core.levers)."""
 
     enabled: bool = param(
         False, unit="yes/no", description="whether the start-up plan includes this lever",
@@ -398,7 +394,7 @@ class Lever(Schema):
     )
 
 
-class JobPreview(Lever):
+class JobPreview(LeverSpec):
     gap_reduction: float = param(
         0.3, ge=0, le=1, unit="share of the expectation gap",
         description="share of each new ES's expectation gap removed by an honest job preview",
@@ -406,7 +402,7 @@ class JobPreview(Lever):
     )
 
 
-class TeamSize(Lever):
+class TeamSize(LeverSpec):
     minimum: int = param(
         2, ge=2, le=10, unit="ES positions",
         description="smallest team: sites with fewer positions get more (no solo posts)",
@@ -414,7 +410,7 @@ class TeamSize(Lever):
     )
 
 
-class ImplementationLead(Lever):
+class ImplementationLead(LeverSpec):
     availability: float = param(
         0.8, ge=0, le=1, unit="0-1 scale",
         description="supervisor availability at every site once a lead fights the implementation battles",
@@ -422,7 +418,7 @@ class ImplementationLead(Lever):
     )
 
 
-class ReadinessLever(Lever):
+class ReadinessLever(LeverSpec):
     level: float = param(
         0.6, ge=0, le=1, unit="0-1 scale",
         description="the readiness part(s) the lever prepares start at least at this level",
@@ -437,7 +433,7 @@ class NetworkSeminars(Schema):
     )
 
 
-class DigitalMeetings(Lever):
+class DigitalMeetings(LeverSpec):
     travel_reduction: float = param(
         0.3, ge=0, le=1, unit="share of the travel burden",
         description="share of driving replaced by digital meetings", source="M21 (suggested; size: assumption)",
@@ -507,8 +503,8 @@ class StartUpPlan(Schema):
     fidelity_review: FidelityReview = param(
         FidelityReview(), unit="-", description="a fidelity review that lends authority and clarity", source="M21",
     )
-    permanent_contracts: Lever = param(
-        Lever(), unit="-", description="every ES on a permanent contract (no contract-expiry shock)", source="B24",
+    permanent_contracts: LeverSpec = param(
+        LeverSpec(), unit="-", description="every ES on a permanent contract (no contract-expiry shock)", source="B24",
     )
 
 
@@ -540,7 +536,7 @@ class Scenario(Schema):
         description="window for cohort_left_share (share of the week-0 ES gone by its end)",
         source="B22a (window not reported; two years is the default reading)",
     )
-    sites: list[Site] = Field(min_length=1, description="the local IPS services")
+    sites: list[SiteSpec] = Field(min_length=1, description="the local IPS services")
     staff: Staff = param(Staff(), unit="-", description="employment specialists", source="see fields")
     clients: Clients = param(Clients(), unit="-", description="job seekers", source="see fields")
     strain: Strain = param(Strain(), unit="-", description="strain dynamics", source="see fields")
@@ -587,152 +583,6 @@ def json_schema() -> dict[str, Any]:
             "if": {"required": ["extends"]}, "else": {"required": required}}
 
 
-# --- reading files ----------------------------------------------------------------------------
-
-
-class ScenarioError(Exception):
-    """A scenario file that cannot be used; the message names the file, the field and what is allowed."""
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing duplicate keys instead of silently keeping the last one."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                line = key_node.start_mark.line + 1
-                raise ScenarioError(f"a key must be a plain name, not {type(key).__name__} (line {line})")
-            if key in seen:
-                line = key_node.start_mark.line + 1
-                raise ScenarioError(f"duplicate key '{key}' (line {line})")
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file and any it extends; raise ScenarioError with every problem found."""
-    path = Path(path)
-    data, chain = resolve(path)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        where = f"{path} (extends {' -> '.join(map(str, chain[1:]))})" if len(chain) > 1 else str(path)
-        raise ScenarioError("\n".join(f"{where}: {line}" for line in describe_errors(exc))) from None
-
-
-def resolve(path: str | Path) -> tuple[dict[str, Any], list[Path]]:
-    """A file's scenario mapping with its ``extends`` chain merged in, not yet validated; and the chain.
-
-    The chain lists the files read, the given one first. Each file overrides the one it extends:
-    nested mappings merge key by key, anything else (lists included) replaces. A parent's ``name``
-    never leaks into a child, so a file without one is named after its own stem.
-    """
-    path = Path(path)
-    data, chain = _resolve_chain([path])
-    data.setdefault("name", path.stem)
-    return data, chain
-
-
-def _resolve_chain(chain: list[Path]) -> tuple[dict[str, Any], list[Path]]:
-    """The merged mapping of ``chain[-1]``, which the files before it extend (in that order)."""
-    data = read_mapping(chain)
-    if "extends" not in data:
-        return data, chain
-    written = data.pop("extends")
-    if not isinstance(written, str) or not written.strip():
-        raise ScenarioError(f"{_named(chain)}: extends must be the path of a scenario file, got {written!r}")
-    parent = chain[-1].parent / written
-    if any(parent.resolve() == seen.resolve() for seen in chain):
-        raise ScenarioError(f"{chain[0]}: extends makes a cycle: {' -> '.join(map(str, [*chain, parent]))}")
-    if not parent.exists():
-        raise ScenarioError(f"{_named(chain)}: extends {written!r}: no such file (resolved to {parent.resolve()})")
-    inherited, full_chain = _resolve_chain([*chain, parent])
-    inherited.pop("name", None)
-    return _merge(inherited, data), full_chain
-
-
-def _named(chain: list[Path]) -> str:
-    """How errors name the last file of a chain: with the files that led to it, if any."""
-    if len(chain) == 1:
-        return str(chain[0])
-    return f"{chain[-1]} (via {' -> '.join(map(str, chain[:-1]))})"
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``override`` laid over ``base``: mappings merge key by key, anything else replaces."""
-    merged = dict(base)
-    for key, value in override.items():
-        both_mappings = isinstance(value, dict) and isinstance(merged.get(key), dict)
-        merged[key] = _merge(merged[key], value) if both_mappings else value
-    return merged
-
-
-def read_mapping(chain: list[Path], what: str = "scenario") -> dict[str, Any]:
-    """The top-level mapping of the chain's last file, read as UTF-8 with the safe, duplicate-refusing loader."""
-    path, where = chain[-1], _named(chain)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{where}: cannot read file ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{where}: not a UTF-8 text file (byte {exc.start})") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{where}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ScenarioError(f"{where}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{where}: expected a mapping of {what} fields at the top level")
-    return data
-
-
-def describe_errors(exc: ValidationError, root: type[BaseModel] | None = None) -> list[str]:
-    """One line per validation error: field path, what is wrong and what is allowed (fields of ``root``,
-    by default Scenario, for unknown-field hints)."""
-    lines = []
-    for err in exc.errors():
-        loc = err["loc"]
-        where = _dotted(loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            known = sorted(_fields_at(loc[:-1], root or Scenario))
-            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(known)}"
-            lines.append(f"{where}: unknown field{hint}")
-        elif err["type"] == "missing":
-            lines.append(f"{where}: required field is missing")
-        else:
-            got = err.get("input")
-            shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
-            lines.append(f"{where}: {err['msg']}{shown}")
-    return lines
-
-
-def _dotted(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _fields_at(loc: tuple, root: type[BaseModel]) -> dict[str, FieldInfo]:
-    """The fields of the schema model found by following ``loc`` from ``root``."""
-    model: Any = root
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        annotation = model.model_fields[part].annotation
-        if get_origin(annotation) is list:
-            annotation = get_args(annotation)[0]
-        models = [a for a in (annotation, *get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)]
-        model = models[0] if models else annotation
-    return model.model_fields
-
-
 # --- documentation ----------------------------------------------------------------------------
 
 
@@ -741,53 +591,3 @@ def bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
     metadata = model.model_fields[name].metadata
     return (next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None),
             next((m.le for m in metadata if getattr(m, "le", None) is not None), None))
-
-
-def parameter_rows(
-    model: type[BaseModel] = Scenario,
-    prefix: str = "",
-    defaults: BaseModel | None = None,
-    unit: str = "",
-    source: str = "",
-) -> list[dict[str, str]]:
-    """Every leaf parameter with its path, default, range, unit, description and source.
-
-    A nested section's unit and source apply to its fields unless they give their own; its
-    default instance supplies their defaults (e.g. each trait's own mean and spread).
-    """
-    rows = []
-    for name, info in model.model_fields.items():
-        path = f"{prefix}{name}"
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        own_unit = "" if extra.get("unit") in (None, "-") else str(extra["unit"])
-        own_source = "" if extra.get("source") in (None, "see fields") else str(extra["source"])
-        if defaults is not None:
-            default: Any = getattr(defaults, name)
-        else:
-            default = None if info.is_required() else info.get_default(call_default_factory=True)
-        annotation = info.annotation
-        if get_origin(annotation) is list:
-            annotation, path, default = get_args(annotation)[0], f"{path}[]", None
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            rows += parameter_rows(annotation, f"{path}.", default, own_unit or unit, own_source or source)
-            continue
-        low, high = bounds(model, name)
-        rows.append({
-            "parameter": path,
-            "default": "required" if default is None else (repr(default) if default == "" else str(default)),
-            "range": "" if low is None and high is None else f"{'' if low is None else low} to {'' if high is None else high}",
-            "unit": own_unit or unit,
-            "description": info.description or "",
-            "source": own_source or source,
-        })
-    return rows
-
-
-def parameter_table() -> str:
-    """The parameter table of docs/model.md, generated from the schema."""
-    head = "| parameter | default | range | unit | description | source |\n|---|---|---|---|---|---|"
-    body = [
-        "| " + " | ".join(f"`{r['parameter']}`" if k == "parameter" else r[k].replace("|", "/") for k in r) + " |"
-        for r in parameter_rows()
-    ]
-    return "\n".join([head, *body])

@@ -14,7 +14,7 @@ applied to each design point's mean over its replicates:
   categorical parameters, whose levels have no order, get none (the report says so). Design points
   without a value are left out of the correlation (the report says how many).
 
-Sobol and Morris work on the unit hypercube the design was drawn in (sweep.unit_problem), so Morris
+Sobol and Morris work on the unit hypercube the design was drawn in (designs.unit_problem), so Morris
 effects are in units of the metric per unit of a parameter's range: the change from moving it
 across its whole range (a range's width, a distribution's clipped quantile span, a level list).
 
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,8 +38,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from simulation import charts, runner, sweep
-from simulation.experiment import cell
+from simulation.execution import designs, sweeps
+from simulation.inputs import specs
 
 SENSITIVITY = "sensitivity.csv"
 COLUMNS = ["metric", "parameter", "index", "value", "ci_low", "ci_high"]
@@ -76,8 +75,8 @@ class SweepData:
     """A finished sweep's design and per-point results, as the analysis and the charts use them."""
 
     folder: Path
-    spec: sweep.SweepSpec
-    points: sweep.Points
+    spec: specs.SweepSpec
+    points: designs.Points
     means: np.ndarray
     """(points, metrics): the mean over each point's replicates, NaN where none gave a value."""
     replicates: Replicates
@@ -116,13 +115,13 @@ def sample_means(path: Path, metric_names: list[str], points: int) -> tuple[np.n
         header = next(reader, [])
         missing = [c for c in ("sample_id", "replicate", *metric_names) if c not in header]
         if missing:
-            raise runner.SweepError(f"{path}: no column {', '.join(missing)}")
+            raise sweeps.SweepError(f"{path}: no column {', '.join(missing)}")
         sample_col, replicate_col = header.index("sample_id"), header.index("replicate")
         metric_cols = [header.index(name) for name in metric_names]
         for row in reader:
             i = int(row[sample_col])
             if not 0 <= i < points:
-                raise runner.SweepError(f"{path}: sample_id {i} is not in the design (0 to {points - 1})")
+                raise sweeps.SweepError(f"{path}: sample_id {i} is not in the design (0 to {points - 1})")
             if i != current:
                 flush()
                 current = i
@@ -144,66 +143,48 @@ def sample_means(path: Path, metric_names: list[str], points: int) -> tuple[np.n
 
 def load(folder: Path) -> SweepData:
     """A finished sweep folder's design and per-point results; SweepError if it is not a complete sweep."""
-    runner.read_manifest(folder)
-    if not (folder / runner.STATUS).is_file():
-        raise runner.SweepError(f"{folder}: not a sweep folder (no {runner.STATUS})")
-    status = runner.Status.read(folder)
+    sweeps.read_manifest(folder)
+    if not (folder / sweeps.STATUS).is_file():
+        raise sweeps.SweepError(f"{folder}: not a sweep folder (no {sweeps.STATUS})")
+    status = sweeps.Status.read(folder)
     if status.state != "complete":
-        raise runner.SweepError(f"{folder} is not complete ({status.runs_done} of {status.runs_total} runs); "
+        raise sweeps.SweepError(f"{folder} is not complete ({status.runs_done} of {status.runs_total} runs); "
                                 f"finish it with: ipsim sweep --resume {folder}")
-    if not (folder / runner.RESULTS).is_file():
-        raise runner.SweepError(f"{folder}: marked complete but has no {runner.RESULTS}")
-    plan = runner.open_plan(folder)
+    if not (folder / sweeps.RESULTS).is_file():
+        raise sweeps.SweepError(f"{folder}: marked complete but has no {sweeps.RESULTS}")
+    plan = sweeps.open_plan(folder)
     spec = plan.sweep.spec
-    means, replicates = sample_means(folder / runner.RESULTS, list(spec.metrics), len(plan.points.values))
+    means, replicates = sample_means(folder / sweeps.RESULTS, list(spec.metrics), len(plan.points.values))
     return SweepData(folder, spec, plan.points, means, replicates)
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """What ``analyze`` wrote: the index rows (as in sensitivity.csv), the charts, and remarks per metric."""
+    """A finished sweep's sensitivity: the index rows (as sensitivity.csv holds them), and remarks per metric."""
 
-    folder: Path
-    design: str
-    metrics: list[str]
+    data: SweepData
     rows: list[dict[str, Any]]
-    charts: list[Path]
     skipped: dict[str, str] = field(default_factory=dict)
     """Metrics without indices, and why."""
     notes: list[str] = field(default_factory=list)
     """Other remarks for the report (e.g. design points left out of a Spearman correlation)."""
 
-    def report(self) -> str:
-        """Plain lines for the terminal: each metric's most influential parameters, and where the files are."""
-        index = RANKED_BY[self.design]
-        lines = [f"sensitivity ({self.design} design): {INDEX_NAMES[index]} with 95% CI, the largest {TOP} per metric"]
-        for metric in self.metrics:
-            if metric in self.skipped:
-                lines.append(f"  {metric}: no indices: {self.skipped[metric]}")
-                continue
-            ranked = sorted((r for r in self.rows if r["metric"] == metric and r["index"] == index),
-                            key=lambda r: (-abs(r["value"]), r["parameter"]))
-            lines.append(f"  {metric}:" + ("" if ranked else " no parameter with ordered values"))
-            width = max((len(r["parameter"]) for r in ranked[:TOP]), default=0)
-            for r in ranked[:TOP]:
-                ci = "" if r["ci_low"] is None else f"  ({_number(r['ci_low'])} to {_number(r['ci_high'])})"
-                lines.append(f"    {r['parameter']:<{width}}  {_number(r['value']):>6}{ci}")
-            pairs = sorted((r for r in self.rows if r["metric"] == metric and r["index"] == "S2"),
-                           key=lambda r: (-r["value"], r["parameter"]))
-            if pairs:
-                lines.append(f"    largest interaction (S2): {pairs[0]['parameter']} {_number(pairs[0]['value'])}")
-        lines += [f"  note: {note}" for note in self.notes]
-        lines.append(f"indices: {self.folder / SENSITIVITY}")
-        lines.append(f"charts: {len(self.charts)} in {self.folder / 'charts'}")
-        return "\n".join(lines)
+    @property
+    def design(self) -> str:
+        return self.data.spec.design
 
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.data.spec.metrics)
 
-def _number(x: float) -> str:
-    return format(x, ".2g") if abs(x) < 0.01 and x != 0 else format(x, ".2f") if abs(x) < 100 else format(x, ".3g")
+    def ranked(self, metric: str, index: str) -> list[dict[str, Any]]:
+        """The metric's rows of one index, the largest in absolute value first."""
+        return sorted((r for r in self.rows if r["metric"] == metric and r["index"] == index),
+                      key=lambda r: (-abs(r["value"]), r["parameter"]))
 
 
 def analyze(folder: Path) -> Analysis:
-    """Write sensitivity.csv and the sweep's charts into a finished sweep folder; SweepError if it is not one."""
+    """The sensitivity indices of a finished sweep folder; SweepError if it is not one."""
     data = load(folder)
     spec = data.spec
     rows: list[dict[str, Any]] = []
@@ -244,9 +225,7 @@ def analyze(folder: Path) -> Analysis:
         why = " (sigma needs at least two Morris trajectories)" if index == "sigma" else ""
         notes.append(f"{metric}: SALib could not estimate {index} for {n} parameter{'s' * (n > 1)}{why}")
     rows = sorted((r for r in rows if r["value"] is not None), key=lambda r: (r["metric"], r["parameter"], r["index"]))
-    _write(folder / SENSITIVITY, rows)
-    drawn = charts.sensitivity_charts(folder / "charts", data, rows)
-    return Analysis(folder, spec.design, list(spec.metrics), rows, drawn, skipped, notes)
+    return Analysis(data, rows, skipped, notes)
 
 
 def _row(metric: str, parameter: str, index: str, value: float, low: float | None = None,
@@ -258,10 +237,10 @@ def _row(metric: str, parameter: str, index: str, value: float, low: float | Non
             "ci_low": number(low), "ci_high": number(high)}
 
 
-def _sobol(spec: sweep.SweepSpec, metric: str, y: np.ndarray) -> list[dict[str, Any]]:
+def _sobol(spec: specs.SweepSpec, metric: str, y: np.ndarray) -> list[dict[str, Any]]:
     from SALib.analyze import sobol
 
-    problem = sweep.unit_problem(spec)
+    problem = designs.unit_problem(spec)
     found = sobol.analyze(problem, y, calc_second_order=spec.second_order, num_resamples=BOOTSTRAP_RESAMPLES,
                           conf_level=CONF_LEVEL, seed=np.random.default_rng(spec.seed))  # SALib ignores seed 0
     names = problem["names"]
@@ -278,10 +257,10 @@ def _sobol(spec: sweep.SweepSpec, metric: str, y: np.ndarray) -> list[dict[str, 
     return rows
 
 
-def _morris(spec: sweep.SweepSpec, points: sweep.Points, metric: str, y: np.ndarray) -> list[dict[str, Any]]:
+def _morris(spec: specs.SweepSpec, points: designs.Points, metric: str, y: np.ndarray) -> list[dict[str, Any]]:
     from SALib.analyze import morris
 
-    problem = sweep.unit_problem(spec)
+    problem = designs.unit_problem(spec)
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):  # one trajectory has no sigma: NaN, no row
         warnings.filterwarnings("ignore", "Degrees of freedom <= 0", RuntimeWarning)
         found = morris.analyze(problem, points.unit, y, num_resamples=BOOTSTRAP_RESAMPLES, conf_level=CONF_LEVEL,
@@ -295,14 +274,14 @@ def _morris(spec: sweep.SweepSpec, points: sweep.Points, metric: str, y: np.ndar
     return rows
 
 
-def numeric(parameter: sweep.Parameter, values: list[Any]) -> np.ndarray | None:
+def numeric(parameter: specs.Parameter, values: list[Any]) -> np.ndarray | None:
     """A parameter's values as numbers (booleans as 0 and 1); None for a categorical one, whose levels have no order."""
     if parameter.type == "categorical":
         return None
     return np.array([float(v) for v in values])
 
 
-def _spearman(spec: sweep.SweepSpec, points: sweep.Points, metric: str,
+def _spearman(spec: specs.SweepSpec, points: designs.Points, metric: str,
               y: np.ndarray) -> tuple[list[dict[str, Any]], list[str]]:
     """Each ordered parameter's Spearman correlation with the metric over the design points that have a value,
     with a Fisher-z 95% CI whose variance is Bonett and Wright's (1 + rho^2 / 2) / (n - 3); and the parameters
@@ -326,14 +305,3 @@ def _spearman(spec: sweep.SweepSpec, points: sweep.Points, metric: str,
             low, high = math.tanh(math.atanh(rho) - half), math.tanh(math.atanh(rho) + half)
         rows.append(_row(metric, p.path, "spearman", rho, low, high))
     return rows, constant
-
-
-def _write(path: Path, rows: list[dict[str, Any]]) -> None:
-    """sensitivity.csv, written atomically."""
-    tmp = path.with_name(f".tmp-{path.name}")
-    with tmp.open("w", newline="") as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow(COLUMNS)
-        for row in rows:
-            out.writerow([cell(row[c]) for c in COLUMNS])
-    os.replace(tmp, path)

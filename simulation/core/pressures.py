@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from simulation.agents import EmploymentSpecialist, Site
+    from simulation.core.agents import EmploymentSpecialist, Site
 
 Kind = Literal["drain", "nourish"]
 Scope = Literal["specialist", "site"]
@@ -45,6 +45,16 @@ class Factor:
     description: str
     buffers: bool = False
     """True for job resources that buffer demands (Job Demands-Resources model); site-scope only."""
+
+    @property
+    def weekly_column(self) -> str:
+        """Its column in weekly.csv: the mean effective amount per ES who worked the week."""
+        return f"{self.kind}_{self.name}"
+
+    @property
+    def share_column(self) -> str:
+        """Its column in spells.csv (draining factors): its share of the ES's accumulated drain."""
+        return f"drain_share_{self.name}"
 
     def __post_init__(self) -> None:
         if self.buffers and self.scope != "site":

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.scenario import Clients
+from simulation.core.scenario import Clients
 
 SEARCHING, WORKING, AWAY = 0, 1, 2
 STAY = 3

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.scenario import Scenario
+from simulation.core.scenario import Scenario
 
 World = dict[str, Any]
 """A scenario as plain data (``Scenario.model_dump()``), which levers edit before validation."""
@@ -146,12 +146,3 @@ def effective(scenario: Scenario) -> Scenario:
         if lv.apply is not None and plan[lv.name]["enabled"]:
             lv.apply(world, plan[lv.name])
     return Scenario.model_validate(world)
-
-
-def lever_table() -> str:
-    """The lever table of docs/model.md, generated from the registry."""
-    rows = ["| lever | what it changes in the world | factors it moves |", "|---|---|---|"]
-    for lv in LEVERS:
-        moved = ", ".join(f"{name} {'up' if sign > 0 else 'down'}" for name, sign in lv.affects.items()) or "none"
-        rows.append(f"| `{lv.name}` | {' '.join(lv.doc.split())} | {moved} |".replace("``", "`"))
-    return "\n".join(rows)

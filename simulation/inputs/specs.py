@@ -1,18 +1,16 @@
-"""Sweep specifications (YAML, validated by pydantic) and their designs: which scenarios a sweep runs.
+"""Sweep and calibration specifications (YAML, validated by pydantic): which scenarios a study runs.
 
-A spec names a base scenario, the parameters to vary (each by its dotted path into the scenario
-schema), a design and how many runs. The design's points come from well-kept libraries:
-``itertools.product`` for grids, ``scipy.stats.qmc.LatinHypercube`` for LHS and SALib for Sobol
-(Saltelli) and Morris. Sampling designs draw points in the unit hypercube; each parameter maps
-its unit coordinate to a value (a range's uniform share, a distribution's quantile, or one of its
-levels), so the same unit design serves every parameter type and SALib's analysis.
+A sweep spec names a base scenario, the parameters to vary (each by its dotted path into the scenario
+schema), a design and how many runs; each parameter maps a unit coordinate to a value (a range's
+uniform share, a distribution's quantile, or one of its levels), so one unit design
+(execution.designs) serves every parameter type. A calibration spec names free parameters with
+uniform priors and the observed counts to reproduce.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
-import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -22,15 +20,16 @@ from typing import Any, Literal, Self, get_args, get_origin
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats
-from scipy.stats import qmc
 
-from simulation.scenario import Scenario, ScenarioError, describe_errors, load_scenario, read_mapping
+from simulation.core.scenario import Scenario
+from simulation.inputs.reading import ScenarioError, describe_errors, read_mapping
+from simulation.inputs.scenarios import load_scenario
 
 RUN_METRICS = (
     "annual_turnover", "cohort_left_share", "retention_12m", "shock_share",
     "job_starts_per_es_year", "job_starts_per_position_year", "vacancy_weeks_per_position_year",
 )
-"""The per-run metrics a sweep can keep (simulation.metrics.replicate_metrics)."""
+"""The per-run metrics a sweep can keep (simulation.analysis.metrics.replicate_metrics)."""
 DISTRIBUTION_QUANTILES = (0.005, 0.995)
 """A distribution's unit coordinate is clipped to these quantiles, so unbounded distributions give
 finite values (Morris's end levels are exactly 0 and 1)."""
@@ -359,46 +358,75 @@ def check_sweep(spec: SweepSpec, base: dict[str, Any], base_file: str, where: st
     return Sweep(spec, base, base_file)
 
 
-# --- designs --------------------------------------------------------------------------------------
+# --- calibration specs -----------------------------------------------------------------------
+
+
+class Target(SpecSchema):
+    """An observed count: ``successes`` of ``trials``, matched by a per-run metric's replicate mean."""
+
+    metric: Literal[RUN_METRICS] = Field(description="the per-run metric that estimates the observed share")  # type: ignore[valid-type]
+    successes: int = Field(ge=0, description="observed count, e.g. 18 ES who left")
+    trials: int = Field(ge=1, description="observed sample size, e.g. 40 ES")
+    source: str = Field(min_length=1, description="where the figure comes from")
+
+    @model_validator(mode="after")
+    def _count(self) -> Self:
+        if self.successes > self.trials:
+            raise ValueError(f"successes ({self.successes}) cannot exceed trials ({self.trials})")
+        return self
+
+    @property
+    def share(self) -> float:
+        return self.successes / self.trials
+
+    def interval(self) -> tuple[float, float]:
+        """Exact (Clopper-Pearson) 95% interval of the observed share."""
+        ci = stats.binomtest(self.successes, self.trials).proportion_ci(0.95, method="exact")
+        return float(ci.low), float(ci.high)
+
+
+class CalibrationSpec(SpecSchema):
+    """Free parameters with uniform priors, targets, the study window and how many runs."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=80, description="names the run folder")
+    description: str = Field("", description="what is calibrated")
+    base: str = Field(description="the scenario whose free parameters are fitted, relative to the spec file")
+    window_weeks: int = Field(ge=1, le=1040, description="the study window: the base's cohort_window_weeks is set to it")
+    samples: int = Field(ge=2, le=100_000, description="prior draws (a Latin hypercube over the ranges)")
+    replicates: int = Field(10, ge=1, le=1000, description="runs per prior draw")
+    seed: int = Field(2024, ge=0, description="seeds the prior draws, every run and the acceptance draws")
+    parameters: list[Parameter] = Field(min_length=1, description="free parameters, each with a range (its uniform prior)")
+    targets: list[Target] = Field(min_length=1, description="observed counts to reproduce")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Self:
+        for i, p in enumerate(self.parameters):
+            if p.range is None or p.type != "float":
+                raise ValueError(f"parameters[{i}] ({p.path}): a free parameter is a float with a range (its prior)")
+            if "[" in p.path:
+                raise ValueError(f"parameters[{i}] ({p.path}): a free parameter is one scenario field, not a list entry")
+        metrics = [t.metric for t in self.targets]
+        if len(set(metrics)) != len(metrics):
+            raise ValueError("each metric may be a target once")
+        return self
+
+    def sweep_spec(self) -> SweepSpec:
+        return SweepSpec(name=self.name, description=self.description, base=self.base, design="lhs",
+                               samples=self.samples, replicates=self.replicates, seed=self.seed,
+                               metrics=[t.metric for t in self.targets], parameters=self.parameters)
 
 
 @dataclass(frozen=True)
-class Points:
-    """A design's points: each row's parameter values, and for sampling designs its unit coordinates."""
-
-    values: list[list[Any]]
-    unit: np.ndarray | None
-    """(points, parameters) unit-hypercube coordinates (None for grids), as SALib's analysis needs them."""
+class Calibration:
+    spec: CalibrationSpec
+    sweep: Sweep
 
 
-def unit_problem(spec: SweepSpec) -> dict[str, Any]:
-    """The SALib problem: every parameter on [0, 1] (mapped to its values by Parameter.from_unit)."""
-    return {"num_vars": len(spec.parameters), "names": [p.path for p in spec.parameters],
-            "bounds": [[0.0, 1.0]] * len(spec.parameters)}
-
-
-def design(spec: SweepSpec) -> Points:
-    """The design's points, in sample-id order; deterministic in the spec (its seed included)."""
-    if spec.design == "grid":
-        rows = [list(row) for row in itertools.product(*(p.grid_points() for p in spec.parameters))]
-        return Points(rows, None)
-    d = len(spec.parameters)
-    if spec.design == "lhs":
-        unit = qmc.LatinHypercube(d, rng=np.random.default_rng(spec.seed)).random(spec.samples)
-    elif spec.design == "sobol":
-        from SALib.sample import sobol
-
-        unit = sobol.sample(unit_problem(spec), spec.samples, calc_second_order=spec.second_order, seed=spec.seed)
-    else:
-        from SALib.sample import morris
-
-        unit = morris.sample(unit_problem(spec), spec.samples, num_levels=spec.morris_levels, seed=spec.seed)
-    rows = [[p.from_unit(float(u)) for p, u in zip(spec.parameters, row, strict=True)] for row in unit]
-    return Points(rows, unit)
-
-
-def run_seed(seed: int, sample: int, replicate: int) -> int:
-    """The seed of one run, from ``SeedSequence(seed)`` keyed by (sample, replicate): independent of how
-    runs are grouped, ordered or spread over workers."""
-    sequence = np.random.SeedSequence(seed, spawn_key=(sample, replicate))
-    return int(sequence.generate_state(1, dtype=np.uint64)[0])
+def load_calibration(path: str | Path) -> Calibration:
+    """Read and validate a calibration spec and its base scenario; ScenarioError names the file and field."""
+    spec, base_file, base = read_spec(path, CalibrationSpec, "calibration")
+    if spec.window_weeks > base.weeks:
+        raise ScenarioError(f"{path}: window_weeks ({spec.window_weeks}) exceeds the base scenario's weeks ({base.weeks})")
+    data = base.model_dump(mode="json")
+    data["cohort_window_weeks"] = spec.window_weeks
+    return Calibration(spec, check_sweep(spec.sweep_spec(), data, str(base_file), str(path)))

@@ -23,8 +23,11 @@ import markupsafe
 import yaml
 from pydantic import ValidationError
 
-from simulation import experiment, metrics, plan, references, sensitivity
-from simulation.scenario import ASSUMPTION, Scenario, Site, StartUpPlan, parameter_rows
+from simulation.core import levers, references
+from simulation.core.scenario import ASSUMPTION, Scenario, SiteSpec, StartUpPlan
+from simulation.execution.folders import write_text_atomically
+from simulation.inputs.docs import parameter_rows
+from simulation.present import words
 
 TEMPLATE = "report.html.j2"
 MAX_DETAILED_SCENARIOS = 4
@@ -264,7 +267,7 @@ def run_findings(summary: dict) -> list[str]:
         out.append(f"About {100 * turnover['mean']:.0f} in 100 specialists leave each year{_ci(turnover)}.")
     if cohort["mean"] is not None:
         out.append(f"{_pct(cohort['mean'])} of the specialists in post at the start have left within "
-                   f"{metrics.span(cohort['window_weeks'])}{_ci(cohort)}.")
+                   f"{words.span(cohort['window_weeks'])}{_ci(cohort)}.")
     if retained["mean"] is not None:
         out.append(f"{100 * retained['mean']:.0f} in 100 newly started specialists are still in post a year "
                    f"later{_ci(retained)}.")
@@ -284,18 +287,18 @@ def run_findings(summary: dict) -> list[str]:
 
 def sweep_findings(folder: Path, design: str) -> list[str]:
     """Per metric, the parameters it depends on most, from sensitivity.csv, in words."""
-    index = sensitivity.RANKED_BY[design]
-    rows = [r for r in _read_csv(folder / sensitivity.SENSITIVITY) if r["index"] == index and r["value"] != ""]
+    index = words.RANKED_BY[design]
+    rows = [r for r in _read_csv(folder / "sensitivity.csv") if r["index"] == index and r["value"] != ""]
     out = []
     for metric in dict.fromkeys(r["metric"] for r in rows):
         mine = sorted((r for r in rows if r["metric"] == metric), key=lambda r: -abs(float(r["value"])))
         parts = []
-        for r in mine[:sensitivity.TOP]:
+        for r in mine[:words.TOP]:
             ci = f", 95% CI {float(r['ci_low']):.2f} to {float(r['ci_high']):.2f}" if r["ci_low"] != "" else ""
             parts.append(f"{r['parameter']} ({float(r['value']):.2f}{ci})")
-        label = metrics.DISPLAY.get(metric, (metric.replace("_", " "), 1, ""))[0].format(window="the window's")
+        label = words.DISPLAY.get(metric, (metric.replace("_", " "), 1, ""))[0].format(window="the window's")
         out.append(f"{label} depends most on {', then '.join(parts)}; "
-                   f"measured by the {sensitivity.INDEX_NAMES[index]}.")
+                   f"measured by the {words.INDEX_NAMES[index]}.")
     return out
 
 
@@ -320,20 +323,20 @@ def scenario_view(scenario: Scenario, source: str) -> ScenarioView:
          "travel burden (0-1)", "job market (x typical)"],
         [[str(getattr(s, c)) for c in SITE_COLUMNS] for s in scenario.sites],
     )
-    levers = []
+    pulled = []
     for name, info in type(scenario.start_up_plan).model_fields.items():
         lever = getattr(scenario.start_up_plan, name)
         default = info.get_default(call_default_factory=True)
         on = getattr(lever, "enabled", None)
         if on or (on is None and lever != default):
             settings = ", ".join(_setting(k, v) for k, v in lever.model_dump().items() if k != "enabled")
-            levers.append(f"{info.description} ({settings})" if settings else str(info.description))
+            pulled.append(f"{info.description} ({settings})" if settings else str(info.description))
     horizon = (f"{scenario.weeks} weeks ({scenario.weeks / 52:.1f} years), {scenario.positions} ES positions at "
                f"{sum(s.count for s in scenario.sites)} sites")
-    positions = plan.effective(scenario).positions
+    positions = levers.effective(scenario).positions
     if positions != scenario.positions:
         horizon += f" ({positions} once the start-up plan has added positions so that nobody works alone)"
-    return ScenarioView(scenario.name, source, scenario.description.strip(), horizon, sites, levers,
+    return ScenarioView(scenario.name, source, scenario.description.strip(), horizon, sites, pulled,
                         yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
 
 
@@ -351,7 +354,7 @@ def parameters(scenario: Scenario) -> list[dict[str, str]]:
     Yes/no values read ``yes`` and ``no``."""
     rows = [r for r in parameter_rows(Scenario, defaults=scenario)
             if r["parameter"] not in ("name", "description") and not r["parameter"].startswith("sites[]")]
-    site_rows = [r for s in scenario.sites for r in parameter_rows(Site, f"sites[{s.name}].", s)
+    site_rows = [r for s in scenario.sites for r in parameter_rows(SiteSpec, f"sites[{s.name}].", s)
                  if not r["parameter"].endswith(".name")]
     for r in rows + site_rows:
         if r["unit"] == "yes/no":
@@ -418,18 +421,18 @@ def key_figures(rows: list[dict[str, str]], window: int, weeks: int) -> Table:
     from the first scenario (in percentage points for shares)."""
     head = ["metric", *(r["scenario"] for r in rows)]
     body = []
-    for metric, (label, scale, unit) in metrics.DISPLAY.items():
+    for metric, (label, scale, unit) in words.DISPLAY.items():
         line = [label.format(window=window)]
         for i, r in enumerate(rows):
             mean, low, high, diff = (_number(r, f"{metric}_{k}") for k in ("mean", "ci_low", "ci_high", "diff_mean"))
             if mean is None:
                 line.append(f"not reached in {weeks} weeks" if metric == "median_tenure_weeks" else "n/a")
                 continue
-            cell = metrics.shown(metric, mean)
+            cell = words.shown(metric, mean)
             if low is not None and unit == "%":  # a t interval of a share can stray past 0 or 100%
                 low, high = max(0.0, low), min(1.0, high)
             if low is not None:
-                cell += f" ({metrics.shown(metric, low)} to {metrics.shown(metric, high)})"
+                cell += f" ({words.shown(metric, low)} to {words.shown(metric, high)})"
             if i > 0 and diff is not None:
                 cell += f"; difference {scale * diff:+.1f}{' points' if unit == '%' else unit}"
             line.append(cell)
@@ -607,7 +610,7 @@ def _breakable(text: str) -> markupsafe.Markup:
 
 def render(report: Report) -> str:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("simulation", "templates"),
+        loader=jinja2.PackageLoader("simulation.present", "templates"),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -626,5 +629,5 @@ def write(folder: Path, out: Path | None = None) -> Path:
         raise ReportError(f"--out {out}: is a folder; give a file name such as {out / 'report.html'}")
     if not out.parent.is_dir():
         raise ReportError(f"--out {out}: no such folder {out.parent}")
-    experiment.write_text_atomically(out, text)
+    write_text_atomically(out, text)
     return out

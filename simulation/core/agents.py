@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from simulation import pressures
-from simulation import scenario as sc
+from simulation.core import pressures
+from simulation.core import scenario as sc
 
 if TYPE_CHECKING:
-    from simulation.model import IPSModel
+    from simulation.core.model import IPSModel
 
 KNOWLEDGE_PARTS = ("manager_knowledge", "health_team_integration", "ownership_clarity")
 """Readiness held in people's heads: eroded when an ES leaves (lost organisational knowledge)."""
@@ -58,7 +58,7 @@ class Site(mesa.Agent):
 
     model: IPSModel
 
-    def __init__(self, model: IPSModel, name: str, spec: sc.Site) -> None:
+    def __init__(self, model: IPSModel, name: str, spec: sc.SiteSpec) -> None:
         super().__init__(model)
         self.name = name
         self.positions = spec.positions

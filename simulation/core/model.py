@@ -4,35 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import mesa
 import numpy as np
 
-from simulation import plan, pressures
-from simulation.agents import EmploymentSpecialist, Site
-from simulation.clients import Caseloads
-from simulation.scenario import Scenario
+from simulation.core import levers, pressures
+from simulation.core.agents import EmploymentSpecialist, Site
+from simulation.core.clients import Caseloads
+from simulation.core.records import RunRecord
+from simulation.core.scenario import Scenario
 
 TRAITS = ("quit_threshold", "intrinsic_motivation", "expectation_gap", "negative_emotionality")
-
-WEEKLY_COLUMNS = [
-    "week", "headcount", "vacancies", "in_notice", "departures", "hires", "mean_strain",
-    "clients_on_caseload", "clients_working", "clients_waiting", "job_starts", "readiness_mean",
-    *(f"drain_{f.name}" for f in pressures.DRAINS),
-    *(f"nourish_{f.name}" for f in pressures.NOURISHERS),
-]
-"""Columns of one week's record; mean_strain and the drain_/nourish_ columns (effective amounts)
-are means over the ES who worked the week, including those who left at its end."""
-
-
-@dataclass
-class RunRecord:
-    """Everything one simulated replicate produced: weekly rows and employment spells."""
-
-    seed: int
-    weekly: list[list[float]]
-    spells: list[dict]
 
 
 class IPSModel(mesa.Model):
@@ -53,9 +35,9 @@ class IPSModel(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int) -> None:
         main, traits, shocks, recruitment = np.random.SeedSequence(seed).spawn(4)
         super().__init__(rng=np.random.default_rng(main))
-        scenario = plan.effective(scenario)
+        scenario = levers.effective(scenario)
         self.settings = scenario
-        """The scenario with its start-up plan applied (simulation.plan)."""
+        """The scenario with its start-up plan applied (simulation.core.levers)."""
         self.seed = seed
         self.week = 0
         self.caseload_cap = scenario.clients.caseload_cap

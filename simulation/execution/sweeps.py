@@ -20,7 +20,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,9 +29,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from simulation import experiment, metrics, sweep
-from simulation.model import IPSModel
-from simulation.scenario import ScenarioError, describe_errors
+from simulation.core.model import IPSModel
+from simulation.core.records import RunRecord
+from simulation.core.scenario import Scenario
+from simulation.execution import designs, folders
+from simulation.execution.pool import Bounded, ExecutionError
+from simulation.execution.seeds import run_seed
+from simulation.inputs import specs
+from simulation.inputs.reading import ScenarioError, describe_errors
 
 MANIFEST, DESIGN, STATUS, RESULTS, LOG, PARTS, LOCK = (
     "manifest.json", "design.csv", "status.json", "results.csv", "log.csv", "parts", ".lock")
@@ -43,11 +48,11 @@ negligible, many enough to balance load and to lose little to an interruption.""
 MAX_AUTO_CHUNK = 50
 
 
-class SweepError(Exception):
+class SweepError(ExecutionError):
     """A sweep that cannot start, resume or be analysed; the message says why."""
 
 
-def results_columns(spec: sweep.SweepSpec) -> list[str]:
+def results_columns(spec: specs.SweepSpec) -> list[str]:
     """results.csv's columns: the run's identity and seed, its parameter values, its metrics, its status."""
     return ["sample_id", "replicate", "seed", *(p.path for p in spec.parameters), *spec.metrics, "status"]
 
@@ -56,11 +61,16 @@ def text(value: Any) -> str:
     """A value as results.csv writes it: floats to 10 significant digits, booleans as true/false, None empty."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(experiment.cell(value))
+    return str(folders.cell(value))
+
+
+Measure = Callable[[RunRecord, Scenario], dict[str, float | None]]
+"""What a sweep keeps of a run: its per-run metrics by name (analysis.metrics.replicate_metrics), passed in
+by the caller so that running knows nothing of analysis; it must be picklable (a module-level function)."""
 
 
 def run_chunk(base: dict[str, Any], paths: list[str], metric_names: list[str],
-              runs: list[tuple[int, int, int, list[Any]]]) -> tuple[str, str]:
+              runs: list[tuple[int, int, int, list[Any]]], measure: Measure) -> tuple[str, str]:
     """Run each (sample id, replicate, seed, values) and return the CSV rows for results and for the log.
 
     A run that raises is recorded with empty metrics and status ``failed``; its error goes to the log.
@@ -71,8 +81,8 @@ def run_chunk(base: dict[str, Any], paths: list[str], metric_names: list[str],
     for sample, replicate, seed, values in runs:
         started = time.perf_counter()
         try:
-            scenario = sweep.apply(base, paths, values)
-            found = metrics.replicate_metrics(IPSModel(scenario, seed).run(), scenario)
+            scenario = specs.apply(base, paths, values)
+            found = measure(IPSModel(scenario, seed).run(), scenario)
             cells, error = [text(found[m]) for m in metric_names], ""
         except ValidationError as exc:
             cells, error = [""] * len(metric_names), "invalid scenario: " + "; ".join(describe_errors(exc))
@@ -88,8 +98,8 @@ def run_chunk(base: dict[str, Any], paths: list[str], metric_names: list[str],
 class Plan:
     """A sweep cut into chunks of consecutive runs (in sample-id, replicate order)."""
 
-    sweep: sweep.Sweep
-    points: sweep.Points
+    sweep: specs.Sweep
+    points: designs.Points
     chunk_size: int
 
     @property
@@ -105,7 +115,7 @@ class Plan:
         out = []
         for i in range(k * self.chunk_size, min((k + 1) * self.chunk_size, self.runs)):
             sample, replicate = divmod(i, spec.replicates)
-            out.append((sample, replicate, sweep.run_seed(spec.seed, sample, replicate), self.points.values[sample]))
+            out.append((sample, replicate, run_seed(spec.seed, sample, replicate), self.points.values[sample]))
         return out
 
 
@@ -126,7 +136,7 @@ class Status:
         data = {**self.__dict__, "updated_utc": datetime.now(UTC).isoformat(timespec="seconds")}
         if self.state != "complete":
             data["resume"] = f"ipsim sweep --resume {folder}"
-        experiment.write_text_atomically(folder / STATUS, json.dumps(data, indent=2) + "\n")
+        folders.write_text_atomically(folder / STATUS, json.dumps(data, indent=2) + "\n")
 
     @classmethod
     def read(cls, folder: Path) -> Status:
@@ -145,16 +155,8 @@ def _design_csv(plan: Plan) -> str:
 
 def create(out: Path, plan: Plan, spec_file: str, command: list[str], label: str = "sweep") -> Path:
     """Make the sweep folder ``<out>/<UTC timestamp>-<label>-<name>[-n]`` with its manifest, design and status."""
-    out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
-    stem, n = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{label}-{plan.sweep.spec.name}", 1
-    while True:
-        folder = out / (stem if n == 1 else f"{stem}-{n}")
-        try:
-            folder.mkdir()
-            break
-        except FileExistsError:
-            n += 1
+    folder = folders.make_run_folder(out, f"{label}-{plan.sweep.spec.name}", started)
     spec = plan.sweep.spec
     manifest = {
         "kind": "sweep",
@@ -168,27 +170,15 @@ def create(out: Path, plan: Plan, spec_file: str, command: list[str], label: str
         "runs": plan.runs,
         "chunk_size": plan.chunk_size,
         "results_columns": results_columns(spec),
-        "versions": {**experiment.versions(), **_more_versions()},
+        "versions": folders.versions("SALib", "distributed"),
         "command": command,
         "created_utc": started.isoformat(timespec="seconds"),
     }
     (folder / PARTS).mkdir()
-    experiment.write_text_atomically(folder / DESIGN, _design_csv(plan))
+    folders.write_text_atomically(folder / DESIGN, _design_csv(plan))
     Status("running", plan.runs, 0, 0).write(folder)
-    experiment.write_text_atomically(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    folders.write_text_atomically(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return folder
-
-
-def _more_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {}
-    for dist in ("SALib", "distributed"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -204,11 +194,11 @@ def open_plan(folder: Path) -> Plan:
     """The plan of an existing sweep folder, rebuilt from its manifest and checked against its design.csv."""
     manifest = read_manifest(folder)
     try:
-        spec = sweep.SweepSpec.model_validate(manifest["spec"])
-        loaded = sweep.check_sweep(spec, manifest["base_scenario"], manifest["base_file"], str(folder / MANIFEST))
+        spec = specs.SweepSpec.model_validate(manifest["spec"])
+        loaded = specs.check_sweep(spec, manifest["base_scenario"], manifest["base_file"], str(folder / MANIFEST))
     except (ValidationError, ScenarioError) as exc:
         raise SweepError(f"{folder}: its manifest no longer validates with this version of ipsim: {exc}") from None
-    plan = Plan(loaded, sweep.design(spec), manifest["chunk_size"])
+    plan = Plan(loaded, designs.design(spec), manifest["chunk_size"])
     if (folder / DESIGN).read_text() != _design_csv(plan):
         raise SweepError(f"{folder}: the design this version of ipsim draws differs from the folder's "
                                f"{DESIGN} (library versions changed?); resume with the versions in {MANIFEST}")
@@ -229,7 +219,7 @@ def _locked(folder: Path) -> Iterator[None]:
         yield
 
 
-def execute(folder: Path, plan: Plan, executor: Executor, slots: int,
+def execute(folder: Path, plan: Plan, executor: Executor, slots: int, measure: Measure,
             progress: Callable[[int], None] | None = None) -> Status:
     """Run every chunk whose part is missing, writing each part as it completes; then join the parts.
 
@@ -253,8 +243,8 @@ def execute(folder: Path, plan: Plan, executor: Executor, slots: int,
 
         def store(k: int, future: Future) -> None:
             results, log = future.result()
-            experiment.write_text_atomically(_part(folder, k).with_suffix(".log"), log)
-            experiment.write_text_atomically(_part(folder, k), results)
+            folders.write_text_atomically(_part(folder, k).with_suffix(".log"), log)
+            folders.write_text_atomically(_part(folder, k), results)
             n = results.count("\n")
             status.runs_done += n
             status.runs_failed += results.count(",failed\n")
@@ -262,21 +252,14 @@ def execute(folder: Path, plan: Plan, executor: Executor, slots: int,
             if progress:
                 progress(n)
 
-        in_flight: dict[Future, int] = {}
-        todo = iter(pending)
+        tasks = ((k, run_chunk, (plan.sweep.base, paths, spec.metrics, plan.chunk_runs(k), measure)) for k in pending)
+        bounded = Bounded(executor, 2 * slots)
         try:
-            while True:
-                while len(in_flight) < 2 * slots and (k := next(todo, None)) is not None:
-                    in_flight[executor.submit(run_chunk, plan.sweep.base, paths, spec.metrics, plan.chunk_runs(k))] = k
-                if not in_flight:
-                    break
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    store(in_flight.pop(future), future)
+            for k, future in bounded.run(tasks):
+                store(k, future)
         except BaseException:
-            for future, k in in_flight.items():
-                if not future.cancel() and future.done() and future.exception() is None:
-                    store(k, future)  # finished before the interruption: keep it
+            for k, future in bounded.salvage():
+                store(k, future)  # finished before the interruption: keep it
             status.state = "interrupted"
             status.write(folder)
             raise
@@ -297,41 +280,3 @@ def _join(folder: Path, plan: Plan) -> None:
                 with _part(folder, k).with_suffix(suffix).open() as part:
                     shutil.copyfileobj(part, out)
         os.replace(tmp, folder / name)
-
-
-@contextmanager
-def local_executor(workers: int) -> Iterator[tuple[Executor, int]]:
-    """Worker processes on this machine (the calling process itself for one worker)."""
-    executor = experiment.local_executor(workers)
-    try:
-        yield executor, workers
-    except BaseException:
-        executor.shutdown(wait=True, cancel_futures=True)
-        raise
-    executor.shutdown(wait=True)
-
-
-@contextmanager
-def dask_executor(address: str, timeout: float = 30) -> Iterator[tuple[Executor, int]]:
-    """The executor of a Dask distributed client connected to ``address``, and the cluster's worker threads.
-
-    The workers need ipsim installed (the same version), since they import ``simulation.runner``.
-    """
-    from distributed import Client
-
-    try:
-        client = Client(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise SweepError(f"--scheduler {address}: cannot connect ({exc})") from None
-    try:
-        slots = sum(client.nthreads().values())
-        if slots == 0:
-            try:
-                client.wait_for_workers(1, timeout=timeout)
-            except TimeoutError:
-                raise SweepError(f"--scheduler {address}: no worker joined within {timeout:g} s") from None
-            slots = sum(client.nthreads().values())
-        executor = client.get_executor(pure=False)
-        yield executor, slots
-    finally:
-        client.close()

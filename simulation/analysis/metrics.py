@@ -1,0 +1,216 @@
+"""Metrics of run records: turnover, retention, quit reasons and pressures, with 95% CIs across replicates.
+
+``outcome`` computes a scenario's metrics once; summary.json, the charts and every comparison use that
+``Outcome``, so nothing is computed twice and a chart never needs the raw records.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from simulation.analysis import stats
+from simulation.analysis.stats import Interval, mean_ci
+from simulation.core import pressures
+from simulation.core.records import WEEKLY_COLUMNS, RunRecord
+from simulation.core.scenario import Scenario
+
+WEEKS_PER_YEAR = 52.0
+RETENTION_WEEKS = 52
+HEADLINE = (
+    "annual_turnover", "cohort_left_share", "retention_12m", "median_tenure_weeks", "shock_share",
+    "job_starts_per_es_year", "job_starts_per_position_year", "vacancy_weeks_per_position_year",
+)
+"""The scalar metrics of summary.json, each reported as {mean, ci_low, ci_high}: the mean across
+replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean" is the Kaplan-Meier
+median of all replicates' spells pooled, with the interval read off the Greenwood band.
+(present.words.DISPLAY says how each is shown to people.)"""
+
+
+def column(record: RunRecord, name: str) -> np.ndarray:
+    i = WEEKLY_COLUMNS.index(name)
+    return np.array([row[i] for row in record.weekly], dtype=float)
+
+
+def positions(record: RunRecord) -> int:
+    """Positions the model simulated: the scenario's, after the start-up plan (e.g. no solo posts) added any."""
+    first = record.weekly[0]
+    return int(first[WEEKLY_COLUMNS.index("headcount")] + first[WEEKLY_COLUMNS.index("vacancies")])
+
+
+def survival(spells: Sequence[dict]) -> Any:
+    """Kaplan-Meier estimate of staying in post (quits are events, open spells censored)."""
+    quit = [s["end_week"] - s["start_week"] for s in spells if s["outcome"] == "quit"]
+    open_ = [s["end_week"] - s["start_week"] for s in spells if s["outcome"] != "quit"]
+    return scipy_stats.ecdf(scipy_stats.CensoredData(uncensored=quit, right=open_))
+
+
+def retention_at(spells: Sequence[dict], weeks: int) -> float:
+    return float(survival(spells).sf.evaluate(weeks))
+
+
+def median_tenure(spells: Sequence[dict]) -> dict[str, float | None]:
+    """Pooled Kaplan-Meier median tenure, with the CI read off the Greenwood band; None if not reached."""
+    sf = survival(spells).sf
+    band = sf.confidence_interval(0.95)
+
+    def first_below_half(fn: Any) -> float | None:
+        below = fn.quantiles[fn.probabilities <= 0.5]
+        return float(below[0]) if below.size else None
+
+    return {"mean": first_below_half(sf), "ci_low": first_below_half(band.low), "ci_high": first_below_half(band.high)}
+
+
+def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float | None]:
+    """Scalar metrics of one replicate."""
+    spells = record.spells
+    years = scenario.weeks / WEEKS_PER_YEAR
+    headcount = column(record, "headcount").mean()
+    quits = [s for s in spells if s["outcome"] == "quit"]
+    cohort = [s for s in spells if s["start_week"] == 0]
+    window = scenario.cohort_window_weeks
+    cohort_left = [s for s in cohort if s["outcome"] == "quit" and s["end_week"] <= window]
+    position_years = positions(record) * years
+    job_starts = column(record, "job_starts").sum()
+    return {
+        "annual_turnover": len(quits) / headcount / years if headcount else None,
+        "cohort_left_share": len(cohort_left) / len(cohort) if cohort else None,
+        "retention_12m": retention_at(spells, RETENTION_WEEKS) if scenario.weeks >= RETENTION_WEEKS else None,
+        "shock_share": sum(1 for s in quits if s["shock"]) / len(quits) if quits else None,
+        "job_starts_per_es_year": job_starts / headcount / years if headcount else None,
+        "job_starts_per_position_year": job_starts / position_years,
+        "vacancy_weeks_per_position_year": column(record, "vacancies").sum() / position_years,
+    }
+
+
+def quit_reasons(records: Sequence[RunRecord]) -> dict[str, float]:
+    """Mean share of attributed drain per draining factor over every quit in every replicate."""
+    quits = [s for r in records for s in r.spells if s["outcome"] == "quit"]
+    if not quits:
+        return {f.name: 0.0 for f in pressures.DRAINS}
+    return {f.name: float(np.mean([s[f.share_column] for s in quits])) for f in pressures.DRAINS}
+
+
+def _summary(records: Sequence[RunRecord], scenario: Scenario, per_rep: Sequence[dict]) -> dict:
+    summary: dict = {"scenario": scenario.name, "replicates": len(records), "weeks": scenario.weeks,
+                     "positions": positions(records[0])}
+    for key in per_rep[0]:
+        summary[key] = mean_ci([m[key] for m in per_rep])
+    summary["cohort_left_share"]["window_weeks"] = scenario.cohort_window_weeks
+    summary["median_tenure_weeks"] = median_tenure([s for r in records for s in r.spells])
+    summary["quit_reasons"] = quit_reasons(records)
+    shocks = Counter(s["shock"] for r in records for s in r.spells if s["outcome"] == "quit")
+    summary["quits_by_shock"] = {k or "none (gradual)": v for k, v in sorted(shocks.items())}
+    return {k: summary[k] for k in ["scenario", "replicates", "weeks", "positions", *HEADLINE,
+                                      "quit_reasons", "quits_by_shock"]}
+
+
+@dataclass(frozen=True)
+class Band:
+    """A weekly (or tenure-week) curve across replicates: the mean and its 95% CI at each x."""
+
+    x: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    def __iter__(self):  # noqa: ANN204 - unpacks as (x, mean, low, high)
+        return iter((self.x, self.mean, self.low, self.high))
+
+
+def weekly_band(records: Sequence[RunRecord], name: str) -> Band:
+    """Weeks, mean and 95% CI of the mean across replicates for one weekly column."""
+    return Band(column(records[0], "week"), *stats.band(np.vstack([column(r, name) for r in records])))
+
+
+def net_pressure(record: RunRecord) -> np.ndarray:
+    """A replicate's weekly net pressure: all effective drain minus all nourishment."""
+    return (sum(column(record, f.weekly_column) for f in pressures.DRAINS)
+            - sum(column(record, f.weekly_column) for f in pressures.NOURISHERS))
+
+
+def net_pressure_band(records: Sequence[RunRecord]) -> Band:
+    """Weeks, mean and 95% CI of the weekly net pressure (all drain minus all nourishment)."""
+    return Band(column(records[0], "week"), *stats.band(np.vstack([net_pressure(r) for r in records])))
+
+
+def retention_band(records: Sequence[RunRecord], weeks: int) -> Band:
+    """Kaplan-Meier retention by tenure week: mean across replicates with its 95% CI."""
+    grid = np.arange(weeks + 1)
+    mean, low, high = stats.band(np.vstack([survival(r.spells).sf.evaluate(grid) for r in records]))
+    return Band(grid, mean, np.clip(low, 0, 1), np.clip(high, 0, 1))
+
+
+def pressure_means(records: Sequence[RunRecord]) -> dict[str, Interval]:
+    """Mean weekly effective amount of each factor over the horizon (by its weekly column, ``drain_<f>`` or
+    ``nourish_<f>``) and of the net balance (``net``: all drain minus all nourishment), with 95% CIs across
+    replicates."""
+    per_rep = {f.weekly_column: [float(column(r, f.weekly_column).mean()) for r in records] for f in pressures.ALL}
+    net = [float(net_pressure(r).mean()) for r in records]
+    return {**{name: mean_ci(values) for name, values in per_rep.items()}, "net": mean_ci(net)}
+
+
+def quit_reason_intervals(records: Sequence[RunRecord]) -> dict[str, Interval] | None:
+    """Per draining factor, the replicates' mean share of leavers' drain with its 95% CI (replicates without a
+    quit left out); None when nobody quit in any replicate."""
+    per_rep = []
+    for record in records:
+        quits = [s for s in record.spells if s["outcome"] == "quit"]
+        if quits:
+            per_rep.append([np.mean([s[f.share_column] for s in quits]) for f in pressures.DRAINS])
+    if not per_rep:
+        return None
+    return {f.name: mean_ci(col) for f, col in zip(pressures.DRAINS, zip(*per_rep, strict=True), strict=True)}
+
+
+CHART_COLUMNS = ("headcount", "vacancies", "readiness_mean")
+"""Weekly columns whose band the charts draw (besides every factor's)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One scenario's metrics, computed once: its summary.json, its charts and any comparison use them.
+
+    It holds no raw records, so that a comparison of many scenarios keeps only this per scenario.
+    """
+
+    summary: dict
+    """The scenario's summary.json."""
+    per_replicate: list[dict[str, float | None]]
+    """replicate_metrics of each replicate, in seed order (replicate k pairs with k elsewhere)."""
+    retention: Band
+    """retention_band over the horizon."""
+    pressures: dict[str, Interval]
+    """pressure_means."""
+    weekly: dict[str, Band]
+    """The band of each CHART_COLUMNS column and of each factor's weekly column."""
+    net: Band
+    """net_pressure_band."""
+    quit_reasons: dict[str, Interval] | None
+    """quit_reason_intervals."""
+
+    @property
+    def name(self) -> str:
+        return self.summary["scenario"]
+
+    @property
+    def replicates(self) -> int:
+        return self.summary["replicates"]
+
+
+def outcome(records: Sequence[RunRecord], scenario: Scenario) -> Outcome:
+    per_rep = [replicate_metrics(r, scenario) for r in records]
+    weekly = {name: weekly_band(records, name) for name in (*CHART_COLUMNS, *(f.weekly_column for f in pressures.ALL))}
+    return Outcome(_summary(records, scenario, per_rep), per_rep, retention_band(records, scenario.weeks),
+                   pressure_means(records), weekly, net_pressure_band(records), quit_reason_intervals(records))
+
+
+def difference(reference: Outcome, other: Outcome, metric: str) -> Interval:
+    """``other`` minus ``reference`` for a per-replicate metric, paired replicate by replicate."""
+    return stats.paired_difference([r[metric] for r in reference.per_replicate],
+                                   [r[metric] for r in other.per_replicate])

@@ -1,0 +1,109 @@
+"""Every interval ipsim reports, in one place: t intervals across replicates, paired differences, Welch and
+exact binomial intervals, and the verdict a difference's interval gives.
+
+An interval is a plain mapping ``{"mean", "ci_low", "ci_high"}`` (``Interval``) so that it can go into
+summary.json as it is; a value that cannot be computed is None, never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+LEVEL = 0.95
+"""The confidence level of every interval ipsim reports."""
+
+Interval = dict[str, float | None]
+"""``{"mean": m, "ci_low": lo, "ci_high": hi}``; None where a part is undefined (no values, or one value)."""
+
+NONE: Interval = {"mean": None, "ci_low": None, "ci_high": None}
+
+
+def t_half(sd: np.ndarray | float, n: np.ndarray | float, level: float = LEVEL) -> np.ndarray:
+    """Half-width of the t interval of a mean of ``n`` values with standard deviation ``sd`` (NaN where n < 2)."""
+    sd, n = np.asarray(sd, dtype=float), np.asarray(n, dtype=float)
+    ok = n > 1
+    safe = np.where(ok, n, 2.0)
+    return np.where(ok, stats.t.ppf(0.5 + level / 2, safe - 1) * sd / np.sqrt(safe), np.nan)
+
+
+def mean_ci(values: Sequence[float | None], level: float = LEVEL) -> Interval:
+    """Mean with a t-based confidence interval across replicates; None and non-finite values are left out.
+
+    No values: everything None. One value: the mean, no interval. All values equal: a zero-width interval.
+    """
+    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    if x.size == 0:
+        return dict(NONE)
+    mean = float(x.mean())
+    if x.size < 2:
+        return {"mean": mean, "ci_low": None, "ci_high": None}
+    half = 0.0 if np.all(x == x[0]) else float(t_half(x.std(ddof=1), x.size, level))
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+
+
+def paired_difference(reference: Sequence[float | None], other: Sequence[float | None]) -> Interval:
+    """Mean of ``other - reference`` replicate by replicate, with its t interval.
+
+    Under common random numbers replicate k of both scenarios shares its seed, so the pairwise
+    differences cancel the noise both share; replicates where either value is undefined are left out.
+    """
+    diffs = [b - a for a, b in zip(reference, other, strict=True) if a is not None and b is not None]
+    return mean_ci(diffs)
+
+
+def welch_difference(a: Sequence[float], b: Sequence[float], level: float = LEVEL) -> Interval:
+    """Mean of ``a`` minus mean of ``b`` for independent samples, with Welch's interval."""
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
+    return {"mean": float(np.mean(a) - np.mean(b)), "ci_low": float(ci.low), "ci_high": float(ci.high)}
+
+
+def binomial_ci(successes: int, trials: int, level: float = LEVEL) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of an observed share ``successes / trials``."""
+    ci = stats.binomtest(successes, trials).proportion_ci(level, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def band(values: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column by column, the mean across replicates (rows) with the t interval of the mean.
+
+    With one replicate the interval collapses onto the mean.
+    """
+    mean = values.mean(axis=0)
+    if values.shape[0] < 2:
+        return mean, mean, mean
+    half = t_half(values.std(axis=0, ddof=1), values.shape[0], level)
+    return mean, mean - half, mean + half
+
+
+def mean_of_means_half(sd: np.ndarray, n: np.ndarray, level: float = LEVEL) -> float:
+    """Half-width of the interval of the plain mean of some points' means, from their replicates' spread alone
+    (the points taken as designed), with Welch-Satterthwaite degrees of freedom; NaN if a point has fewer than
+    two values."""
+    if (n < 2).any():
+        return math.nan
+    v = sd**2 / n
+    if v.sum() == 0:
+        return 0.0
+    df = v.sum() ** 2 / np.sum(v**2 / (n - 1))
+    return float(stats.t.ppf(0.5 + level / 2, df) * np.sqrt(v.sum()) / len(n))
+
+
+Verdict = Literal["negative", "positive", "same", "single", "unclear"]
+
+
+def verdict(diff: Interval) -> Verdict:
+    """What a difference's interval says: 'negative' or 'positive' when it excludes zero, 'same' when
+    every replicate pair was equal, 'single' when there is no interval (one replicate), else 'unclear'."""
+    mean, low, high = diff["mean"], diff["ci_low"], diff["ci_high"]
+    if low is None or high is None or mean is None:
+        return "single"
+    if low == high == 0:
+        return "same"
+    if high < 0:
+        return "negative"
+    return "positive" if low > 0 else "unclear"

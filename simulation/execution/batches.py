@@ -1,0 +1,66 @@
+"""Running replicates of scenarios, in parallel and reproducibly, and handing each scenario's records back.
+
+Each run depends only on its scenario and seed, so the records do not depend on the number of workers.
+Records come back per scenario (a *batch*) as soon as its replicates are all in, so a caller can reduce
+them to metrics and let them go: only a few batches' records are held at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+from simulation.core.model import IPSModel
+from simulation.core.records import RunRecord
+from simulation.core.scenario import Scenario
+from simulation.execution.pool import Bounded, local
+
+Batch = tuple[Scenario, Sequence[int]]
+"""A scenario and the seeds of its replicates."""
+
+
+def run_one(scenario: Scenario, seed: int) -> RunRecord:
+    return IPSModel(scenario, seed).run()
+
+
+def each_batch(
+    batches: Sequence[Batch],
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, list[RunRecord]]]:
+    """Run every replicate of every batch on one pool of ``workers`` processes; yield (batch index, records in
+    seed order) as each batch completes. ``progress(1)`` is called after each run."""
+    tasks = [((b, k), run_one, (scenario, seed)) for b, (scenario, seeds) in enumerate(batches)
+             for k, seed in enumerate(seeds)]
+    records: list[list[RunRecord | None]] = [[None] * len(seeds) for _, seeds in batches]
+    missing = [len(seeds) for _, seeds in batches]
+    with local(min(workers, max(1, len(tasks)))) as (executor, slots):
+        for (b, k), future in Bounded(executor, 2 * slots).run(tasks):
+            records[b][k] = future.result()
+            missing[b] -= 1
+            if progress:
+                progress(1)
+            if missing[b] == 0:
+                done, records[b] = records[b], []
+                yield b, done  # type: ignore[misc]
+
+
+def run_batches(
+    batches: Sequence[Batch],
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[list[RunRecord]]:
+    """Every batch's records, in batch order (all held at once: for a few small batches)."""
+    out: list[list[RunRecord]] = [[] for _ in batches]
+    for b, records in each_batch(batches, workers, progress):
+        out[b] = records
+    return out
+
+
+def run_replicates(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[RunRecord]:
+    """Run one replicate per seed, in order; ``workers`` > 1 spreads them over processes."""
+    return run_batches([(scenario, seeds)], workers, progress)[0]

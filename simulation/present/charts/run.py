@@ -1,0 +1,144 @@
+"""The charts of one scenario's run (ipsim run, and each scenario of a comparison): titles state the finding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from simulation.analysis.metrics import Outcome
+from simulation.core import pressures
+from simulation.present.charts.style import (
+    BLUE,
+    GREY,
+    ORANGE,
+    SMOOTH_WEEKS,
+    STYLE,
+    TOP_FACTORS,
+    label,
+    largest,
+    save,
+    smooth,
+)
+
+
+def draw_all(folder: Path, result: Outcome) -> list[Path]:
+    """Write every chart of a scenario's run into ``folder`` and return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        return [
+            retention(folder / "retention.png", result),
+            pressure_balance(folder / "pressures.png", result),
+            staffing(folder / "staffing.png", result),
+            quit_reasons(folder / "quit_reasons.png", result),
+        ]
+
+
+
+
+def _note(result: Outcome) -> str:
+    return f"Scenario '{result.name}', {result.replicates} simulated replicates; shaded: 95% confidence interval."
+
+
+
+
+def retention(path: Path, result: Outcome) -> Path:
+    weeks, mean, low, high = result.retention
+    summary = result.summary
+    fig, ax = plt.subplots()
+    ax.fill_between(weeks, 100 * low, 100 * high, color=BLUE, alpha=0.25, linewidth=0)
+    ax.plot(weeks, 100 * mean, color=BLUE, linewidth=3)
+    r12 = summary["retention_12m"]
+    if r12["mean"] is not None:
+        ax.axvline(52, color=GREY, linestyle=":", linewidth=1.5)
+        ax.annotate(f"{100 * r12['mean']:.0f}% after a year", (52, 100 * r12["mean"]),
+                    xytext=(12, 12), textcoords="offset points", fontsize=13)
+        title = f"About {100 - 100 * r12['mean']:.0f} in 100 specialists leave within their first year"
+    else:
+        title = "Share of specialists still in post by time in the job"
+    ax.set(title=title, xlabel="Weeks since the specialist started", ylabel="Still in post (%)", ylim=(0, 102),
+           xlim=(0, summary["weeks"]))
+    return save(fig, path, _note(result) + " Kaplan-Meier estimate over all employment spells.")
+
+
+
+
+def pressure_balance(path: Path, result: Outcome) -> Path:
+    """Butenko et al.'s process figure made quantitative: drain stacked up, nourishment down, and the net
+    balance with its 95% CI. The largest factors are shown and the rest lumped, so colours stay distinguishable."""
+    weeks = result.net.x
+    drain_names = [f.name for f in pressures.DRAINS]
+    nourish_names = [f.name for f in pressures.NOURISHERS]
+    drains = np.column_stack([smooth(result.weekly[f.weekly_column].mean) for f in pressures.DRAINS])
+    nourish = np.column_stack([smooth(result.weekly[f.weekly_column].mean) for f in pressures.NOURISHERS])
+    drain_labels, drain_values = largest(drain_names, drains, TOP_FACTORS, "Other draining")
+    nourish_labels, nourish_values = largest(nourish_names, nourish, TOP_FACTORS - 1, "Other nourishing")
+    _, net, low, high = (smooth(x) for x in result.net)
+    fig, ax = plt.subplots(figsize=(13, 7))
+    ax.stackplot(weeks, drain_values.T, labels=drain_labels, linewidth=0,
+                 colors=plt.get_cmap("YlOrRd")(np.linspace(0.95, 0.2, len(drain_labels))))
+    ax.stackplot(weeks, -nourish_values.T, labels=nourish_labels, linewidth=0,
+                 colors=plt.get_cmap("GnBu")(np.linspace(0.95, 0.3, len(nourish_labels))))
+    ax.fill_between(weeks, low, high, color="black", alpha=0.3, linewidth=0)
+    ax.plot(weeks, net, color="black", linewidth=2.5, label="Net: drain minus nourishment (95% CI)")
+    ax.axhline(0, color=GREY, linewidth=1)
+    crossing = np.flatnonzero(net < 0)
+    if net[0] > 0 and crossing.size:
+        title = f"Draining outweighs nourishing for the first {int(weeks[crossing[0]])} weeks, then the balance turns"
+    elif net.mean() > 0:
+        title = "Draining outweighs nourishing throughout"
+    else:
+        title = "Nourishing outweighs draining for the average specialist"
+    ax.set(title=title, xlabel="Week of the service", ylabel="Pressure on the average specialist\n(strain units per week)",
+           xlim=(weeks[0], weeks[-1]))
+    ax.text(0.01, 0.97, "draining \u2191", transform=ax.transAxes, va="top", color=ORANGE, fontsize=13)
+    ax.text(0.01, 0.03, "nourishing \u2193", transform=ax.transAxes, va="bottom", color=BLUE, fontsize=13)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return save(fig, path, f"Scenario '{result.name}', mean of {result.replicates} replicates, {SMOOTH_WEEKS}-week "
+                 "moving average. Effective amounts after buffering, loss weighting and the loss spiral.")
+
+
+
+
+def staffing(path: Path, result: Outcome) -> Path:
+    summary = result.summary
+    fig, ax = plt.subplots()
+    for name, colour, text in (("headcount", BLUE, "Specialists in post"), ("vacancies", ORANGE, "Vacant positions")):
+        weeks, mean, low, high = result.weekly[name]
+        ax.fill_between(weeks, low, high, color=colour, alpha=0.25, linewidth=0)
+        ax.plot(weeks, mean, color=colour, linewidth=3, label=text)
+    positions = summary["positions"]  # after the start-up plan, which may add positions
+    ax.axhline(positions, color=GREY, linestyle="--", linewidth=1.5, label=f"Positions ({positions})")
+    vac = summary["vacancy_weeks_per_position_year"]["mean"]
+    turnover = summary["annual_turnover"]["mean"]
+    title = (f"{100 * turnover:.0f}% of specialists leave each year; each position stands empty "
+             f"{vac:.1f} weeks a year")
+    ax.set(title=title, xlabel="Week of the service", ylabel="Positions", ylim=(0, positions * 1.1))
+    ax.legend(loc="center right", frameon=False)
+    return save(fig, path, _note(result))
+
+
+
+
+def quit_reasons(path: Path, result: Outcome) -> Path:
+    summary = result.summary
+    fig, ax = plt.subplots()
+    if result.quit_reasons is None:
+        ax.set(title="No specialist quit in these runs")
+        ax.axis("off")
+        return save(fig, path, f"{result.replicates} replicates.")
+    cis = [result.quit_reasons[f.name] for f in pressures.DRAINS]
+    order = np.argsort([c["mean"] for c in cis])
+    names = [label(pressures.DRAINS[i].name) for i in order]
+    means = np.array([100 * cis[i]["mean"] for i in order])
+    low = np.array([100 * (cis[i]["ci_low"] if cis[i]["ci_low"] is not None else cis[i]["mean"]) for i in order])
+    high = np.array([100 * (cis[i]["ci_high"] if cis[i]["ci_high"] is not None else cis[i]["mean"]) for i in order])
+    ax.barh(names, means, xerr=[means - low, high - means], color=ORANGE, alpha=0.85, capsize=4)
+    shock = summary["shock_share"]["mean"]
+    title = f"Those who quit were worn down most by {names[-1].lower()}"
+    ax.set(title=title, xlabel="Share of the drain a leaver had accumulated (%)")
+    if shock is not None:
+        ax.text(0.98, 0.04, f"{100 * shock:.0f}% of quits began with a shock\n(work-life conflict, reorganisation, "
+                "contract end)", transform=ax.transAxes, ha="right", va="bottom", fontsize=12, color=GREY)
+    return save(fig, path, f"Mean over quits in {result.replicates} replicates; bars: 95% confidence interval.")

@@ -1,0 +1,62 @@
+"""``ipsim check-patterns``: the scenario and its solo-post and team-of-three variants run, every validation
+pattern evaluated, and the verdicts written in words (patterns.md, patterns.json) and charts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from simulation.analysis import patterns
+from simulation.analysis.patterns import Evidence, Result
+from simulation.core.scenario import Scenario
+from simulation.execution import folders
+from simulation.execution.batches import run_batches
+from simulation.execution.seeds import DEFAULT_SEED, replicate_seeds
+from simulation.present import words
+from simulation.present.charts import patterns as pattern_charts
+
+
+@dataclass(frozen=True)
+class PatternsResult:
+    folder: Path
+    results: list[Result]
+    evidence: Evidence
+    text: str
+    """patterns.md."""
+
+
+def check_patterns(
+    scenario: Scenario,
+    replicates: int = 100,
+    seed: int = DEFAULT_SEED,
+    *,
+    workers: int = 1,
+    out: Path = Path("runs"),
+    scenario_file: str = "",
+    command: Sequence[str] = (),
+    progress: Callable[[int], None] | None = None,
+) -> PatternsResult:
+    """Run the scenario and its two team-structure variants, evaluate every pattern and write
+    ``<out>/<UTC timestamp>-patterns-<name>/`` atomically."""
+    seeds = replicate_seeds(seed, replicates)
+    started = datetime.now(UTC)
+    solo, trios = patterns.structure_variants(scenario)
+    records, solo_records, trio_records = run_batches(
+        [(scenario, seeds), (solo, seeds), (trios, seeds)], workers=workers, progress=progress)
+    results, evidence = patterns.evaluate(scenario, records, solo, solo_records, trios, trio_records)
+    text = words.patterns_markdown(results, scenario, len(seeds))
+    window = scenario.cohort_window_weeks
+
+    def fill(folder: Path) -> None:
+        (folder / "patterns.md").write_text(text)
+        (folder / "patterns.json").write_text(
+            json.dumps([words.pattern_record(r, window) for r in results], indent=2) + "\n")
+        pattern_charts.patterns(folder / "charts", results, evidence)
+        manifest = folders.scenario_manifest(scenario, scenario_file, seed, seeds, workers, list(command))
+        folders.write_manifest(folder, {"kind": "patterns", **manifest}, started)
+
+    folder = folders.write_atomically(out, f"patterns-{scenario.name}", started, fill)
+    return PatternsResult(folder, results, evidence, text)

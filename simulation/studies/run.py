@@ -1,0 +1,75 @@
+"""``ipsim run``: a scenario's replicates, run, written to a run folder, measured and drawn.
+
+The scenario-level steps here (``write_records``, ``draw``) are shared by every study that runs
+scenarios: records are written and reduced to an ``Outcome`` as soon as a scenario's replicates are in
+(the records are then let go); charts are drawn from the Outcome in this process after all runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from simulation.analysis import metrics
+from simulation.analysis.metrics import Outcome
+from simulation.core.records import RunRecord
+from simulation.core.scenario import Scenario
+from simulation.execution import folders
+from simulation.execution.batches import run_replicates
+from simulation.execution.seeds import DEFAULT_SEED, replicate_seeds
+from simulation.present.charts import run as run_charts
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``run`` wrote and found: the run folder and the scenario's metrics."""
+
+    folder: Path
+    outcome: Outcome
+
+
+def write_records(folder: Path, scenario: Scenario, records: Sequence[RunRecord]) -> Outcome:
+    """Write a scenario's summary.json, weekly.csv and spells.csv into ``folder`` and return its metrics."""
+    folder.mkdir(parents=True, exist_ok=True)
+    result = metrics.outcome(records, scenario)
+    (folder / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
+    folders.write_weekly(folder / "weekly.csv", records)
+    folders.write_spells(folder / "spells.csv", records)
+    return result
+
+
+def draw(folder: Path, result: Outcome) -> list[Path]:
+    """A scenario's charts, in ``folder/charts``."""
+    return run_charts.draw_all(folder / "charts", result)
+
+
+def run(
+    scenario: Scenario,
+    replicates: int = 100,
+    seed: int = DEFAULT_SEED,
+    *,
+    workers: int = 1,
+    out: Path = Path("runs"),
+    scenario_file: str = "",
+    command: Sequence[str] = (),
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run ``replicates`` replicates of ``scenario`` and write ``<out>/<UTC timestamp>-<name>/`` atomically:
+    manifest.json, summary.json, weekly.csv, spells.csv and charts/. Byte-identical CSVs for the same scenario
+    and seed, whatever ``workers``."""
+    seeds = replicate_seeds(seed, replicates)
+    started = datetime.now(UTC)
+    records = run_replicates(scenario, seeds, workers, progress=progress)
+    manifest = folders.scenario_manifest(scenario, scenario_file, seed, seeds, workers, list(command))
+    found: list[Outcome] = []
+
+    def fill(folder: Path) -> None:
+        found.append(write_records(folder, scenario, records))
+        draw(folder, found[0])
+        folders.write_manifest(folder, manifest, started)
+
+    folder = folders.write_atomically(out, scenario.name, started, fill)
+    return RunResult(folder, found[0])
