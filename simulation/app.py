@@ -34,10 +34,12 @@ from a CDN on every mount.
 from __future__ import annotations
 
 import html
+import inspect
 import os
 import socket
 import textwrap
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,10 +55,10 @@ from mesa.visualization.utils import update_counter
 import simulation
 from simulation.analysis.metrics import WEEKS_PER_YEAR
 from simulation.core import pressures
-from simulation.core import scenario as sc
+from simulation.core.levers import LEVERS, Lever
 from simulation.core.model import IPSModel
 from simulation.core.records import WEEKLY_COLUMNS
-from simulation.core.scenario import Scenario
+from simulation.core.scenario import Scenario, SiteSpec, bounds
 from simulation.inputs.reading import ScenarioError
 from simulation.inputs.scenarios import load_scenario
 from simulation.present.charts.style import BLUE, GREY, ORANGE, STYLE, label
@@ -67,37 +69,34 @@ DEFAULT_SCENARIO = Path(simulation.__file__).parent.parent / "scenarios" / "base
 AS_IN_SCENARIO = "as in scenario"
 """The drop-down entry that keeps each site's own value of a context setting."""
 
-LEVERS: tuple[str, ...] = tuple(
-    name for name, info in sc.StartUpPlan.model_fields.items()
-    if isinstance(info.annotation, type) and issubclass(info.annotation, sc.LeverSpec)
-)
-"""The on/off levers of the start-up plan (those with an ``enabled`` flag), in the schema's order."""
-CONTEXT: dict[str, str] = {
-    "positions_per_site": "positions",
-    "supervisor_availability": "supervisor_availability",
-    "team_contact": "team_contact",
-    "travel_burden": "travel_burden",
+
+
+@dataclass(frozen=True)
+class SiteControl:
+    """A drop-down that sets one site field at every site ("as in scenario" keeps each site's own value)."""
+
+    field: str
+    """The SiteSpec field it sets."""
+    label: str
+    """Its label in the sidebar."""
+    name: str
+    """How the headline names it once changed."""
+
+
+SITE_CONTROLS: dict[str, SiteControl] = {
+    "positions_per_site": SiteControl("positions", "ES positions at every site", "ES positions"),
+    "supervisor_availability": SiteControl("supervisor_availability", "Supervisor available (0 none, 1 full)",
+                                           "supervisor availability"),
+    "team_contact": SiteControl("team_contact", "ES meet (0 never, 1 seated together)", "team contact"),
+    "travel_burden": SiteControl("travel_burden", "Travel burden (0 town, 1 remote rural)", "travel burden"),
 }
-"""Context controls and the Site field each one sets at every site."""
-CONTEXT_LABELS = {
-    "positions_per_site": "ES positions at every site",
-    "supervisor_availability": "Supervisor available (0 none, 1 full)",
-    "team_contact": "ES meet (0 never, 1 seated together)",
-    "travel_burden": "Travel burden (0 town, 1 remote rural)",
-}
-CONTEXT_NAMES = {
-    "positions_per_site": "ES positions",
-    "supervisor_availability": "supervisor availability",
-    "team_contact": "team contact",
-    "travel_burden": "travel burden",
-}
-"""How the headline names a context setting the controls changed."""
+"""The app's controls of the setting, by keyword (the start-up plan's controls come from core.levers)."""
+LEVER_CONTROLS: dict[str, Lever] = {lv.name: lv for lv in LEVERS}
+"""Every lever's control, by the lever's name: a checkbox on ``enabled`` or a slider on its scheduled field."""
 POSITION_CHOICES = (1, 2, 3, 4)
 """Team sizes offered for "ES positions at every site": the sizes the workshop questions are about."""
 LEVEL_CHOICES = 6
 """Evenly spaced values offered for a 0-1 context setting (0, 0.2, ..., 1): a room does not debate 0.55."""
-SEMINAR_MAX_WEEKS = 52
-"""Seminar spacing offered up to yearly (the schema allows more); a longer base spacing widens the slider."""
 DEFAULT_SEED = 1
 SEED_MAX = 999
 RECENT_WEEKS = 4
@@ -121,88 +120,50 @@ SHOCK_NAMES = {
 def vary(
     base: Scenario,
     *,
-    levers: Mapping[str, bool | None] | None = None,
-    seminar_every_weeks: int | None = None,
-    fidelity_review_week: int | None = None,
+    levers: Mapping[str, bool | int | None] | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> Scenario:
     """The base scenario with the workshop's choices: None and "as in scenario" keep the base's value.
 
-    ``levers`` maps lever names to enabled flags; ``context`` maps CONTEXT controls to a value
-    set at every site. Values go into the dumped scenario unparsed, so the schema alone decides
-    what is allowed: ``Scenario.model_validate`` raises pydantic's ValidationError otherwise.
+    ``levers`` maps lever names to their control's value (an enabled flag, or the scheduled field's
+    value, e.g. network_seminars: every 8 weeks); ``context`` maps SITE_CONTROLS to a value set at every
+    site. Values go into the dumped scenario unparsed, so the schema alone decides what is allowed:
+    ``Scenario.model_validate`` raises pydantic's ValidationError otherwise.
     """
     world = base.model_dump()
     plan = world["start_up_plan"]
-    for name, enabled in (levers or {}).items():
-        if name not in LEVERS:
-            raise ValueError(f"unknown start-up plan lever {name!r}; levers: {', '.join(LEVERS)}")
-        if enabled is not None:
-            plan[name]["enabled"] = enabled
-    if seminar_every_weeks is not None:
-        plan["network_seminars"]["every_weeks"] = seminar_every_weeks
-    if fidelity_review_week is not None:
-        plan["fidelity_review"]["week"] = fidelity_review_week
+    for name, value in (levers or {}).items():
+        if name not in LEVER_CONTROLS:
+            raise ValueError(f"unknown start-up plan lever {name!r}; levers: {', '.join(LEVER_CONTROLS)}")
+        if value is not None:
+            plan[name][LEVER_CONTROLS[name].control.field] = value
     for control, value in (context or {}).items():
+        if control not in SITE_CONTROLS:
+            raise ValueError(f"unknown site control {control!r}; controls: {', '.join(SITE_CONTROLS)}")
         if value is None or value == AS_IN_SCENARIO:
             continue
         for site in world["sites"]:
-            site[CONTEXT[control]] = value
+            site[SITE_CONTROLS[control].field] = value
     return Scenario.model_validate(world)
 
 
 class WorkshopModel(IPSModel):
     """IPSModel on a base scenario varied by the workshop's controls; stops at the scenario's horizon.
 
-    Keyword-only, so that SolaraViz can rebuild it on Reset as ``WorkshopModel(**parameters)``.
-    Every control's default (None, or "as in scenario") keeps the base scenario's value, so
-    ``WorkshopModel(base=s, seed=n)`` is ``IPSModel(s, n)``. ``seed`` goes to IPSModel as is.
+    Keyword-only, so that SolaraViz can rebuild it on Reset as ``WorkshopModel(**parameters)``: ``controls``
+    are the levers' controls by lever name and the SITE_CONTROLS by keyword. Every control's default (None,
+    or "as in scenario") keeps the base scenario's value, so ``WorkshopModel(base=s, seed=n)`` is
+    ``IPSModel(s, n)``. ``seed`` goes to IPSModel as is.
     """
 
-    def __init__(
-        self,
-        *,
-        base: Scenario,
-        seed: int = DEFAULT_SEED,
-        realistic_job_preview: bool | None = None,
-        no_solo_posts: bool | None = None,
-        implementation_lead: bool | None = None,
-        structures_in_place: bool | None = None,
-        manager_training: bool | None = None,
-        anchored_agreements: bool | None = None,
-        health_team_preparation: bool | None = None,
-        record_access_arrangement: bool | None = None,
-        operational_policy: bool | None = None,
-        digital_meetings: bool | None = None,
-        permanent_contracts: bool | None = None,
-        seminar_every_weeks: int | None = None,
-        fidelity_review_week: int | None = None,
-        positions_per_site: int | str = AS_IN_SCENARIO,
-        supervisor_availability: float | str = AS_IN_SCENARIO,
-        team_contact: float | str = AS_IN_SCENARIO,
-        travel_burden: float | str = AS_IN_SCENARIO,
-    ) -> None:
-        levers = {
-            "realistic_job_preview": realistic_job_preview,
-            "no_solo_posts": no_solo_posts,
-            "implementation_lead": implementation_lead,
-            "structures_in_place": structures_in_place,
-            "manager_training": manager_training,
-            "anchored_agreements": anchored_agreements,
-            "health_team_preparation": health_team_preparation,
-            "record_access_arrangement": record_access_arrangement,
-            "operational_policy": operational_policy,
-            "digital_meetings": digital_meetings,
-            "permanent_contracts": permanent_contracts,
-        }
-        context = {
-            "positions_per_site": positions_per_site,
-            "supervisor_availability": supervisor_availability,
-            "team_contact": team_contact,
-            "travel_burden": travel_burden,
-        }
-        varied = vary(base, levers=levers, seminar_every_weeks=seminar_every_weeks,
-                      fidelity_review_week=fidelity_review_week, context=context)
+    def __init__(self, *, base: Scenario, seed: int = DEFAULT_SEED, **controls: bool | int | float | str | None) -> None:
+        unknown = sorted(set(controls) - set(LEVER_CONTROLS) - set(SITE_CONTROLS))
+        if unknown:
+            raise TypeError(f"WorkshopModel got unknown controls {', '.join(unknown)}; "
+                            f"allowed: {', '.join([*LEVER_CONTROLS, *SITE_CONTROLS])}")
+        levers = {k: v for k, v in controls.items() if k in LEVER_CONTROLS}
+        context = {k: controls.get(k, AS_IN_SCENARIO) for k in SITE_CONTROLS}
+        varied = vary(base, levers=levers, context=context)  # type: ignore[arg-type]
         super().__init__(varied, seed)
         self.base = base
         self.varied = varied
@@ -216,38 +177,52 @@ class WorkshopModel(IPSModel):
         self.running = self.week < self.settings.weeks
 
 
+def _keyword(name: str, default: object) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+
+
+WorkshopModel.__init__.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+    inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+    inspect.Parameter("base", inspect.Parameter.KEYWORD_ONLY),
+    _keyword("seed", DEFAULT_SEED),
+    *(_keyword(name, None) for name in LEVER_CONTROLS),
+    *(_keyword(name, AS_IN_SCENARIO) for name in SITE_CONTROLS),
+])
+"""The constructor's keywords spelled out from the registries: SolaraViz checks its controls against them and
+passes nothing else (it would add its own ``scenario`` keyword to a constructor that takes ``**kwargs``)."""
+
+
+def lever_control(lv: Lever, base: Scenario) -> dict[str, Any]:
+    """SolaraViz's control of one lever, starting at the base's setting: a checkbox, or a slider over the schema's
+    range narrowed to the control's ``most`` (a number of weeks or the horizon) but always including the base's."""
+    settings = getattr(base.start_up_plan, lv.name)
+    value = getattr(settings, lv.control.field)
+    if lv.control.field == "enabled":
+        return {"type": "Checkbox", "value": value, "label": label(lv.name)}
+    low, high = bounds(lv.settings, lv.control.field)
+    most = base.weeks if lv.control.most == "horizon" else lv.control.most
+    top = high if most is None else min(high, most)
+    return {"type": "SliderInt", "value": value, "min": low, "max": max(top, value), "step": 1,
+            "label": lv.control.label}
+
+
 def model_params(base: Scenario) -> dict[str, Any]:
     """SolaraViz's controls for a base scenario; every default reproduces the base exactly.
 
-    ``base`` is a fixed parameter (passed through on Reset), the rest are controls.
-    Ranges are read from the schema; the sliders for seminars and the review week are narrowed
-    to what a workshop asks about (seminars up to yearly, a review within the horizon) but
-    always include the base's own value.
+    ``base`` is a fixed parameter (passed through on Reset), the rest are controls: one per lever
+    (core.levers declares each), the site controls, and the seed. Ranges are read from the schema.
     """
-    plan = base.start_up_plan
     params: dict[str, Any] = {"base": base}
-    for name in LEVERS:
-        params[name] = {"type": "Checkbox", "value": getattr(plan, name).enabled, "label": label(name)}
-    every = plan.network_seminars.every_weeks
-    low, high = sc.bounds(sc.NetworkSeminars, "every_weeks")
-    params["seminar_every_weeks"] = {
-        "type": "SliderInt", "value": every, "min": low, "max": max(min(high, SEMINAR_MAX_WEEKS), every), "step": 1,
-        "label": "Network seminar every N weeks (0: none)",
-    }
-    review = plan.fidelity_review.week
-    low, high = sc.bounds(sc.FidelityReview, "week")
-    params["fidelity_review_week"] = {
-        "type": "SliderInt", "value": review, "min": low, "max": max(min(high, base.weeks), review), "step": 1,
-        "label": "Fidelity review in week (0: none)",
-    }
-    for control, field in CONTEXT.items():
-        low, high = sc.bounds(sc.SiteSpec, field)
-        if field == "positions":
+    for lv in LEVERS:
+        params[lv.name] = lever_control(lv, base)
+    for name, control in SITE_CONTROLS.items():
+        low, high = bounds(SiteSpec, control.field)
+        if control.field == "positions":
             choices = [str(n) for n in POSITION_CHOICES if low <= n <= high]
         else:
             choices = [f"{v:g}" for v in np.round(np.linspace(low, high, LEVEL_CHOICES), 2)]
-        params[control] = {"type": "Select", "value": AS_IN_SCENARIO, "values": [AS_IN_SCENARIO, *choices],
-                           "label": CONTEXT_LABELS[control]}
+        params[name] = {"type": "Select", "value": AS_IN_SCENARIO, "values": [AS_IN_SCENARIO, *choices],
+                        "label": control.label}
     params["seed"] = {"type": "SliderInt", "value": DEFAULT_SEED, "min": 0, "max": SEED_MAX, "step": 1,
                       "label": "Random seed (same seed, same run)"}
     return params
@@ -278,7 +253,7 @@ def leavers(model: IPSModel) -> list[dict[str, Any]]:
     """Who quit and why, newest first: finished spells, then (on top) ES working their notice."""
     rows = []
     for s in model.spells:
-        shares = {f.name: s[f"drain_share_{f.name}"] for f in pressures.DRAINS}
+        shares = {f.name: s[f.share_column] for f in pressures.DRAINS}
         rows.append({"week": s["end_week"], "decided": s["decision_week"], "site": s["site"],
                      "tenure": s["end_week"] - s["start_week"], "shock": s["shock"], "shares": shares,
                      "notice": False})
@@ -298,13 +273,14 @@ def top_drains(shares: Mapping[str, float], n: int = 2) -> str:
 def plan_summary(model: WorkshopModel) -> str:
     """What this run is: the levers pulled, seminars, review and context, for the room to read."""
     plan = model.varied.start_up_plan
-    pulled = [label(n) for n in LEVERS if getattr(plan, n).enabled]
+    pulled = [label(lv.name) for lv in LEVERS if lv.control.field == "enabled" and lv.is_on(getattr(plan, lv.name))]
     parts = [f"Start-up plan: {', '.join(pulled)}" if pulled else "Start-up plan: no lever pulled"]
-    every = plan.network_seminars.every_weeks
-    parts.append(f"network seminar every {every} weeks" if every else "no network seminars")
-    week = plan.fidelity_review.week
-    parts.append(f"fidelity review in week {week}" if week else "no fidelity review")
-    context = [f"{CONTEXT_NAMES[k]} {v}" for k, v in model.context.items()]
+    for lv in LEVERS:
+        if lv.control.field != "enabled":
+            value = getattr(getattr(plan, lv.name), lv.control.field)
+            with_value, at_zero = lv.control.said
+            parts.append(with_value.format(value) if value else at_zero)
+    context = [f"{SITE_CONTROLS[k].name} {v}" for k, v in model.context.items()]
     parts.append(f"at every site: {', '.join(context)}" if context else "sites as in the scenario")
     parts.append(f"seed {model.seed}")
     return "; ".join(parts) + "."
@@ -400,17 +376,17 @@ def pressure_figure(model: WorkshopModel) -> Figure:
     """Draining (right) against nourishing (left) pressure per factor, mean of the last weeks."""
     fig, ax = _figure()
     fig.set_figheight(FIGSIZE[1] * 1.45)
-    names = [f"drain_{f.name}" for f in pressures.DRAINS] + [f"nourish_{f.name}" for f in pressures.NOURISHERS]
+    names = [f.weekly_column for f in pressures.ALL]
     ax.axvline(0, color=GREY, linewidth=1)
     recent = weekly(model)[-RECENT_WEEKS:]
     if len(recent):
         mean = {n: float(column(recent, n).mean()) for n in names}
-        drains = sorted(pressures.DRAINS, key=lambda f: mean[f"drain_{f.name}"])
-        nourish = sorted(pressures.NOURISHERS, key=lambda f: mean[f"nourish_{f.name}"], reverse=True)
-        ax.barh([label(f.name) for f in nourish], [-mean[f"nourish_{f.name}"] for f in nourish], color=BLUE)
-        ax.barh([label(f.name) for f in drains], [mean[f"drain_{f.name}"] for f in drains], color=ORANGE)
-        net = sum(mean[f"drain_{f.name}"] for f in pressures.DRAINS) - sum(
-            mean[f"nourish_{f.name}"] for f in pressures.NOURISHERS)
+        drains = sorted(pressures.DRAINS, key=lambda f: mean[f.weekly_column])
+        nourish = sorted(pressures.NOURISHERS, key=lambda f: mean[f.weekly_column], reverse=True)
+        ax.barh([label(f.name) for f in nourish], [-mean[f.weekly_column] for f in nourish], color=BLUE)
+        ax.barh([label(f.name) for f in drains], [mean[f.weekly_column] for f in drains], color=ORANGE)
+        net = sum(mean[f.weekly_column] for f in pressures.DRAINS) - sum(
+            mean[f.weekly_column] for f in pressures.NOURISHERS)
         side = "Draining outweighs nourishing" if net > 0 else "Nourishing outweighs draining"
         title = f"{side} by {abs(net):.2f} strain units per week"
         first, last = int(recent[0, 0]), int(recent[-1, 0])

@@ -29,6 +29,7 @@ from helpers import invoke, stop
 from pydantic import ValidationError
 
 from simulation import app
+from simulation.core import levers
 from simulation.core import scenario as sc
 from simulation.core.model import IPSModel
 from simulation.core.scenario import Scenario
@@ -56,13 +57,21 @@ def run(model: IPSModel, weeks: int = WEEKS) -> IPSModel:
 # --- the model behind the controls ------------------------------------------------------------------
 
 
-def test_levers_are_the_schemas_on_off_levers_and_each_has_a_parameter() -> None:
+SWITCHES = [lv.name for lv in levers.LEVERS if lv.control.field == "enabled"]
+"""The on/off levers (a checkbox each); the scheduled ones have a slider."""
+
+
+def test_every_lever_of_the_schema_has_a_control_and_nothing_else_does() -> None:
     on_off = {n for n, info in sc.StartUpPlan.model_fields.items() if "enabled" in info.annotation.model_fields}
-    assert set(app.LEVERS) == on_off
+    assert set(SWITCHES) == on_off
+    params = app.model_params(BASELINE)
+    assert set(params) == {"base", "seed", *sc.StartUpPlan.model_fields, *app.SITE_CONTROLS}
+    assert {n for n, p in params.items() if isinstance(p, dict) and p["type"] == "Checkbox"} == on_off
     parameters = inspect.signature(app.WorkshopModel).parameters
     assert all(parameters[n].kind is inspect.Parameter.KEYWORD_ONLY for n in parameters)
-    assert set(app.LEVERS) | set(app.CONTEXT) | {"base", "seed", "seminar_every_weeks", "fidelity_review_week"} == set(
-        parameters)
+    assert set(parameters) == set(params)
+    with pytest.raises(TypeError, match="unknown controls"):
+        app.WorkshopModel(base=BASELINE, seed=0, seminar_every_weeks=8)
 
 
 @pytest.mark.parametrize("base", [BASELINE, STARTUP_PLAN], ids=["baseline", "startup-plan"])
@@ -75,7 +84,7 @@ def test_untouched_controls_reproduce_the_base_scenario_run_for_run(base: Scenar
     assert workshop.settings.model_dump() == plain.settings.model_dump()
     assert run(workshop).weekly == run(plain).weekly
     assert workshop.spells == plain.spells
-    for name in app.LEVERS:
+    for name in SWITCHES:
         assert params[name]["value"] is getattr(base.start_up_plan, name).enabled
 
 
@@ -85,7 +94,7 @@ def test_without_controls_the_model_is_ipsmodel_with_the_seed_as_given() -> None
     assert run(workshop).weekly == run(plain).weekly
 
 
-@pytest.mark.parametrize("lever", app.LEVERS)
+@pytest.mark.parametrize("lever", SWITCHES)
 def test_a_lever_checkbox_turns_that_lever_on_and_nothing_else(lever: str) -> None:
     model = app.WorkshopModel(base=BASELINE, seed=0, **{lever: True})
     expected = BASELINE.model_dump()
@@ -101,7 +110,7 @@ def test_unticking_a_lever_the_base_pulls_turns_it_off() -> None:
 
 
 def test_the_lever_acts_through_the_start_up_plan() -> None:
-    """The app only flips the flag; simulation.plan raises supervisor availability at every site."""
+    """The app only flips the flag; core.levers raises supervisor availability at every site."""
     level = BASELINE.start_up_plan.implementation_lead.availability
     model = app.WorkshopModel(base=BASELINE, seed=0, implementation_lead=True)
     assert all(s.supervisor_availability >= level for s in model.settings.sites)
@@ -125,15 +134,15 @@ def test_levers_act_after_the_context_is_set() -> None:
 
 
 def test_seminars_and_review_week() -> None:
-    model = app.WorkshopModel(base=BASELINE, seed=0, seminar_every_weeks=0, fidelity_review_week=30)
+    model = app.WorkshopModel(base=BASELINE, seed=0, network_seminars=0, fidelity_review=30)
     assert model.settings.start_up_plan.network_seminars.every_weeks == 0
     assert model.settings.start_up_plan.fidelity_review.week == 30
 
 
 @pytest.mark.parametrize("value", [
     {"travel_burden": 1.5}, {"supervisor_availability": -0.1}, {"team_contact": "often"},
-    {"positions_per_site": 0}, {"positions_per_site": "2.5"}, {"seminar_every_weeks": -1},
-    {"seminar_every_weeks": 500}, {"fidelity_review_week": -3},
+    {"positions_per_site": 0}, {"positions_per_site": "2.5"}, {"network_seminars": -1},
+    {"network_seminars": 500}, {"fidelity_review": -3},
 ])
 def test_out_of_range_values_are_refused_by_the_schema(value: dict) -> None:
     with pytest.raises(ValidationError):
@@ -142,11 +151,11 @@ def test_out_of_range_values_are_refused_by_the_schema(value: dict) -> None:
 
 def test_control_ranges_come_from_the_schema_and_every_choice_is_valid() -> None:
     params = app.model_params(BASELINE)
-    assert (params["seminar_every_weeks"]["min"], params["fidelity_review_week"]["min"]) == (0, 0)
-    assert params["seminar_every_weeks"]["max"] <= sc.bounds(sc.NetworkSeminars, "every_weeks")[1]
-    assert params["fidelity_review_week"]["max"] == BASELINE.weeks
+    assert (params["network_seminars"]["min"], params["fidelity_review"]["min"]) == (0, 0)
+    assert params["network_seminars"]["max"] <= sc.bounds(levers.NetworkSeminars, "every_weeks")[1]
+    assert params["fidelity_review"]["max"] == BASELINE.weeks
     assert params["seed"]["type"] == "SliderInt"
-    for control in app.CONTEXT:
+    for control in app.SITE_CONTROLS:
         assert params[control]["type"] == "Select"
         assert params[control]["values"][0] == params[control]["value"] == app.AS_IN_SCENARIO
         for choice in params[control]["values"]:
@@ -159,7 +168,7 @@ def test_a_slider_always_includes_the_bases_own_value() -> None:
     data = BASELINE.model_dump()
     data["start_up_plan"]["network_seminars"]["every_weeks"] = 80
     params = app.model_params(Scenario.model_validate(data))
-    assert params["seminar_every_weeks"]["max"] == params["seminar_every_weeks"]["value"] == 80
+    assert params["network_seminars"]["max"] == params["network_seminars"]["value"] == 80
 
 
 def test_mesa_accepts_the_parameters_and_reset_rebuilds_the_same_model() -> None:

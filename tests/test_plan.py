@@ -10,17 +10,15 @@ from simulation.core import levers, pressures
 from simulation.core.agents import Site
 from simulation.core.model import IPSModel
 from simulation.core.scenario import Scenario
-from simulation.inputs import docs
 from simulation.inputs.scenarios import load_scenario
 
 BASELINE = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
-SCHEDULED = {"network_seminars": {"every_weeks": 8}, "fidelity_review": {"week": 40}}
-"""How the scheduled levers are pulled in these tests (as in scenarios/startup-plan.yaml)."""
+LEVER = {lv.name: lv for lv in levers.LEVERS}
 
 
 def with_lever(name: str) -> Scenario:
     data = BASELINE.model_dump()
-    data["start_up_plan"][name].update(SCHEDULED.get(name, {"enabled": True}))
+    data["start_up_plan"][name].update(LEVER[name].in_plan)  # as the bundled start-up plan pulls it
     return Scenario.model_validate(data)
 
 
@@ -33,13 +31,17 @@ def intensities(model: IPSModel) -> dict[str, list[float]]:
             weight = model.factor_weights[i]
             out[f.name] = [site.weighted[i] / weight for site in model.sites]
         else:
-            out[f.name] = [f.intensity(es) for es in model.slots if es is not None]
+            out[f.name] = [f.intensity(es, model.now) for es in model.slots if es is not None]
     return out
 
 
 def when_it_acts(name: str) -> int:
-    """The week a lever first makes a difference: at the start, or its scheduled week."""
-    return {"network_seminars": 8, "fidelity_review": 40}.get(name, 0)
+    """The week a lever first makes a difference: at the start, or the first week its schedule acts."""
+    lv = LEVER[name]
+    if lv.each_week is None:
+        return 0
+    settings = lv.settings.model_validate({**lv.default.model_dump(), **lv.in_plan})
+    return next(w for w in range(1, 1041) if lv.each_week(settings, w) != levers.WeekEvents())
 
 
 @pytest.mark.parametrize("lever", levers.LEVERS, ids=lambda lv: lv.name)
@@ -55,7 +57,7 @@ def test_each_lever_moves_only_its_factors_in_the_documented_direction(lever: le
         if structural and f.scope == "specialist":
             continue
         change = sum(after[f.name]) - sum(before[f.name])
-        direction = lever.affects.get(f.name, 0)
+        direction = lever.moves.get(f.name, 0)
         if direction == 0:
             assert after[f.name] == pytest.approx(before[f.name]), f"{lever.name} moved {f.name}"
         else:
@@ -86,9 +88,3 @@ def test_the_plan_as_written_is_kept_and_only_its_effect_is_applied() -> None:
     assert scenario.sites[0].readiness.manager_knowledge == BASELINE.sites[0].readiness.manager_knowledge
     level = scenario.start_up_plan.manager_training.level
     assert all(site.readiness.manager_knowledge >= level for site in model.sites)
-
-
-def test_docs_lever_table_is_generated_from_the_registry() -> None:
-    text = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
-    generated = text.split("<!-- levers:start -->")[1].split("<!-- levers:end -->")[0]
-    assert generated.strip("\n") == docs.lever_table()

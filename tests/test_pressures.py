@@ -20,7 +20,7 @@ def make_site(readiness: float = 0.2, colleagues: int = 2, **kw: float) -> Simpl
         supervisor_availability=kw.pop("supervisor_availability", 0.4),
         team_contact=kw.pop("team_contact", 0.5),
         travel_burden=kw.pop("travel_burden", 0.7),
-        model=SimpleNamespace(seminar_this_week=kw.pop("seminar", False)),
+        seminar=kw.pop("seminar", False),
     )
     site.colleagues = lambda: colleagues
     assert not kw, kw
@@ -31,13 +31,21 @@ def make_es(site: SimpleNamespace | None = None, **kw: float) -> SimpleNamespace
     values = {"caseload": 20, "clients_in_work": 5, "clients_in_contact": 15, "job_starts_this_week": 0,
                   "setbacks_this_week": 0, "jobs_lost_this_week": 0, "tenure": 10, "expectation_gap": 0.5, "motivation": 0.7}
     values.update(kw)
-    return SimpleNamespace(site=site or make_site(), model=SimpleNamespace(caseload_cap=20, expectation_adjustment_weeks=52),
-                           **values)
+    return SimpleNamespace(site=site or make_site(), **values)
+
+
+def week_values(site: SimpleNamespace) -> pressures.Week:
+    """The week's service-wide values the model passes in: a caseload cap of 20, a year to adjust expectations."""
+    return pressures.Week(caseload_cap=20, expectation_adjustment_weeks=52, seminar=site.seminar)
 
 
 def intensity(name: str, es: SimpleNamespace) -> float:
     factor = F[name]
-    return factor.intensity(es.site if factor.scope == "site" else es)
+    return factor.intensity(es.site if factor.scope == "site" else es, week_values(es.site))
+
+
+def at_site(name: str, site: SimpleNamespace) -> float:
+    return F[name].intensity(site, week_values(site))
 
 
 # --- the registry -----------------------------------------------------------------------------
@@ -92,21 +100,25 @@ def test_readiness_eases_context_drains(name: str) -> None:
 
 def test_health_team_inclusion_grows_with_integration() -> None:
     low, high = make_site(health_team_integration=0.1), make_site(health_team_integration=0.8)
-    assert F["health_team_inclusion"].intensity(high) == 0.8 > F["health_team_inclusion"].intensity(low)
+    assert at_site("health_team_inclusion", high) == 0.8 > at_site("health_team_inclusion", low)
 
 
 def test_leadership_absent_drains_and_present_nourishes() -> None:
     none, full = make_site(supervisor_availability=0.0), make_site(supervisor_availability=1.0)
-    assert F["absent_leadership"].intensity(none) == 1.0 and F["absent_leadership"].intensity(full) == 0.0
-    assert F["leader_support"].intensity(full) == 1.0 and F["leader_support"].intensity(none) == 0.0
+    assert at_site("absent_leadership", none) == 1.0 and at_site("absent_leadership", full) == 0.0
+    assert at_site("leader_support", full) == 1.0 and at_site("leader_support", none) == 0.0
     # A supervisor who leads implementation takes part of the implementation work.
-    assert F["implementation_workload"].intensity(full) < F["implementation_workload"].intensity(none)
+    assert at_site("implementation_workload", full) < at_site("implementation_workload", none)
 
 
 def test_isolation_is_total_for_a_solo_post_and_falls_with_colleagues() -> None:
     solo, pair, trio = (make_site(colleagues=n, team_contact=0.5) for n in (0, 1, 2))
-    iso = F["professional_isolation"].intensity
-    team = F["team_support"].intensity
+    def iso(site: SimpleNamespace) -> float:
+        return at_site("professional_isolation", site)
+
+    def team(site: SimpleNamespace) -> float:
+        return at_site("team_support", site)
+
     assert iso(solo) == 1.0 > iso(pair) > iso(trio)
     assert team(solo) == 0.0 < team(pair) < team(trio)
     # Seated apart (rare contact) is lonelier than seated together.
@@ -114,7 +126,7 @@ def test_isolation_is_total_for_a_solo_post_and_falls_with_colleagues() -> None:
 
 
 def test_travel_is_the_sites_travel_burden() -> None:
-    assert F["travel"].intensity(make_site(travel_burden=0.9)) == 0.9
+    assert at_site("travel", make_site(travel_burden=0.9)) == 0.9
 
 
 def test_role_conflict_rises_with_clients_in_work() -> None:
@@ -145,8 +157,8 @@ def test_client_successes_and_progress_nourish() -> None:
 
 
 def test_seminars_nourish_only_in_seminar_weeks() -> None:
-    assert F["network_seminars"].intensity(make_site(seminar=True)) == 1.0
-    assert F["network_seminars"].intensity(make_site(seminar=False)) == 0.0
+    assert at_site("network_seminars", make_site(seminar=True)) == 1.0
+    assert at_site("network_seminars", make_site(seminar=False)) == 0.0
 
 
 def test_motivation_is_the_trait() -> None:

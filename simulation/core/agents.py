@@ -83,7 +83,7 @@ class Site(mesa.Agent):
         model = self.model
         intensity = [0.0] * len(model.factor_weights)
         for i, fn, _ in model.site_factors:
-            intensity[i] = fn(self)
+            intensity[i] = fn(self, model.now)
         self.weighted = list(map(operator.mul, model.factor_weights, intensity))
         self.resources = sum([intensity[i] for i in model.buffer_index]) / len(model.buffer_index)
 
@@ -161,7 +161,7 @@ class EmploymentSpecialist(mesa.Agent):
         model = self.model
         weighted = self.site.weighted.copy()
         for i, intensity, weight in model.specialist_factors:
-            weighted[i] = weight * intensity(self)
+            weighted[i] = weight * intensity(self, model.now)
         self.strain, self.drain_now, self.nourish_now = model.dynamics.week(
             self.strain, self.threshold, self.negative_emotionality, self.site.resources, weighted, model.n_drains
         )

@@ -12,7 +12,7 @@ from simulation.core import levers, pressures
 from simulation.core.agents import EmploymentSpecialist, Site
 from simulation.core.clients import Caseloads
 from simulation.core.records import RunRecord
-from simulation.core.scenario import Scenario
+from simulation.core.scenario import Scenario, effective
 
 TRAITS = ("quit_threshold", "intrinsic_motivation", "expectation_gap", "negative_emotionality")
 
@@ -25,7 +25,7 @@ class IPSModel(mesa.Model):
     so a scenario change that alters one purpose's draws leaves the others' streams untouched
     (common random numbers across scenarios, as far as the structure allows).
 
-    Weekly order: a scheduled fidelity review is held; shocks are drawn; clients move and are referred; each site evaluates its
+    Weekly order: the start-up plan's scheduled levers act (a seminar, a fidelity review); shocks are drawn; clients move and are referred; each site evaluates its
     site-scope pressures; every ES feels the week's pressures and may decide to quit (in random
     order; the order does not change results because an ES's step reads only this week's site
     and caseload state); sites' readiness matures; vacancies count down and are filled; ES at
@@ -35,14 +35,12 @@ class IPSModel(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int) -> None:
         main, traits, shocks, recruitment = np.random.SeedSequence(seed).spawn(4)
         super().__init__(rng=np.random.default_rng(main))
-        scenario = levers.effective(scenario)
+        scenario = effective(scenario)
         self.settings = scenario
         """The scenario with its start-up plan applied (simulation.core.levers)."""
         self.seed = seed
-        self.week = 0
-        self.caseload_cap = scenario.clients.caseload_cap
-        self.expectation_adjustment_weeks = scenario.staff.expectation_adjustment_weeks
-        self.seminar_this_week = False
+        self.now = self._week_values(seminar=False)
+        """This week's service-wide values, passed to every factor (core.pressures.Week)."""
         self.dynamics = pressures.StrainDynamics(**scenario.strain.model_dump())
         self.factor_weights = [getattr(scenario.pressures, f.name) for f in pressures.ALL]
         self.n_drains = len(pressures.DRAINS)
@@ -81,13 +79,20 @@ class IPSModel(mesa.Model):
 
     # --- the week ---------------------------------------------------------------------------
 
+    @property
+    def week(self) -> int:
+        """The simulation's week: Mesa's step counter ``steps``, the model's one clock (0 before the first step)."""
+        return self.steps
+
+    def _week_values(self, seminar: bool) -> pressures.Week:
+        s = self.settings
+        return pressures.Week(s.clients.caseload_cap, s.staff.expectation_adjustment_weeks, seminar)
+
     def step(self) -> None:
-        self.week = self.steps
-        every = self.settings.start_up_plan.network_seminars.every_weeks
-        self.seminar_this_week = every > 0 and self.week % every == 0
-        review = self.settings.start_up_plan.fidelity_review
-        if review.week == self.week:
-            self.agents_by_type[Site].do("fidelity_review", review.clarity_gain)
+        events = levers.week_events(self.settings.start_up_plan, self.week)
+        self.now = self._week_values(events.seminar)
+        if events.review_clarity_gain:
+            self.agents_by_type[Site].do("fidelity_review", events.review_clarity_gain)
         self.departures_this_week = self.hires_this_week = 0
         self._draw_shocks()
         self._serve_clients()
@@ -198,7 +203,7 @@ class IPSModel(mesa.Model):
             "shock": es.shock or "",
             "contract": "permanent" if es.contract_end_week is None else "short_term",
             "threshold": es.threshold,
-            **{f"drain_share_{name}": share for name, share in es.attribution().items()},
+            **{f.share_column: share for f, share in zip(pressures.DRAINS, es.attribution().values(), strict=True)},
         }
 
     def _record(self, stepped: list[EmploymentSpecialist]) -> None:

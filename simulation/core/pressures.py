@@ -2,12 +2,13 @@
 
 Each factor is one small function registered with :func:`drain` or :func:`nourish`. It maps an
 ES (or, for factors declared ``scope="site"``, the ES's site, evaluated once a week and shared by
-its ES) to an *intensity*, a dimensionless number that is 0 when the factor is absent and 1 at its
+its ES) and the week's service-wide values (``Week``, passed in) to an *intensity*, a dimensionless number that is 0 when the factor is absent and 1 at its
 typical full strength (event factors count events). The
 scenario gives each factor a *weight* in strain units per week at intensity 1; the weight's
 default, range and source are declared here, once, next to the mechanism, and the scenario
-schema (``simulation.scenario``) is generated from this registry. Adding a factor therefore
-touches this file only.
+schema (``simulation.core.scenario``), the record columns (``Factor.weekly_column``,
+``Factor.share_column``), the docs table and the charts follow from this registry. Adding a factor
+therefore touches this file only.
 
 The factor list follows the qualitative evidence: Butenko et al. 2024 [B24] (draining and
 nourishing factors behind ES turnover) and Moe et al. 2021 [M21] (early implementation
@@ -31,6 +32,18 @@ WEIGHT_UNIT = "strain units per week at intensity 1"
 
 
 @dataclass(frozen=True)
+class Week:
+    """The service-wide values of one week that factors read, passed in by the model (factors never read it)."""
+
+    caseload_cap: int
+    """clients.caseload_cap: most clients one ES takes on."""
+    expectation_adjustment_weeks: float
+    """staff.expectation_adjustment_weeks: how fast unmet expectations fade with tenure."""
+    seminar: bool
+    """A regional network seminar is held this week (the start-up plan's schedule)."""
+
+
+@dataclass(frozen=True)
 class Factor:
     """A named pressure on an ES, with the evidence behind it and its default weight."""
 
@@ -38,7 +51,7 @@ class Factor:
     kind: Kind
     scope: Scope
     """'site' factors depend on the site alone: evaluated once per site and week, shared by its ES."""
-    intensity: Callable[[EmploymentSpecialist], float] | Callable[[Site], float]
+    intensity: Callable[[EmploymentSpecialist, Week], float] | Callable[[Site, Week], float]
     weight: float
     max_weight: float
     source: str
@@ -62,12 +75,22 @@ class Factor:
 
 
 FACTORS: list[Factor] = []
+"""Every factor in the order registered."""
+DRAINS: list[Factor] = []
+NOURISHERS: list[Factor] = []
+ALL: list[Factor] = []
+"""Every factor, draining ones first: the order of per-factor lists throughout the model."""
 
 
 def _register(kind: Kind, weight: float, max_weight: float, source: str, scope: Scope, buffers: bool = False):
     def wrap(fn: Callable) -> Callable:
         description = (fn.__doc__ or fn.__name__).strip().splitlines()[0]
-        FACTORS.append(Factor(fn.__name__, kind, scope, fn, weight, max_weight, source, description, buffers))
+        factor = Factor(fn.__name__, kind, scope, fn, weight, max_weight, source, description, buffers)
+        if any(f.name == factor.name for f in FACTORS):
+            raise ValueError(f"a factor named {factor.name!r} is already registered")
+        FACTORS.append(factor)
+        (DRAINS if kind == "drain" else NOURISHERS).append(factor)
+        ALL[:] = DRAINS + NOURISHERS
         return fn
 
     return wrap
@@ -87,7 +110,7 @@ def nourish(weight: float, *, max_weight: float, source: str, scope: Scope = "sp
 
 
 @drain(0.03, max_weight=0.2, source="B24; M21 (weight: assumption)", scope="site")
-def unprepared_context(site: Site) -> float:
+def unprepared_context(site: Site, now: Week) -> float:
     """Nothing in place at start: no desk or reporting line, managers who know little of IPS.
 
     Intensity is the share still missing of three readiness parts: structures in place,
@@ -98,7 +121,7 @@ def unprepared_context(site: Site) -> float:
 
 
 @drain(0.03, max_weight=0.2, source="M21 (weight: assumption)", scope="site")
-def implementation_workload(site: Site) -> float:
+def implementation_workload(site: Site, now: Week) -> float:
     """Service development on top of client work: ES as 'pioneers' building two sectors' collaboration.
 
     The unfinished part of readiness is implementation work; an available supervisor who leads
@@ -108,20 +131,20 @@ def implementation_workload(site: Site) -> float:
 
 
 @drain(0.03, max_weight=0.2, source="IPS fidelity scale caseload cap (weight: assumption)")
-def caseload_overflow(es: EmploymentSpecialist) -> float:
+def caseload_overflow(es: EmploymentSpecialist, now: Week) -> float:
     """Clients taken over from a departed colleague above the caseload cap, as a share of the cap."""
-    cap = es.model.caseload_cap
+    cap = now.caseload_cap
     return max(0, es.caseload - cap) / cap
 
 
 @drain(0.02, max_weight=0.2, source="B24; M21 (weight: assumption)", scope="site")
-def absent_leadership(site: Site) -> float:
+def absent_leadership(site: Site, now: Week) -> float:
     """No one available who fights the battles against the systems or follows concerns up."""
     return 1.0 - site.supervisor_availability
 
 
 @drain(0.03, max_weight=0.2, source="B24; M21 (weight: assumption)", scope="site")
-def professional_isolation(site: Site) -> float:
+def professional_isolation(site: Site, now: Week) -> float:
     """'A team-player without a team': the only ES at a site, or colleagues seated apart.
 
     Intensity 1 for a solo post, falling with the number of ES colleagues in post weighted by
@@ -131,25 +154,25 @@ def professional_isolation(site: Site) -> float:
 
 
 @drain(0.02, max_weight=0.2, source="B24; M21 (weight: assumption)")
-def role_conflict(es: EmploymentSpecialist) -> float:
+def role_conflict(es: EmploymentSpecialist, now: Week) -> float:
     """Conflicting demands: unclear record access, unclear policy, and support needed outside 8-16.
 
     Mean of the missing record-access clarity, the missing ownership/policy clarity, and the
     share of a full caseload who are in work (employers and working clients call after hours).
     """
     r = es.site.readiness
-    in_work = min(1.0, es.clients_in_work / es.model.caseload_cap)
+    in_work = min(1.0, es.clients_in_work / now.caseload_cap)
     return ((1.0 - r.record_access) + (1.0 - r.ownership_clarity) + in_work) / 3.0
 
 
 @drain(0.02, max_weight=0.2, source="B24 (weight: assumption)", scope="site")
-def difficult_interactions(site: Site) -> float:
+def difficult_interactions(site: Site, now: Week) -> float:
     """Clinical leaders who see IPS as a burden and dismissive employers: the team not yet won over."""
     return 1.0 - site.readiness.health_team_integration
 
 
 @drain(0.01, max_weight=0.1, source="B24 (weight per event: assumption)")
-def client_setbacks(es: EmploymentSpecialist) -> float:
+def client_setbacks(es: EmploymentSpecialist, now: Week) -> float:
     """A client disappears for a week or two, maybe losing an arranged job the ES must win back.
 
     Counts this week's setbacks; a lost job counts twice (the employer must be won back).
@@ -159,71 +182,65 @@ def client_setbacks(es: EmploymentSpecialist) -> float:
 
 
 @drain(0.02, max_weight=0.2, source="M21 (weight: assumption)", scope="site")
-def travel(site: Site) -> float:
+def travel(site: Site, now: Week) -> float:
     """Long drives across a rural area to clients without a licence and to scattered employers."""
     return site.travel_burden
 
 
 @drain(0.04, max_weight=0.2, source="B24; met-expectations research (weight: assumption)")
-def unmet_expectations(es: EmploymentSpecialist) -> float:
+def unmet_expectations(es: EmploymentSpecialist, now: Week) -> float:
     """'What I thought was the dream job was a little different': the expectation gap.
 
     The ES's gap at hire, fading as expectations adjust with tenure (e-folding time from the
     scenario's ``staff.expectation_adjustment_weeks``).
     """
-    return es.expectation_gap * math.exp(-es.tenure / es.model.expectation_adjustment_weeks)
+    return es.expectation_gap * math.exp(-es.tenure / now.expectation_adjustment_weeks)
 
 
 # --- nourishing factors -----------------------------------------------------------------------
 
 
 @nourish(0.06, max_weight=0.3, source="B24 (weight: assumption)")
-def intrinsic_motivation(es: EmploymentSpecialist) -> float:
+def intrinsic_motivation(es: EmploymentSpecialist, now: Week) -> float:
     """Recovery-oriented motivation and faith in the IPS method (the ES's trait, 0-1)."""
     return es.motivation
 
 
 @nourish(0.05, max_weight=0.3, source="M21; B24 (weight per job start: assumption)")
-def client_job_starts(es: EmploymentSpecialist) -> float:
+def client_job_starts(es: EmploymentSpecialist, now: Week) -> float:
     """'It is so worth it when you get a job for a person': this week's client job starts."""
     return es.job_starts_this_week
 
 
 @nourish(0.03, max_weight=0.2, source="B24 (weight: assumption)")
-def client_progress(es: EmploymentSpecialist) -> float:
+def client_progress(es: EmploymentSpecialist, now: Week) -> float:
     """Clients engaged and moving toward work: searching or working clients as a share of the cap."""
-    return min(1.0, es.clients_in_contact / es.model.caseload_cap)
+    return min(1.0, es.clients_in_contact / now.caseload_cap)
 
 
 @nourish(0.03, max_weight=0.2, source="B24 (weight: assumption)", buffers=True, scope="site")
-def team_support(site: Site) -> float:
+def team_support(site: Site, now: Week) -> float:
     """Being part of a team of ES with whom to discuss cases (complement of isolation)."""
     contact = site.team_contact * site.colleagues()
     return contact / (1.0 + contact)
 
 
 @nourish(0.03, max_weight=0.2, source="B24 (weight: assumption)", buffers=True, scope="site")
-def leader_support(site: Site) -> float:
+def leader_support(site: Site, now: Week) -> float:
     """Available, supportive leaders who follow up quickly."""
     return site.supervisor_availability
 
 
 @nourish(0.03, max_weight=0.2, source="B24; M21 (weight: assumption)", buffers=True, scope="site")
-def health_team_inclusion(site: Site) -> float:
+def health_team_inclusion(site: Site, now: Week) -> float:
     """Invited to clinical meetings and treated as a colleague by the health team."""
     return site.readiness.health_team_integration
 
 
 @nourish(0.15, max_weight=1.0, source="M21 (weight per seminar: assumption)", scope="site")
-def network_seminars(site: Site) -> float:
+def network_seminars(site: Site, now: Week) -> float:
     """Regional network seminars where ES feel seen and part of something bigger (1 in a seminar week)."""
-    return 1.0 if site.model.seminar_this_week else 0.0
-
-
-DRAINS: list[Factor] = [f for f in FACTORS if f.kind == "drain"]
-NOURISHERS: list[Factor] = [f for f in FACTORS if f.kind == "nourish"]
-ALL: list[Factor] = DRAINS + NOURISHERS
-"""Every factor, draining ones first: the order of per-factor lists throughout the model."""
+    return 1.0 if now.seminar else 0.0
 
 
 @dataclass(frozen=True)

@@ -11,53 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, Field, create_model, model_validator
 
-from simulation.core import pressures
-
-ASSUMPTION = "assumption"
-
-
-def param(
-    default: Any,
-    *,
-    unit: str,
-    description: str,
-    source: str,
-    ge: float | None = None,
-    le: float | None = None,
-) -> Any:
-    """A scenario parameter: default, allowed range, unit, description and source in one place."""
-    extra = {"unit": unit, "source": source}
-    if isinstance(default, BaseModel):
-        return Field(default_factory=lambda: default.model_copy(), description=description, json_schema_extra=extra)
-    return Field(default, ge=ge, le=le, description=description, json_schema_extra=extra)
-
-
-class Schema(BaseModel):
-    """Base of every scenario section: unknown keys are errors and objects are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _partial_sections_keep_defaults(cls, data: Any) -> Any:
-        """A section given in part keeps its field's documented defaults for the rest.
-
-        Without this, ``structures_in_place: {enabled: true}`` would rebuild the lever from its
-        class and lose the level documented for that lever (its field default).
-        """
-        if not isinstance(data, dict):
-            return data
-        merged = dict(data)
-        for name, info in cls.model_fields.items():
-            given = merged.get(name)
-            if isinstance(given, dict) and not info.is_required():
-                default = info.get_default(call_default_factory=True)
-                if isinstance(default, BaseModel):
-                    merged[name] = {**default.model_dump(), **given}
-        return merged
-
+from simulation.core import levers, pressures
+from simulation.core.params import ASSUMPTION, Schema, param
 
 # --- people -----------------------------------------------------------------------------------
 
@@ -384,128 +341,16 @@ class SiteSpec(Schema):
 
 # --- the start-up plan: levers a planner can pull [M21, B24] -----------------------------------
 
-
-class LeverSpec(Schema):
-    """A start-up plan lever's settings; it acts only through the model's mechanisms (see simulation.core.levers)."""
-
-    enabled: bool = param(
-        False, unit="yes/no", description="whether the start-up plan includes this lever",
-        source="",  # the lever's own source, given where the plan lists it
-    )
-
-
-class JobPreview(LeverSpec):
-    gap_reduction: float = param(
-        0.3, ge=0, le=1, unit="share of the expectation gap",
-        description="share of each new ES's expectation gap removed by an honest job preview",
-        source="realistic job previews have small effects (Premack & Wanous 1985; Earnest et al. 2011); size: assumption",
-    )
-
-
-class TeamSize(LeverSpec):
-    minimum: int = param(
-        2, ge=2, le=10, unit="ES positions",
-        description="smallest team: sites with fewer positions get more (no solo posts)",
-        source="M21; B24 ('a team-player without a team')",
-    )
-
-
-class ImplementationLead(LeverSpec):
-    availability: float = param(
-        0.8, ge=0, le=1, unit="0-1 scale",
-        description="supervisor availability at every site once a lead fights the implementation battles",
-        source="B24; M21 (level: assumption)",
-    )
-
-
-class ReadinessLever(LeverSpec):
-    level: float = param(
-        0.6, ge=0, le=1, unit="0-1 scale",
-        description="the readiness part(s) the lever prepares start at least at this level",
-        source="M21; B24 (level: assumption)",
-    )
-
-
-class NetworkSeminars(Schema):
-    every_weeks: int = param(
-        26, ge=0, le=104, unit="weeks", description="weeks between regional network seminars (0: none)",
-        source="M21 (seminars held; frequency: assumption)",
-    )
-
-
-class DigitalMeetings(LeverSpec):
-    travel_reduction: float = param(
-        0.3, ge=0, le=1, unit="share of the travel burden",
-        description="share of driving replaced by digital meetings", source="M21 (suggested; size: assumption)",
-    )
-    contact_gain: float = param(
-        0.3, ge=0, le=1, unit="0-1 scale",
-        description="added contact between a site's ES (capped at 1)", source="M21 (size: assumption)",
-    )
-
-
-class FidelityReview(Schema):
-    week: int = param(
-        0, ge=0, le=1040, unit="weeks", description="week of the first fidelity review (0: none)",
-        source="M21 (a review within the first year was hoped to lend ES authority)",
-    )
-    clarity_gain: float = param(
-        0.5, ge=0, le=1, unit="share of the remaining gap",
-        description="share of the missing ownership clarity and managers' knowledge the review closes",
-        source="M21 (size: assumption)",
-    )
-
-
-class StartUpPlan(Schema):
-    """Every lever of the start-up plan [M21, B24]; all off in a plan that changes nothing."""
-
-    realistic_job_preview: JobPreview = param(
-        JobPreview(), unit="-", description="candidates told honestly about the pioneer role", source="B24",
-    )
-    no_solo_posts: TeamSize = param(TeamSize(), unit="-", description="a team of ES at every site", source="M21; B24")
-    implementation_lead: ImplementationLead = param(
-        ImplementationLead(), unit="-", description="a supervisor or project lead who leads implementation",
-        source="B24; M21",
-    )
-    structures_in_place: ReadinessLever = param(
-        ReadinessLever(level=0.8), unit="-",
-        description="desk, team belonging, reporting routine and owner in place before start (structures)",
-        source="B24",
-    )
-    manager_training: ReadinessLever = param(
-        ReadinessLever(level=0.6), unit="-", description="IPS training for local managers (manager_knowledge)",
-        source="M21; B24",
-    )
-    anchored_agreements: ReadinessLever = param(
-        ReadinessLever(level=0.5), unit="-",
-        description="agreements reach local managers, not only the top (manager_knowledge, ownership_clarity)",
-        source="B24",
-    )
-    health_team_preparation: ReadinessLever = param(
-        ReadinessLever(level=0.6), unit="-",
-        description="clinicians informed and ES invited to clinical meetings (health_team_integration)",
-        source="M21; B24",
-    )
-    record_access_arrangement: ReadinessLever = param(
-        ReadinessLever(level=0.8), unit="-", description="record-access and confidentiality arrangement (record_access)",
-        source="M21; B24",
-    )
-    operational_policy: ReadinessLever = param(
-        ReadinessLever(level=0.7), unit="-",
-        description="clear responsibilities and reporting (ownership_clarity)", source="B24",
-    )
-    network_seminars: NetworkSeminars = param(
-        NetworkSeminars(), unit="-", description="regional network seminars", source="M21",
-    )
-    digital_meetings: DigitalMeetings = param(
-        DigitalMeetings(), unit="-", description="digital meetings in rural areas", source="M21",
-    )
-    fidelity_review: FidelityReview = param(
-        FidelityReview(), unit="-", description="a fidelity review that lends authority and clarity", source="M21",
-    )
-    permanent_contracts: LeverSpec = param(
-        LeverSpec(), unit="-", description="every ES on a permanent contract (no contract-expiry shock)", source="B24",
-    )
+StartUpPlan = create_model(
+    "StartUpPlan",
+    __base__=Schema,
+    __doc__="Every lever of the start-up plan [M21, B24] (declared in simulation.core.levers); all off in a plan "
+            "that changes nothing.",
+    **{
+        lv.name: (lv.settings, param(lv.default, unit="-", description=lv.description, source=lv.source))
+        for lv in levers.LEVERS
+    },
+)
 
 
 PressureWeights = create_model(
@@ -544,8 +389,9 @@ class Scenario(Schema):
     readiness: ReadinessDynamics = param(
         ReadinessDynamics(), unit="-", description="readiness dynamics", source="see fields"
     )
-    start_up_plan: StartUpPlan = param(StartUpPlan(), unit="-", description="the start-up plan's levers",
-                                       source="see fields")
+    start_up_plan: StartUpPlan = param(  # type: ignore[valid-type]
+        StartUpPlan(), unit="-", description="the start-up plan's levers", source="see fields"
+    )
     pressures: PressureWeights = param(  # type: ignore[valid-type]
         PressureWeights(), unit="-", description="factor weights", source="see fields"
     )
@@ -567,19 +413,23 @@ class Scenario(Schema):
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file, for editors: the models' schema plus what the loader adds.
 
-    The loader reads ``extends`` and fills in ``name``, so a file may give the one and leave out
-    the other; a file that extends another may leave out what it inherits (e.g. ``sites``).
+    The loader reads ``extends`` and ``replace_sites`` (which needs ``sites`` in the same file) and
+    fills in a left-out ``name``; a file that extends another may leave out what it inherits (e.g. ``sites``).
     """
     schema = Scenario.model_json_schema()
     schema["properties"] = {
         "extends": {"type": "string", "minLength": 1,
                     "description": "scenario file this one overrides, relative to this file's folder"},
+        "replace_sites": {"type": "boolean",
+                          "description": "true: this file's sites replace the inherited list instead of merging "
+                                         "into it by site name"},
         **schema["properties"],
     }
     for trait in Trait.__subclasses__():  # a partial trait keeps the field's defaults for the rest (Schema)
         schema["$defs"][trait.__name__].pop("required", None)
     required = [field for field in schema.pop("required") if field != "name"]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
+            "dependentRequired": {"replace_sites": ["sites"]},
             "if": {"required": ["extends"]}, "else": {"required": required}}
 
 
@@ -591,3 +441,8 @@ def bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
     metadata = model.model_fields[name].metadata
     return (next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None),
             next((m.le for m in metadata if getattr(m, "le", None) is not None), None))
+
+
+def effective(scenario: Scenario) -> Scenario:
+    """The world as the start-up plan leaves it: every lever that is on applied (core.levers), in registry order."""
+    return Scenario.model_validate(levers.world_with_plan(scenario.model_dump()))

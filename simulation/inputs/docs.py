@@ -1,13 +1,19 @@
-"""The tables of docs/model.md, generated from the declarations: every parameter, every lever."""
+"""Files generated from the declarations: the tables of docs/model.md (every parameter, every lever),
+scenarios/schema.json and the one-lever scenarios in scenarios/levers/.
+
+``python -m simulation.inputs.docs`` rewrites them; tests fail when one is stale.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from simulation.core.levers import LEVERS
-from simulation.core.scenario import Scenario, bounds
+from simulation.core.levers import LEVERS, Lever
+from simulation.core.scenario import Scenario, bounds, json_schema
 
 
 def parameter_rows(
@@ -64,6 +70,74 @@ def lever_table() -> str:
     """The lever table of docs/model.md, generated from the registry."""
     rows = ["| lever | what it changes in the world | factors it moves |", "|---|---|---|"]
     for lv in LEVERS:
-        moved = ", ".join(f"{name} {'up' if sign > 0 else 'down'}" for name, sign in lv.affects.items()) or "none"
-        rows.append(f"| `{lv.name}` | {' '.join(lv.doc.split())} | {moved} |".replace("``", "`"))
+        moved = ", ".join(f"{name} {'up' if sign > 0 else 'down'}" for name, sign in lv.moves.items()) or "none"
+        rows.append(f"| `{lv.name}` | {lv.doc} | {moved} |".replace("``", "`"))
     return "\n".join(rows)
+
+
+def lever_file(lv: Lever) -> str:
+    """The bundled scenario ``scenarios/levers/<lever>.yaml``: the baseline with this one lever set as the bundled
+    start-up plan sets it (the lever's ``in_plan``), generated from its declaration."""
+    stem = lv.name.replace("_", "-")
+    first, *rest = [f"{k}: {json.dumps(v)}" for k, v in lv.in_plan.items()]
+    note = f"      # {lv.plan_note}" if lv.plan_note else ""
+    return "\n".join([
+        "# yaml-language-server: $schema=../schema.json",
+        f"# One start-up plan lever alone on the baseline: {lv.name} [{lv.source}].",
+        f"# {lv.doc}",
+        "#",
+        "# Set exactly as in scenarios/startup-plan.yaml, so comparing this file with the baseline isolates the",
+        "# lever's share of the full plan. Its effect sizes are the documented defaults (`ipsim params`, the",
+        f"# start_up_plan.{lv.name} rows), assumptions. Generated from the lever's declaration in",
+        "# simulation/core/levers.py by `python -m simulation.inputs.docs`: edit the declaration, not this file.",
+        "extends: ../baseline.yaml",
+        f"name: lever-{stem}",
+        "description: >",
+        f"  The baseline with one start-up plan lever pulled, {lv.name}: {lv.description}.",
+        "",
+        "start_up_plan:",
+        f"  {lv.name}:",
+        f"    {first}{note}",
+        *(f"    {line}" for line in rest),
+        "",
+    ])
+
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL_MD = ROOT / "docs" / "model.md"
+LEVER_FILES = ROOT / "scenarios" / "levers"
+SCHEMA_JSON = ROOT / "scenarios" / "schema.json"
+BLOCKS = {"levers": lever_table, "params": parameter_table}
+"""The generated blocks of docs/model.md, each between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
+
+
+def with_blocks(text: str) -> str:
+    """``text`` (docs/model.md) with every generated block replaced by what the code declares now."""
+    for name, make in BLOCKS.items():
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        head, found, rest = text.partition(start)
+        if not found or end not in rest:
+            raise ValueError(f"docs/model.md has no {start} ... {end} block")
+        text = f"{head}{start}\n{make()}\n{end}{rest.split(end, 1)[1]}"
+    return text
+
+
+def generated() -> dict[Path, str]:
+    """Every file generated from the declarations, with the content it must have: docs/model.md (its tables),
+    scenarios/schema.json and scenarios/levers/*.yaml. Tests compare them with the files on disk."""
+    files = {MODEL_MD: with_blocks(MODEL_MD.read_text(encoding="utf-8")),
+             SCHEMA_JSON: json.dumps(json_schema(), indent=2) + "\n"}
+    files.update({LEVER_FILES / f"{lv.name.replace('_', '-')}.yaml": lever_file(lv) for lv in LEVERS})
+    return files
+
+
+def main() -> None:
+    """Rewrite every generated file from the declarations (``python -m simulation.inputs.docs``)."""
+    for path, content in generated().items():
+        if not path.exists() or path.read_text(encoding="utf-8") != content:
+            path.write_text(content, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

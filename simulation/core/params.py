@@ -1,0 +1,55 @@
+"""How a scenario parameter is declared: its default, allowed range, unit, description and source, in one place.
+
+Every section of the scenario schema derives from ``Schema``; every field is made with ``param``. The
+schema (core.scenario), the factors' weights (core.pressures) and the levers' settings (core.levers) all
+declare their parameters this way, so validation, error messages and the docs tables follow from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ASSUMPTION = "assumption"
+
+
+def param(
+    default: Any,
+    *,
+    unit: str,
+    description: str,
+    source: str,
+    ge: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """A scenario parameter: default, allowed range, unit, description and source in one place."""
+    extra = {"unit": unit, "source": source}
+    if isinstance(default, BaseModel):
+        return Field(default_factory=lambda: default.model_copy(), description=description, json_schema_extra=extra)
+    return Field(default, ge=ge, le=le, description=description, json_schema_extra=extra)
+
+
+class Schema(BaseModel):
+    """Base of every scenario section: unknown keys are errors and objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_sections_keep_defaults(cls, data: Any) -> Any:
+        """A section given in part keeps its field's documented defaults for the rest.
+
+        Without this, ``structures_in_place: {enabled: true}`` would rebuild the lever from its
+        class and lose the level documented for that lever (its field default).
+        """
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, info in cls.model_fields.items():
+            given = merged.get(name)
+            if isinstance(given, dict) and not info.is_required():
+                default = info.get_default(call_default_factory=True)
+                if isinstance(default, BaseModel):
+                    merged[name] = {**default.model_dump(), **given}
+        return merged
