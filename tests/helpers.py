@@ -26,6 +26,7 @@ name: tiny
 description: {description or "a small world for tests"}
 weeks: {weeks}
 cohort_window_weeks: {window}
+replace_sites: true
 sites:
   - {{name: pair, count: 3, positions: 2, supervisor_availability: 0.3, team_contact: 0.4,
       travel_burden: 0.8, job_market: 0.7}}

@@ -15,7 +15,7 @@ import yaml
 from helpers import invoke
 
 from simulation.core import levers
-from simulation.core.scenario import Scenario, json_schema
+from simulation.core.scenario import Scenario, SiteSpec, json_schema
 from simulation.inputs.reading import ScenarioError
 from simulation.inputs.scenarios import load_scenario, resolve
 
@@ -79,12 +79,6 @@ def test_nested_mappings_merge_deeply(tmp_path: Path) -> None:
         call_default_factory=True).dropout_rate
 
 
-def test_a_list_replaces_the_parents_whole_list(tmp_path: Path) -> None:
-    write(tmp_path, "parent.yaml", PARENT)
-    child = load_scenario(write(tmp_path, "child.yaml", "extends: parent.yaml\nsites:\n  - {name: c, positions: 4}\n"))
-    assert [(s.name, s.positions) for s in child.sites] == [("c", 4)]
-
-
 def test_a_chain_of_three(tmp_path: Path) -> None:
     write(tmp_path, "base/grandparent.yaml", PARENT)
     write(tmp_path, "base/parent.yaml", "extends: grandparent.yaml\nweeks: 80\nclients: {caseload_cap: 10}\n")
@@ -114,6 +108,109 @@ def test_a_child_without_a_name_is_named_after_its_own_file(tmp_path: Path) -> N
     assert load_scenario(write(tmp_path, "my-child.yaml", "extends: parent.yaml\n")).name == "my-child"
     assert load_scenario(write(tmp_path, "grandchild.yaml", "extends: middle.yaml\n")).name == "grandchild"
     assert load_scenario(write(tmp_path, "named.yaml", "extends: parent.yaml\nname: given\n")).name == "given"
+
+
+# --- extends: sites merge by name ------------------------------------------------------------
+
+SITED_PARENT = """\
+name: parent
+sites:
+  - {name: a, count: 2, positions: 1, team_contact: 0.1, readiness: {structures: 0.9, record_access: 0.7}}
+  - {name: b, positions: 3}
+  - {name: c, positions: 5}
+"""
+
+
+def sites_of(scenario: Scenario) -> list[dict]:
+    return [site.model_dump() for site in scenario.sites]
+
+
+def test_a_site_entry_naming_a_parent_site_updates_only_the_fields_it_gives(tmp_path: Path) -> None:
+    parent = load_scenario(write(tmp_path, "parent.yaml", SITED_PARENT))
+    child = load_scenario(write(tmp_path, "child.yaml", (
+        "extends: parent.yaml\nsites:\n  - {name: b, supervisor_availability: 0.9}\n"
+        "  - {name: a, readiness: {structures: 0.1}}\n")))
+    expected = sites_of(parent)
+    expected[1]["supervisor_availability"] = 0.9
+    expected[0]["readiness"]["structures"] = 0.1  # readiness merges: record_access stays 0.7
+    assert sites_of(child) == expected
+    assert child.sites[0].readiness.record_access == 0.7 and child.sites[0].team_contact == 0.1
+    assert child.positions == parent.positions == 10
+
+
+def test_a_site_entry_with_a_new_name_adds_a_site_after_the_parents(tmp_path: Path) -> None:
+    parent = load_scenario(write(tmp_path, "parent.yaml", SITED_PARENT))
+    child = load_scenario(write(tmp_path, "child.yaml", (
+        "extends: parent.yaml\nsites:\n  - {name: z, positions: 4}\n  - {name: b, positions: 1}\n"
+        "  - {name: y, count: 2, positions: 2}\n")))
+    assert [(s.name, s.count, s.positions) for s in child.sites] == [
+        ("a", 2, 1), ("b", 1, 1), ("c", 1, 5), ("z", 1, 4), ("y", 2, 2)]
+    assert sites_of(child)[0] == sites_of(parent)[0]
+    assert child.positions == 2 + 1 + 5 + 4 + 4
+
+
+def test_replace_sites_gives_the_whole_list(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", SITED_PARENT)
+    child = load_scenario(write(tmp_path, "child.yaml", (
+        "extends: parent.yaml\nreplace_sites: true\nsites:\n  - {name: b, positions: 4}\n")))
+    assert sites_of(child) == [SiteSpec(name="b", positions=4).model_dump()]  # b's fields are not inherited either
+
+
+def test_replace_sites_applies_to_its_own_file_only(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", SITED_PARENT)
+    write(tmp_path, "middle.yaml", "extends: parent.yaml\nreplace_sites: true\nsites: [{name: m, positions: 2}]\n")
+    child = load_scenario(write(tmp_path, "child.yaml", "extends: middle.yaml\nsites: [{name: n, positions: 1}]\n"))
+    assert [s.name for s in child.sites] == ["m", "n"]
+    assert load_scenario(write(tmp_path, "alone.yaml", SITED_PARENT + "replace_sites: true\n")).positions == 10
+
+
+def test_replace_sites_false_merges(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", SITED_PARENT)
+    text = "extends: parent.yaml\nreplace_sites: false\nsites: [{name: d}]\n"
+    child = load_scenario(write(tmp_path, "child.yaml", text))
+    assert [s.name for s in child.sites] == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize(("sites", "index"), [
+    ("[{name: a, positions: 2}, {positions: 4}]", 1),
+    ("[{positions: 4}]", 0),
+    ("[{name: a}, {name: null, positions: 4}]", 1),
+])
+def test_a_site_entry_without_a_name_is_an_error_naming_the_file_and_the_entry(
+    sites: str, index: int, tmp_path: Path
+) -> None:
+    write(tmp_path, "parent.yaml", SITED_PARENT)
+    child = write(tmp_path, "child.yaml", f"extends: parent.yaml\nsites: {sites}\n")
+    err = rejected(child)
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"ipsim: error: {child}: sites[{index}]: no name")
+    assert "(a, b, c)" in err and "replace_sites: true" in err
+
+
+def test_a_site_entry_without_a_name_in_a_parent_names_the_parent(tmp_path: Path) -> None:
+    write(tmp_path, "grandparent.yaml", SITED_PARENT)
+    parent = write(tmp_path, "parent.yaml", "extends: grandparent.yaml\nsites: [{count: 3}]\n")
+    child = write(tmp_path, "child.yaml", "extends: parent.yaml\n")
+    assert rejected(child).startswith(f"ipsim: error: {parent} (via {child}): sites[0]: no name")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("sites: [{name: d}, {name: b}, {name: d, positions: 2}]", "sites[2]: site 'd' is already given at sites[0]"),
+    ("sites: [a, {name: b}]", "sites[0]: expected a mapping of its fields (name, count, positions, "),
+    ("replace_sites: yes please\nsites: [{name: d}]", "replace_sites must be true or false, got 'yes please'"),
+    ("replace_sites: true\n", "replace_sites: true needs the sites list that replaces the inherited one"),
+])
+def test_bad_site_entries_and_replace_sites_are_errors(text: str, message: str, tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", SITED_PARENT)
+    child = write(tmp_path, "child.yaml", f"extends: parent.yaml\n{text}\n")
+    err = rejected(child)
+    assert len(err.splitlines()) == 1 and err.startswith(f"ipsim: error: {child}: {message}")
+
+
+def test_an_error_in_a_merged_site_names_the_site(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", SITED_PARENT)
+    child = write(tmp_path, "child.yaml", "extends: parent.yaml\nsites: [{name: z, positions: 500}]\n")
+    assert "): sites[3] (z).positions: " in rejected(child)  # index 3 of the merged list, which the file lacks
 
 
 # --- extends: errors --------------------------------------------------------------------------
@@ -216,6 +313,33 @@ def test_show_prints_every_field_in_schema_order(tmp_path: Path) -> None:
     assert "extends" not in shown
 
 
+def test_validate_and_show_give_the_parents_positions_when_they_differ(tmp_path: Path) -> None:
+    parent = write(tmp_path, "parent.yaml", SITED_PARENT)
+    child = write(tmp_path, "child.yaml", "extends: parent.yaml\nname: my-plan\nsites: [{name: b, positions: 5}]\n")
+    code, out, err = invoke(["validate", str(child)])
+    assert (code, err) == (0, "")
+    assert out == f"{child}: ok (my-plan: 3 site entries, 12 positions; {parent} it extends has 10)\n"
+    code, out, err = invoke(["show", str(child)])
+    assert (code, err) == (0, "")
+    first, rest = out.split("\n", 1)
+    assert first == f"# positions: 10 in {parent} -> 12 here"
+    assert yaml.safe_load(rest) == load_scenario(child).model_dump(mode="json")
+
+
+def test_validate_and_show_say_nothing_of_the_parent_when_the_positions_are_the_same(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", SITED_PARENT)
+    child = write(tmp_path, "child.yaml", "extends: parent.yaml\nsites: [{name: b, team_contact: 0.9}]\n")
+    assert invoke(["validate", str(child)])[1] == f"{child}: ok (child: 3 site entries, 10 positions)\n"
+    assert invoke(["show", str(child)])[1].startswith("name: child\n")
+
+
+def test_a_parent_that_is_no_scenario_by_itself_has_no_positions_to_compare(tmp_path: Path) -> None:
+    write(tmp_path, "fragment.yaml", "weeks: 60\ncohort_window_weeks: 52\n")  # no sites: not valid alone
+    child = write(tmp_path, "child.yaml", "extends: fragment.yaml\nsites: [{name: a, positions: 3}]\n")
+    assert invoke(["validate", str(child)]) == (0, f"{child}: ok (child: 1 site entries, 3 positions)\n", "")
+    assert invoke(["show", str(child)])[1].startswith("name: child\n")
+
+
 def test_show_rejects_a_bad_file_like_validate(tmp_path: Path) -> None:
     child = write(tmp_path, "child.yaml", "extends: missing.yaml\n")
     code, out, err = invoke(["show", str(child)])
@@ -256,6 +380,11 @@ def test_schema_accepts_extends_and_a_file_without_name() -> None:
     assert not validator.is_valid({"extends": 3})
     assert not validator.is_valid({"extends": "baseline.yaml", "clients": {"caseload_capp": 20}})
     assert not validator.is_valid({"extends": "baseline.yaml", "clients": {"caseload_cap": 500}})
+    assert validator.is_valid({"extends": "baseline.yaml", "sites": [{"name": "solo-rural", "positions": 2}]})
+    assert validator.is_valid({"extends": "baseline.yaml", "replace_sites": True, "sites": [{"name": "a"}]})
+    assert not validator.is_valid({"extends": "baseline.yaml", "replace_sites": True})  # nothing to replace with
+    assert not validator.is_valid({"extends": "baseline.yaml", "replace_sites": "yes", "sites": [{"name": "a"}]})
+    assert not validator.is_valid({"extends": "baseline.yaml", "sites": [{"positions": 2}]})  # an entry needs a name
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SCENARIOS)))
@@ -308,6 +437,24 @@ def test_each_lever_has_a_scenario_changing_only_that_lever(lever: str) -> None:
     assert changed[lever] == STARTUP_PLAN.start_up_plan.model_dump()[lever]
     assert scenario.model_dump(exclude={"name", "description", "start_up_plan"}) == BASELINE.model_dump(
         exclude={"name", "description", "start_up_plan"})
+
+
+@pytest.mark.parametrize("name", ["all-solo", "teams-of-three", "urban"])
+def test_the_contexts_are_the_baseline_with_their_own_site_list(name: str) -> None:
+    """Each context gives its whole site list: ``ipsim show`` prints the baseline with the file's name,
+    description and sites (every default filled in), and nothing of the baseline's sites; 45 positions."""
+    path = SCENARIOS / "contexts" / f"{name}.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert raw["replace_sites"] is True
+    expected = BASELINE.model_dump(mode="json") | {
+        "name": raw["name"], "description": raw["description"],
+        "sites": [SiteSpec.model_validate(site).model_dump(mode="json") for site in raw["sites"]],
+    }
+    code, out, err = invoke(["show", str(path)])
+    assert (code, err) == (0, "")
+    assert out == yaml.safe_dump(expected, sort_keys=False, allow_unicode=True)  # no "# positions" line either
+    assert load_scenario(path).positions == BASELINE.positions == 45
+    assert invoke(["validate", str(path)])[1].endswith(" 45 positions)\n")
 
 
 def test_solo_and_team_contexts_differ_only_in_team_structure() -> None:

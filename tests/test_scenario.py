@@ -12,11 +12,14 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from helpers import invoke
+from pydantic import BaseModel
 
 from simulation.core import pressures
+from simulation.core.scenario import Scenario
 from simulation.inputs.docs import parameter_rows, parameter_table
 from simulation.inputs.reading import ScenarioError
 from simulation.inputs.scenarios import load_scenario
@@ -69,7 +72,7 @@ def _unknown_key_nested_in_site() -> tuple[str, list[str]]:
 
 
 def _wrong_type() -> tuple[str, list[str]]:
-    return replace_once(BASE, "weeks: 156", "weeks: many"), ["re:\\bweeks: ", "integer", "many"]
+    return replace_once(BASE, "weeks: 156", "weeks: many"), ["re:\\bweeks: ", "whole number from 1 to 1040", "many"]
 
 
 def _out_of_range() -> tuple[str, list[str]]:
@@ -255,6 +258,86 @@ def test_every_problem_is_reported_on_its_own_error_line(tmp_path: Path) -> None
     for line in lines:
         assert line.startswith("ipsim: error: "), f"not an 'ipsim: error:' line: {line!r}"
         assert str(path) in line, f"line does not name the file: {line!r}"
+
+
+# --- wrong kinds of value, in the scenario's own terms -------------------------------------------
+
+
+def schema_classes(model: type[BaseModel]) -> set[str]:
+    """The names of ``model`` and of every model class its fields hold, however nested (lists, unions)."""
+    names = {model.__name__}
+    for info in model.model_fields.values():
+        pending = [info.annotation]
+        while pending:
+            annotation = pending.pop()
+            pending.extend(get_args(annotation))
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                names |= schema_classes(annotation)
+    return names
+
+
+SCHEMA_CLASSES = sorted(schema_classes(Scenario))
+"""The schema's class names (Staff, ImplementationLead, PressureWeights, ...): no message may show one."""
+
+OWN_SITES = "replace_sites: true\n"
+"""Site cases give the whole list, so the index in the message is the file's own."""
+
+WRONG_KINDS: dict[str, tuple[str, str, str]] = {
+    # case: (what the file gives, the start of the message after the file, its end)
+    "section_given_text": ("staff: tired\n",
+                           "staff: expected a mapping of its fields (quit_threshold, intrinsic_motivation, ",
+                           "got 'tired'"),
+    "lever_given_yes": ("start_up_plan: {implementation_lead: yes}\n",
+                        "start_up_plan.implementation_lead: expected a mapping of its fields (enabled, availability)",
+                        "got true"),
+    "lever_given_a_list": ("start_up_plan: {no_solo_posts: [2, 3]}\n",
+                           "start_up_plan.no_solo_posts: expected a mapping of its fields (enabled, minimum)",
+                           "got a list"),
+    "empty_section": ("clients:\n", "clients: expected a mapping of its fields (caseload_cap, ", "got nothing"),
+    "trait_given_a_number": ("staff: {quit_threshold: 1.2}\n",
+                             "staff.quit_threshold: expected a mapping of its fields (mean, sd, low, high)", "got 1.2"),
+    "site_given_text": (OWN_SITES + "sites: [solo]\n",
+                        "sites[0]: expected a mapping of its fields (name, count, positions, ", "got 'solo'"),
+    "sites_given_a_mapping": (OWN_SITES + "sites: {name: solo}\n",
+                              "sites: expected a list, each entry a mapping of its fields (name, ", "got a mapping"),
+    "readiness_given_text": (OWN_SITES + "sites: [{name: a, readiness: high}]\n",
+                             "sites[0] (a).readiness: expected a mapping of its fields (manager_knowledge, ",
+                             "got 'high'"),
+    "number_given_text": ("clients: {job_start_rate: fast}\n",
+                          "clients.job_start_rate: expected a number from 0 to 0.5", "got 'fast'"),
+    "number_given_a_list": ("strain: {recovery_rate: [0.1]}\n",
+                            "strain.recovery_rate: expected a number from 0 to 1", "got a list"),
+    "whole_number_given_a_fraction": (OWN_SITES + "sites: [{name: a, positions: 2.5}]\n",
+                                      "sites[0] (a).positions: expected a whole number from 1 to 50", "got 2.5"),
+    "whole_number_given_false": (OWN_SITES + "sites: [{name: a, count: false}]\n",
+                                 "sites[0] (a).count: ", "1 (got false)"),
+    "switch_given_a_number": ("start_up_plan: {permanent_contracts: {enabled: 2}}\n",
+                              "start_up_plan.permanent_contracts.enabled: expected true or false", "got 2"),
+    "text_given_a_list": ("description: [a, b]\n", "description: expected text", "got a list"),
+    "name_with_spaces": ("name: my plan\n", "name: may hold only letters, digits and _ . - (no spaces)",
+                         "got 'my plan'"),
+    "no_sites": (OWN_SITES + "sites: []\n", "sites: expected at least 1 entry", "got 0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_KINDS))
+def test_a_wrong_kind_of_value_is_worded_without_class_names(case: str, tmp_path: Path) -> None:
+    text, what, got = WRONG_KINDS[case]
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"extends: {BASELINE}\n{text}", encoding="utf-8")
+    code, _, err = invoke(["validate", str(path)])
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"ipsim: error: {path} (extends {BASELINE}): {what}"), err
+    assert lines[0].endswith(got), err
+    assert not [name for name in SCHEMA_CLASSES if re.search(rf"\b{name}\b", err)], err
+    assert "Input should be a valid" not in err
+
+
+def test_the_class_name_check_knows_the_schema() -> None:
+    expected = {"Scenario", "Staff", "SiteSpec", "Readiness", "ImplementationLead", "ThresholdTrait", "PressureWeights"}
+    assert expected <= set(SCHEMA_CLASSES)
 
 
 # --- the loader is safe -----------------------------------------------------------------------

@@ -29,6 +29,7 @@ extends: {BASELINE}
 name: tiny
 weeks: 26
 cohort_window_weeks: 26
+replace_sites: true
 sites:
   - {{name: pair, count: 2, positions: 2, supervisor_availability: 0.3, team_contact: 0.4,
       travel_burden: 0.8, job_market: 0.7}}

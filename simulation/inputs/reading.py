@@ -7,14 +7,16 @@ refusing duplicate keys; validation errors become one line each, naming the fiel
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
-from simulation.core.scenario import Scenario
+from simulation.core.scenario import Scenario, bounds
 
 
 class ScenarioError(Exception):
@@ -67,43 +69,127 @@ def read_mapping(chain: list[Path], what: str = "scenario") -> dict[str, Any]:
     return data
 
 
-def describe_errors(exc: ValidationError, root: type[BaseModel] | None = None) -> list[str]:
-    """One line per validation error: field path, what is wrong and what is allowed (fields of ``root``,
-    by default Scenario, for unknown-field hints)."""
+_NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+"""The pattern the schema gives short names (scenario, site, sweep); its errors are worded, not shown as a regex."""
+_MAPPINGS = frozenset({"model_type", "model_attributes_type", "dict_type"})
+"""Error types of a section, lever or other mapping given something else (pydantic names the class in some)."""
+_SCALARS = {
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "a whole number"),
+    **dict.fromkeys(("float_type", "float_parsing"), "a number"),
+    **dict.fromkeys(("bool_type", "bool_parsing"), "true or false"),
+    "string_type": "text",
+}
+"""Error types of a value of the wrong kind, and the kind expected (numbers add the field's range)."""
+
+
+def describe_errors(exc: ValidationError, root: type[BaseModel] | None = None,
+                    site_names: Sequence[object] = ()) -> list[str]:
+    """One line per validation error: the field path, what is wrong and what is allowed, in the file's terms.
+
+    ``root`` (by default Scenario) is the schema the paths start from. A value of the wrong kind is
+    reported as ``expected ..., got ...``: a mapping with the fields it may hold, a number with its
+    range, a list with what each entry is. So no line names a Python class: pydantic names one only
+    for a mapping given something else, which is reworded. Range and choice errors keep pydantic's
+    wording, which already speaks of values. ``site_names``, the names of a merged ``sites`` list's
+    entries, are shown after their index (``sites[5] (extra)``), as that index need not be the file's.
+    """
+    root = root or Scenario
     lines = []
     for err in exc.errors():
         loc = err["loc"]
-        where = _dotted(loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            known = sorted(_fields_at(loc[:-1], root or Scenario))
-            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(known)}"
-            lines.append(f"{where}: unknown field{hint}")
-        elif err["type"] == "missing":
-            lines.append(f"{where}: required field is missing")
-        else:
-            got = err.get("input")
-            shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
-            lines.append(f"{where}: {err['msg']}{shown}")
+        where = _dotted(loc, site_names) or "(top level)"
+        lines.append(f"{where}: {_problem(err, root)}")
     return lines
 
 
-def _dotted(loc: tuple) -> str:
+def shown(value: Any) -> str:
+    """A value as a message shows it: scalars as YAML writes them (strings quoted), collections by kind."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _problem(err: ErrorDetails, root: type[BaseModel]) -> str:
+    """What is wrong at ``err``'s path and what is allowed there."""
+    kind, loc, got = err["type"], err["loc"], err.get("input")
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1], root)
+        known = sorted(parent.model_fields) if parent else []
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else (f"; allowed: {', '.join(known)}" if known else "")
+        return f"unknown field{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind in _MAPPINGS:
+        return f"expected {_mapping_of(_model_at(loc, root))}, got {shown(got)}"
+    if kind in ("list_type", "tuple_type"):
+        item = _model_at((*loc, 0), root)
+        each = f", each entry {_mapping_of(item)}" if item else ""
+        return f"expected a list{each}, got {shown(got)}"
+    if kind in _SCALARS:
+        ranged = _range(loc, root) if kind.startswith(("int", "float")) else ""
+        return f"expected {_SCALARS[kind]}{ranged}, got {shown(got)}"
+    ctx = err.get("ctx", {})
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == _NAME_PATTERN:
+        return f"may hold only letters, digits and _ . - (no spaces), got {shown(got)}"
+    if kind in ("too_short", "too_long"):
+        limit = ctx["min_length"] if kind == "too_short" else ctx["max_length"]
+        return (f"expected at {'least' if kind == 'too_short' else 'most'} {limit} "
+                f"entr{'y' if limit == 1 else 'ies'}, got {ctx['actual_length']}")
+    message = err["msg"].removeprefix("Value error, ")
+    return message if isinstance(got, dict | list) else f"{message} (got {shown(got)})"
+
+
+def _mapping_of(model: type[BaseModel] | None) -> str:
+    return f"a mapping of its fields ({', '.join(model.model_fields)})" if model else "a mapping"
+
+
+def _range(loc: tuple, root: type[BaseModel]) -> str:
+    """The range the schema declares for the field at ``loc``, as words (`` from 0 to 1``); empty if none."""
+    parent = _model_at(loc[:-1], root) if loc else None
+    if parent is None or loc[-1] not in parent.model_fields:
+        return ""
+    low, high = (f"{b:g}" if isinstance(b, float) else b for b in bounds(parent, str(loc[-1])))
+    if low is not None and high is not None:
+        return f" from {low} to {high}"
+    return f" of at least {low}" if low is not None else (f" of at most {high}" if high is not None else "")
+
+
+def _dotted(loc: tuple, site_names: Sequence[object] = ()) -> str:
     out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    for depth, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+            if depth == 1 and loc[0] == "sites" and part < len(site_names) and isinstance(site_names[part], str):
+                out += f" ({site_names[part]})"
+        else:
+            out += f".{part}" if out else str(part)
     return out
 
 
-def _fields_at(loc: tuple, root: type[BaseModel]) -> dict[str, FieldInfo]:
-    """The fields of the schema model found by following ``loc`` from ``root``."""
-    model: Any = root
+def _model_at(loc: tuple, root: type[BaseModel]) -> type[BaseModel] | None:
+    """The schema model found by following ``loc`` from ``root`` (through optional fields and list entries);
+    None where ``loc`` leads to anything else (a number, a free mapping) or out of the schema."""
+    annotation: Any = root
     for part in loc:
         if isinstance(part, int):
-            continue
-        annotation = model.model_fields[part].annotation
-        if get_origin(annotation) is list:
-            annotation = get_args(annotation)[0]
-        models = [a for a in (annotation, *get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)]
-        model = models[0] if models else annotation
-    return model.model_fields
+            annotation = next((get_args(a)[0] for a in _options(annotation) if get_origin(a) is list), None)
+        else:
+            model = _model_in(annotation)
+            annotation = model.model_fields[part].annotation if model and part in model.model_fields else None
+    return _model_in(annotation)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    return next((a for a in _options(annotation) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+
+
+def _options(annotation: Any) -> tuple[Any, ...]:
+    """The types an annotation allows: a union's members (``X | None``), else the annotation itself."""
+    return get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
