@@ -1,4 +1,10 @@
-"""The ``ipsim`` command line: run scenarios, validate, show and describe scenario files, list parameters."""
+"""The ``ipsim`` command line: run scenarios, validate, show and describe scenario files, list parameters.
+
+Start-up stays light: at module level this imports only what parsing the command line and the scenario-file
+commands (``validate``, ``show``, ``schema``) need, never Mesa, Matplotlib, SciPy, SALib, Dask, Jinja2 or Solara.
+Each command that runs, analyses or draws imports its studies, analysis and presentation modules itself, when it
+runs (``tests/test_cli_startup.py`` checks this).
+"""
 
 from __future__ import annotations
 
@@ -11,25 +17,20 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import yaml
 from pydantic import ValidationError
-from tqdm import tqdm
 
-from simulation.analysis import calibration, compare
+from simulation import __version__
 from simulation.core.scenario import Scenario, json_schema
-from simulation.execution import pool, sweeps
+from simulation.execution import pool
 from simulation.execution.seeds import DEFAULT_SEED
-from simulation.inputs import specs
-from simulation.inputs.docs import parameter_table
 from simulation.inputs.reading import ScenarioError, describe_errors
 from simulation.inputs.scenarios import load_scenario
-from simulation.present import report, words
-from simulation.studies import calibrate as calibrate_study
-from simulation.studies import compare as compare_study
-from simulation.studies import run as run_study
-from simulation.studies import sweep as sweep_study
+
+if TYPE_CHECKING:
+    from simulation.analysis import compare
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED / "baseline.yaml"
@@ -89,21 +90,32 @@ def _sweep_options(command: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The ``ipsim`` argument parser. Every command has a one-line description (the first line of its ``--help``)
+    and every argument and option a help text (``tests/test_cli_startup.py`` checks both)."""
     p = argparse.ArgumentParser(prog="ipsim", description="Simulate why IPS employment specialists quit.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p.add_argument("--version", action="version", version=f"ipsim {__version__}",
+                   help="print ipsim's version and exit")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           help="what to do (ipsim COMMAND --help describes its arguments and options)")
 
-    run = sub.add_parser("run", help="run a scenario's replicates and write a run folder")
+    run = sub.add_parser("run", help="run a scenario's replicates and write a run folder",
+                         description="Run a scenario's replicates and write a new run folder with the summary, "
+                                     "the weekly figures and the charts.")
     run.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO,
                      help="scenario YAML file (default: the bundled scenarios/baseline.yaml)")
     run.add_argument("--weeks", type=_positive, help="override the scenario's horizon in weeks")
     _run_options(run)
 
-    cmp = sub.add_parser("compare", help="run scenarios with common random numbers and compare them with the first")
+    cmp = sub.add_parser("compare", help="run scenarios with common random numbers and compare them with the first",
+                         description="Run two or more scenarios with common random numbers (replicate by "
+                                     "replicate) and compare each with the first, with 95% confidence intervals.")
     cmp.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO",
                      help="two or more scenario YAML files; differences are taken from the first")
     _run_options(cmp)
 
-    lev = sub.add_parser("levers", help="rank the start-up plan's levers by the turnover each avoids on its own")
+    lev = sub.add_parser("levers", help="rank the start-up plan's levers by the turnover each avoids on its own",
+                         description="Add each lever of a start-up plan on its own to a base scenario, compare "
+                                     "them all with the base and rank the levers by the turnover each avoids.")
     lev.add_argument("base", nargs="?", type=Path, default=DEFAULT_SCENARIO,
                      help="scenario the levers are added to (default: the bundled scenarios/baseline.yaml)")
     lev.add_argument("--plan", type=Path, default=DEFAULT_PLAN,
@@ -111,13 +123,19 @@ def parser() -> argparse.ArgumentParser:
                           "(default: the bundled scenarios/startup-plan.yaml)")
     _run_options(lev)
 
-    val = sub.add_parser("validate", help="check scenario files without running them")
-    val.add_argument("files", nargs="+", type=Path)
+    val = sub.add_parser("validate", help="check scenario files without running them",
+                         description="Check scenario files (extends, names and values) without "
+                                     "running them: one line per file, exit status 2 if any has a problem.")
+    val.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario YAML files to check")
 
-    sub.add_parser("params", help="print every scenario parameter as a Markdown table")
+    sub.add_parser("params", help="print every scenario parameter as a Markdown table",
+                   description="Print every scenario parameter (levers and settings) as a Markdown table, with its "
+                               "default, range, unit and source.")
 
-    show = sub.add_parser("show", help="print a scenario fully resolved (extends and defaults) as YAML")
-    show.add_argument("scenario", type=Path)
+    show = sub.add_parser("show", help="print a scenario fully resolved (extends and defaults) as YAML",
+                          description="Print a scenario fully resolved (extends and defaults applied) as YAML, "
+                                      "exactly as a run would use it.")
+    show.add_argument("scenario", type=Path, help="scenario YAML file to resolve")
 
     swp = sub.add_parser("sweep", help="run a sweep spec (grid, lhs, sobol or morris design), or resume one",
                          description="Run a sweep spec's design into a new sweep folder, or finish an interrupted "
@@ -141,7 +159,9 @@ def parser() -> argparse.ArgumentParser:
                      help="scenario YAML file (default: the bundled scenarios/baseline.yaml)")
     _run_options(pat)
 
-    ana = sub.add_parser("analyze", help="sensitivity indices, response curves and heatmaps of a finished sweep")
+    ana = sub.add_parser("analyze", help="sensitivity indices, response curves and heatmaps of a finished sweep",
+                         description="Analyse a finished sweep folder again: sensitivity indices, response curves "
+                                     "and heatmaps, written into the folder.")
     ana.add_argument("folder", type=Path, metavar="RUN_DIR", help="a sweep folder")
 
     rep = sub.add_parser("report", help="write one self-contained HTML report of a run, compare, sweep or other folder",
@@ -164,21 +184,29 @@ def parser() -> argparse.ArgumentParser:
                      help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 opens it to the "
                           "network)")
 
-    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)",
+                            description="Print the JSON Schema of scenario files, for editors that check and "
+                                        "complete YAML (scenarios/schema.json is this output).")
     schema.add_argument("--out", type=Path, help="write the schema to this file instead")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``ipsim ARGV``; the exit status: 0, 2 for bad input (one ``ipsim: error:`` line per problem, no
+    traceback) or 130 when interrupted. Only the modules the chosen command needs are imported."""
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
     try:
         if args.command == "run":
             return _run(args, ["ipsim", *argv])
         if args.command == "compare":
+            from simulation.analysis import compare
+
             entries = [compare.Entry(load_scenario(path), str(path)) for path in args.scenarios]
             return _compare(args, entries, "compare", ["ipsim", *argv])
         if args.command == "levers":
+            from simulation.analysis import compare
+
             base = compare.Entry(load_scenario(args.base), str(args.base))
             plan = compare.Entry(load_scenario(args.plan), str(args.plan))
             return _compare(args, compare.lever_entries(base, plan), "levers", ["ipsim", *argv])
@@ -198,14 +226,35 @@ def main(argv: list[str] | None = None) -> int:
             return _show(args.scenario)
         if args.command == "schema":
             return _schema(args.out)
+        from simulation.inputs.docs import parameter_table
+
         print(parameter_table())
         return 0
-    except (ScenarioError, UsageError, compare.ComparisonError, pool.ExecutionError, report.ReportError) as exc:
+    except _bad_input_errors() as exc:
         _report(exc)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("ipsim: interrupted; nothing was written", file=sys.stderr)
         return 130
+
+
+_HEAVY_BAD_INPUT_ERRORS = (("simulation.analysis.compare", "ComparisonError"),
+                           ("simulation.present.report", "ReportError"))
+"""Bad-input exceptions defined in modules that import NumPy, SciPy or Jinja2: (module, class name)."""
+
+
+def _bad_input_errors() -> tuple[type[Exception], ...]:
+    """The exceptions ``main`` reports as bad input, without importing anything.
+
+    A class from ``_HEAVY_BAD_INPUT_ERRORS`` is included only if its module has been imported, which it must have
+    been for that exception to be raised; so catching them never imports a heavy module (the ``except`` clause
+    calls this only when an exception reaches it)."""
+    errors: list[type[Exception]] = [ScenarioError, UsageError, pool.ExecutionError]
+    for module_name, class_name in _HEAVY_BAD_INPUT_ERRORS:
+        error = getattr(sys.modules.get(module_name), class_name, None)
+        if error is not None:
+            errors.append(error)
+    return tuple(errors)
 
 
 def _report(exc: Exception) -> None:
@@ -215,6 +264,10 @@ def _report(exc: Exception) -> None:
 
 
 def _validate(files: list[Path]) -> int:
+    """One line per file: ``ok`` with its site entries and positions (and the parent's, where they differ), or
+    its errors; exit 2 if any file has errors."""
+    from simulation.inputs.scenarios import positions_before
+
     problems = 0
     for path in files:
         try:
@@ -223,13 +276,22 @@ def _validate(files: list[Path]) -> int:
             _report(exc)
             problems += 1
         else:
-            print(f"{path}: ok ({scenario.name}: {len(scenario.sites)} site entries, {scenario.positions} positions)")
+            before = positions_before(path, scenario)
+            parent = f"; {before[0]} it extends has {before[1]}" if before else ""
+            print(f"{path}: ok ({scenario.name}: {len(scenario.sites)} site entries, {scenario.positions} positions"
+                  f"{parent})")
     return EXIT_BAD_INPUT if problems else 0
 
 
 def _show(path: Path) -> int:
-    """Print the scenario exactly as a run would use it, so overrides through ``extends`` can be checked."""
+    """Print the scenario exactly as a run would use it, so overrides through ``extends`` can be checked; first a
+    ``# positions: ...`` comment line when the file has another number of positions than the file it extends."""
+    from simulation.inputs.scenarios import positions_before
+
     scenario = load_scenario(path)
+    before = positions_before(path, scenario)
+    if before:
+        print(f"# positions: {before[1]} in {before[0]} -> {scenario.positions} here")
     print(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True), end="")
     return 0
 
@@ -262,6 +324,11 @@ def _with_weeks(scenario: Scenario, weeks: int) -> Scenario:
 
 
 def _run(args: argparse.Namespace, command: list[str]) -> int:
+    from tqdm import tqdm
+
+    from simulation.present import words
+    from simulation.studies import run as run_study
+
     scenario = load_scenario(args.scenario)
     if args.weeks is not None:
         scenario = _with_weeks(scenario, args.weeks)
@@ -281,6 +348,11 @@ def _check_out(out: Path) -> None:
 
 def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compare.Kind, command: list[str]) -> int:
     """``ipsim compare`` and ``ipsim levers``: one progress bar over every run, then the findings."""
+    from tqdm import tqdm
+
+    from simulation.analysis import compare
+    from simulation.studies import compare as compare_study
+
     _check_out(args.out)
     compare.check(entries)
     workers = args.workers or pool.default_workers()
@@ -294,6 +366,14 @@ def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compa
 def _sweep(args: argparse.Namespace, command: list[str]) -> int:
     """``ipsim sweep`` and ``ipsim calibrate``: make the folder (or reopen it), run what is missing with a
     progress bar, then analyse (and for a calibration, weigh and accept the draws)."""
+    from tqdm import tqdm
+
+    from simulation.analysis import calibration
+    from simulation.execution import sweeps
+    from simulation.inputs import specs
+    from simulation.studies import calibrate as calibrate_study
+    from simulation.studies import sweep as sweep_study
+
     calibrating = args.command == "calibrate"
     if (args.spec is None) == (args.resume is None):
         raise UsageError(f"give a {'calibration' if calibrating else 'sweep'} spec file or --resume RUN_DIR (one of them)")
@@ -352,6 +432,8 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
 
 
 def _check_patterns(args: argparse.Namespace, command: list[str]) -> int:
+    from tqdm import tqdm
+
     from simulation.studies.patterns import check_patterns
 
     scenario = load_scenario(args.scenario)
@@ -371,6 +453,8 @@ def _sweep_executor(args: argparse.Namespace) -> AbstractContextManager[tuple[Ex
 
 
 def _analyze(folder: Path) -> int:
+    from simulation.studies import sweep as sweep_study
+
     print(sweep_study.analyze(folder).text)
     return 0
 
@@ -404,6 +488,8 @@ def _app(scenario: Path, host: str, port: int) -> NoReturn:
 
 
 def _report_html(folder: Path, out: Path | None) -> int:
+    from simulation.present import report
+
     written = report.write(folder, out)
     print(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB); open it in a browser, print it from there")
     return 0
