@@ -31,6 +31,7 @@ from simulation.inputs.scenarios import load_scenario
 
 if TYPE_CHECKING:
     from simulation.analysis import compare
+    from simulation.execution.batches import Options
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED / "baseline.yaml"
@@ -333,12 +334,17 @@ def _run(args: argparse.Namespace, command: list[str]) -> int:
     if args.weeks is not None:
         scenario = _with_weeks(scenario, args.weeks)
     _check_out(args.out)
-    workers = args.workers or pool.default_workers()
     with tqdm(total=args.replicates, desc=scenario.name, unit="replicate", disable=None, file=sys.stderr) as bar:
-        result = run_study.run(scenario, args.replicates, args.seed, workers=workers, out=args.out,
-                               scenario_file=str(args.scenario), command=command, progress=bar.update)
+        result = run_study.run(scenario, _options(args, command, bar.update), scenario_file=str(args.scenario))
     print(words.summary_table(result.outcome.summary, result.folder))
     return 0
+
+
+def _options(args: argparse.Namespace, command: list[str], progress: Callable[[int], None]) -> Options:
+    """The run options of a command that runs replicates (``--replicates``, ``--seed``, ``--workers``, ``--out``)."""
+    from simulation.execution.batches import Options
+
+    return Options(args.replicates, args.seed, args.workers or pool.default_workers(), args.out, command, progress)
 
 
 def _check_out(out: Path) -> None:
@@ -438,10 +444,8 @@ def _check_patterns(args: argparse.Namespace, command: list[str]) -> int:
 
     scenario = load_scenario(args.scenario)
     _check_out(args.out)
-    workers = args.workers or pool.default_workers()
     with tqdm(total=3 * args.replicates, desc="patterns", unit="run", disable=None, file=sys.stderr) as bar:
-        result = check_patterns(scenario, args.replicates, args.seed, workers=workers, out=args.out,
-                                scenario_file=str(args.scenario), command=command, progress=bar.update)
+        result = check_patterns(scenario, _options(args, command, bar.update), scenario_file=str(args.scenario))
     print(f"{result.text}\nwritten to {result.folder}")
     return 0
 

@@ -8,11 +8,34 @@ them to metrics and let them go: only a few batches' records are held at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from simulation.core.model import IPSModel
 from simulation.core.records import RunRecord
 from simulation.core.scenario import Scenario
 from simulation.execution.pool import Bounded, local
+from simulation.execution.seeds import DEFAULT_SEED, replicate_seeds
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a study runs its replicates and where it writes: the options every ``ipsim`` command that runs
+    scenarios shares (``--replicates``, ``--seed``, ``--workers``, ``--out``), plus the command line to record
+    and a progress callback (``progress(n)`` after n more runs)."""
+
+    replicates: int = 100
+    seed: int = DEFAULT_SEED
+    workers: int = 1
+    out: Path = Path("runs")
+    command: Sequence[str] = ()
+    progress: Callable[[int], None] | None = None
+
+    @property
+    def seeds(self) -> list[int]:
+        """Replicate k's seed, shared by every scenario of the study (common random numbers)."""
+        return replicate_seeds(self.seed, self.replicates)
+
 
 Batch = tuple[Scenario, Sequence[int]]
 """A scenario and the seeds of its replicates."""

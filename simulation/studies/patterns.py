@@ -4,7 +4,6 @@ pattern evaluated, and the verdicts written in words (patterns.md, patterns.json
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,8 +12,7 @@ from simulation.analysis import patterns
 from simulation.analysis.patterns import Evidence, Result
 from simulation.core.scenario import Scenario
 from simulation.execution import folders
-from simulation.execution.batches import run_batches
-from simulation.execution.seeds import DEFAULT_SEED, replicate_seeds
+from simulation.execution.batches import Options, run_batches
 from simulation.present import words
 from simulation.present.charts import patterns as pattern_charts
 
@@ -28,24 +26,14 @@ class PatternsResult:
     """patterns.md."""
 
 
-def check_patterns(
-    scenario: Scenario,
-    replicates: int = 100,
-    seed: int = DEFAULT_SEED,
-    *,
-    workers: int = 1,
-    out: Path = Path("runs"),
-    scenario_file: str = "",
-    command: Sequence[str] = (),
-    progress: Callable[[int], None] | None = None,
-) -> PatternsResult:
+def check_patterns(scenario: Scenario, options: Options = Options(), scenario_file: str = "") -> PatternsResult:
     """Run the scenario and its two team-structure variants, evaluate every pattern and write
     ``<out>/<UTC timestamp>-patterns-<name>/`` atomically."""
-    seeds = replicate_seeds(seed, replicates)
+    seeds = options.seeds
     started = datetime.now(UTC)
     solo, trios = patterns.structure_variants(scenario)
     records, solo_records, trio_records = run_batches(
-        [(scenario, seeds), (solo, seeds), (trios, seeds)], workers=workers, progress=progress)
+        [(scenario, seeds), (solo, seeds), (trios, seeds)], workers=options.workers, progress=options.progress)
     results, evidence = patterns.evaluate(scenario, records, solo, solo_records, trios, trio_records)
     text = words.patterns_markdown(results, scenario, len(seeds))
     window = scenario.cohort_window_weeks
@@ -55,8 +43,9 @@ def check_patterns(
         (folder / "patterns.json").write_text(
             json.dumps([words.pattern_record(r, window) for r in results], indent=2) + "\n")
         pattern_charts.patterns(folder / "charts", results, evidence)
-        manifest = folders.scenario_manifest(scenario, scenario_file, seed, seeds, workers, list(command))
+        manifest = folders.scenario_manifest(scenario, scenario_file, options.seed, seeds, options.workers,
+                                             list(options.command))
         folders.write_manifest(folder, {"kind": "patterns", **manifest}, started)
 
-    folder = folders.write_atomically(out, f"patterns-{scenario.name}", started, fill)
+    folder = folders.write_atomically(options.out, f"patterns-{scenario.name}", started, fill)
     return PatternsResult(folder, results, evidence, text)

@@ -8,7 +8,7 @@ scenarios: records are written and reduced to an ``Outcome`` as soon as a scenar
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +18,7 @@ from simulation.analysis.metrics import Outcome
 from simulation.core.records import RunRecord
 from simulation.core.scenario import Scenario
 from simulation.execution import folders
-from simulation.execution.batches import run_replicates
-from simulation.execution.seeds import DEFAULT_SEED, replicate_seeds
+from simulation.execution.batches import Options, run_replicates
 from simulation.present.charts import run as run_charts
 
 
@@ -46,24 +45,15 @@ def draw(folder: Path, result: Outcome) -> list[Path]:
     return run_charts.draw_all(folder / "charts", result)
 
 
-def run(
-    scenario: Scenario,
-    replicates: int = 100,
-    seed: int = DEFAULT_SEED,
-    *,
-    workers: int = 1,
-    out: Path = Path("runs"),
-    scenario_file: str = "",
-    command: Sequence[str] = (),
-    progress: Callable[[int], None] | None = None,
-) -> RunResult:
-    """Run ``replicates`` replicates of ``scenario`` and write ``<out>/<UTC timestamp>-<name>/`` atomically:
-    manifest.json, summary.json, weekly.csv, spells.csv and charts/. Byte-identical CSVs for the same scenario
-    and seed, whatever ``workers``."""
-    seeds = replicate_seeds(seed, replicates)
+def run(scenario: Scenario, options: Options = Options(), scenario_file: str = "") -> RunResult:
+    """Run ``options.replicates`` replicates of ``scenario`` and write ``<out>/<UTC timestamp>-<name>/``
+    atomically: manifest.json, summary.json, weekly.csv, spells.csv and charts/. Byte-identical CSVs for the
+    same scenario and seed, whatever the number of workers."""
+    seeds = options.seeds
     started = datetime.now(UTC)
-    records = run_replicates(scenario, seeds, workers, progress=progress)
-    manifest = folders.scenario_manifest(scenario, scenario_file, seed, seeds, workers, list(command))
+    records = run_replicates(scenario, seeds, options.workers, progress=options.progress)
+    manifest = folders.scenario_manifest(scenario, scenario_file, options.seed, seeds, options.workers,
+                                         list(options.command))
     found: list[Outcome] = []
 
     def fill(folder: Path) -> None:
@@ -71,5 +61,5 @@ def run(
         draw(folder, found[0])
         folders.write_manifest(folder, manifest, started)
 
-    folder = folders.write_atomically(out, scenario.name, started, fill)
+    folder = folders.write_atomically(options.out, scenario.name, started, fill)
     return RunResult(folder, found[0])
