@@ -211,12 +211,16 @@ def _part(folder: Path, k: int) -> Path:
 
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
+    """Hold the folder's lock file while running; a finished sweep leaves none behind (an interrupted one may:
+    it is harmless, since the lock is the flock on the open file, not the file itself)."""
     with open(folder / LOCK, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise SweepError(f"{folder}: another ipsim process is running this sweep") from None
         yield
+        if Status.read(folder).state == "complete":
+            (folder / LOCK).unlink(missing_ok=True)
 
 
 def execute(folder: Path, plan: Plan, executor: Executor, slots: int, measure: Measure,
