@@ -1,4 +1,4 @@
-"""The ``ipsim`` command line: run scenarios, validate, show and describe scenario files, list parameters.
+"""The ``ipsim`` command line: parses arguments, reads the inputs and dispatches to the studies (simulation.studies).
 
 Start-up stays light: at module level this imports only what parsing the command line and the scenario-file
 commands (``validate``, ``show``, ``schema``) need, never Mesa, Matplotlib, SciPy, SALib, Dask, Jinja2 or Solara.
