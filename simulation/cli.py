@@ -361,10 +361,8 @@ def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compa
 
     _check_out(args.out)
     compare.check(entries)
-    workers = args.workers or pool.default_workers()
     with tqdm(total=len(entries) * args.replicates, desc=kind, unit="run", disable=None, file=sys.stderr) as bar:
-        result = compare_study.compare(entries, kind, args.replicates, args.seed, workers=workers, out=args.out,
-                                       command=command, progress=bar.update)
+        result = compare_study.compare(entries, kind, _options(args, command, bar.update))
     print(f"{result.findings}\nwritten to {result.folder}")
     return 0
 

@@ -23,13 +23,16 @@ from scipy import stats
 from simulation.analysis import compare, metrics
 from simulation.analysis.stats import paired_difference
 from simulation.cli import parser
-from simulation.core import levers
+from simulation.core import levers, pressures
 from simulation.core.scenario import Scenario
 from simulation.execution import batches
+from simulation.execution.batches import Options
 from simulation.execution.seeds import replicate_seeds
 from simulation.inputs.scenarios import load_scenario
+from simulation.present import words
 from simulation.present.charts import compare as compare_charts
 from simulation.present.charts import run as run_charts
+from simulation.present.charts import style
 from simulation.studies import compare as compare_study
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,10 +122,16 @@ def compared(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -
     return cli(out, "compare", str(files["base"]), str(files["copy"]), str(files["lead"]))
 
 
+PARTIAL = {**LEAD, "no_solo_posts": {"enabled": True}, "network_seminars": {"every_weeks": 8}}
+"""A plan that pulls three levers and sets the other ten as the base does."""
+
+
 @pytest.fixture(scope="module")
 def levers_run(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """``ipsim levers`` with a plan that changes three levers only: three variants run, ten not tested."""
+    partial = dump(tmp_path_factory.mktemp("partial"), scenario("partial", **PARTIAL))
     out = tmp_path_factory.mktemp("levers")
-    return cli(out, "levers", str(files["base"]), "--plan", str(files["plan"]), replicates=3, workers=2)
+    return cli(out, "levers", str(files["base"]), "--plan", str(partial), replicates=3, workers=2)
 
 
 # --- common random numbers and paired CIs ------------------------------------------------------
@@ -208,9 +217,13 @@ def test_the_lever_clearly_lowers_turnover_and_the_summary_says_so(compared: Res
     assert float(lead["annual_turnover_diff_ci_high"]) < 0
     text = (compared.folder / "summary.md").read_text()
     assert text in compared.stdout  # printed too
-    assert re.search(r"Of the specialists in post at the start, about \d+ of 18 leave within 40 weeks with base and "
-                     r"about \d+ of 18 with lead: [\d.]+ fewer with lead \(95% CI [\d.]+ to [\d.]+\)\.", text), text
-    assert "With base-copy, exactly as many" in text
+    assert re.search(r"[\d.]+% of the specialists in post at the start \(about \d+ per 18 positions\) leave within "
+                     r"40 weeks with base against [\d.]+% \(about \d+ per 18\) with lead: [\d.]+ percentage points "
+                     r"fewer \(95% CI [\d.]+ to [\d.]+\)\.", text), text
+    assert re.search(r"Annual turnover is [\d.]+% with base against [\d.]+% with lead: [\d.]+ fewer leavers per 100 "
+                     r"specialists a year \(95% CI [\d.]+ to [\d.]+\)\.", text), text
+    assert "The same share of the specialists in post at the start leave within 40 weeks with base-copy" in text
+    assert "compare the shares, not the counts" not in text  # all three have 18 positions
 
 
 def test_manifest_holds_every_resolved_scenario(compared: Result, files: dict[str, Path]) -> None:
@@ -256,21 +269,23 @@ def test_each_lever_variant_changes_only_its_lever() -> None:
 
 def test_levers_end_to_end(levers_run: Result) -> None:
     folder = levers_run.folder
+    tested = ["no_solo_posts", "implementation_lead", "network_seminars"]
     assert FOLDER.match(folder.name).group(1) == "levers-base"
     names = {p.name for p in folder.iterdir()}
-    assert {"manifest.json", "comparison.csv", "levers.csv", "summary.md", "charts", "base"} <= names
-    assert {lv.name.replace("_", "-") for lv in levers.LEVERS} <= names
+    assert names == {"manifest.json", "comparison.csv", "levers.csv", "summary.md", "charts", "base",
+                     *(lv.replace("_", "-") for lv in tested)}  # no folder for a lever the plan leaves alone
     assert (folder / "charts" / "levers.png").read_bytes().startswith(PNG_MAGIC)
 
     columns, ranking = read_csv(folder / "levers.csv")
     assert columns == ["lever", *(f"{m}_{p}" for m in ("turnover_avoided", "cohort_left_share_avoided")
                                   for p in ("mean", "ci_low", "ci_high"))]
-    assert sorted(r["lever"] for r in ranking) == sorted(lv.name for lv in levers.LEVERS)
+    assert sorted(r["lever"] for r in ranking) == sorted(tested)
     avoided = [float(r["turnover_avoided_mean"]) for r in ranking]
     assert avoided == sorted(avoided, reverse=True)
 
     _, rows = read_csv(folder / "comparison.csv")
     by_name = {r["scenario"]: r for r in rows}
+    assert set(by_name) == {"base", *(lv.replace("_", "-") for lv in tested)}
     for r in ranking:  # avoided = base minus variant: the comparison's difference, sign turned round
         row = by_name[r["lever"].replace("_", "-")]
         assert float(r["turnover_avoided_mean"]) == pytest.approx(-float(row["annual_turnover_diff_mean"]))
@@ -278,7 +293,160 @@ def test_levers_end_to_end(levers_run: Result) -> None:
         assert float(r["cohort_left_share_avoided_ci_high"]) == pytest.approx(
             -float(row["cohort_left_share_diff_ci_low"]))
     assert "Levers ranked by annual turnover avoided" in levers_run.stdout
-    assert json.loads((folder / "manifest.json").read_text())["kind"] == "levers"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["kind"] == "levers"
+    untested = [lv.name for lv in levers.LEVERS if lv.name not in tested]
+    assert manifest["not_tested"] == untested
+    in_order = [lv.name for lv in levers.LEVERS if lv.name in tested]
+    assert [s["lever"] for s in manifest["scenarios"]] == [None, *in_order]
+
+
+def test_untested_levers_are_listed_but_never_ranked(levers_run: Result) -> None:
+    text = (levers_run.folder / "summary.md").read_text()
+    ranked = [line for line in text.splitlines() if re.match(r"^\d+\. ", line)]
+    assert [line.split(":")[0].split(". ")[1] for line in ranked] == [
+        r["lever"] for r in read_csv(levers_run.folder / "levers.csv")[1]]
+    untested = [lv.name for lv in levers.LEVERS if lv.name not in PARTIAL]
+    assert f"Set the same in the plan as in base, so not tested: {', '.join(untested)}." in text
+    assert not any(lv in line for line in ranked for lv in untested)
+
+
+def test_lever_entries_build_variants_only_for_levers_the_plan_changes() -> None:
+    base = compare.Entry(scenario("base"), "base.yaml")
+    plan = compare.Entry(scenario("partial", **PARTIAL), "partial.yaml")
+    entries = compare.lever_entries(base, plan)
+    assert [e.lever for e in entries] == [None, "no_solo_posts", "implementation_lead", "network_seminars"]
+    assert compare.untested(entries) == [lv.name for lv in levers.LEVERS if lv.name not in PARTIAL]
+    assert compare.untested([base, compare.Entry(scenario("lead", **LEAD), "lead.yaml")]) == []  # a plain compare
+    with pytest.raises(compare.ComparisonError, match="no lever to test"):
+        compare.lever_entries(base, compare.Entry(scenario("same"), "same.yaml"))
+
+
+# --- findings compare shares, not head-counts -------------------------------------------------
+
+
+def one_position(name: str = "alone", weeks: int = WEEKS) -> Scenario:
+    """One solo position without a supervisor: nearly everyone leaves, so head-counts and shares disagree."""
+    return Scenario.model_validate({
+        "name": name, "weeks": weeks, "cohort_window_weeks": weeks,
+        "sites": [{"name": "alone", "positions": 1, "supervisor_availability": 0.0, "team_contact": 0.4,
+                   "travel_burden": 0.9, "job_market": 0.6}],
+    })
+
+
+def outcomes_of(scenarios: list[Scenario], replicates: int) -> list[metrics.Outcome]:
+    """Outcomes with common random numbers, without folders or charts (fast)."""
+    seeds = replicate_seeds(SEED, replicates)
+    records = batches.run_batches([(s, seeds) for s in scenarios])
+    return [metrics.outcome(r, s) for r, s in zip(records, scenarios, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def sizes() -> tuple[list[compare.Entry], list[metrics.Outcome]]:
+    """The 18-position base against a one-position scenario, 6 replicates."""
+    scenarios = [scenario("base"), one_position()]
+    return [compare.Entry(s, f"{s.name}.yaml") for s in scenarios], outcomes_of(scenarios, 6)
+
+
+def test_findings_compare_shares_when_the_sizes_differ(sizes: tuple[list, list]) -> None:
+    entries, (base, alone) = sizes
+    text = words.findings(entries, [base, alone])
+    assert (base.summary["positions"], alone.summary["positions"]) == (18, 1)
+    assert "- alone has 1 position, base 18: compare the shares, not the counts. " in text
+    share = "cohort_left_share"
+    diff = metrics.difference(base, alone, share)  # the paired difference of the shares, replicate by replicate
+    assert diff == paired_difference([r[share] for r in base.per_replicate], [r[share] for r in alone.per_replicate])
+    digits = 0 if abs(100 * diff["mean"]) >= 10 else 1
+    levels = [f"{100 * o.summary[share]['mean']:.{digits}f}%" for o in (base, alone)]
+    per = [f"about {18 * o.summary[share]['mean']:.0f} per 18" for o in (base, alone)]
+    assert (f"{levels[0]} of the specialists in post at the start ({per[0]} positions) leave within 40 weeks with "
+            f"base against {levels[1]} ({per[1]}) with alone: ") in text, text
+    assert diff["mean"] > 0 and f"{words.difference_words(diff, words.POINTS)}." in text
+    assert "+27 percentage points, 95% CI -8 to +62" in text  # the shares' paired CI, in points (seed 11)
+    assert not re.search(r"\bof 1\b|of the 18 specialists|fewer with alone", text)  # no head-count of 1 against 18
+
+
+def test_difference_words_scale_and_direction() -> None:
+    more = {"mean": 0.53, "ci_low": 0.45, "ci_high": 0.61}
+    assert words.difference_words(more, words.POINTS) == "53 percentage points more (95% CI 45 to 61)"
+    fewer = {"mean": -0.034, "ci_low": -0.047, "ci_high": -0.021}
+    assert words.difference_words(fewer, words.TURNOVER_UNIT) == (
+        "3.4 fewer leavers per 100 specialists a year (95% CI 2.1 to 4.7)")
+    unclear = {"mean": -0.012, "ci_low": -0.03, "ci_high": 0.006}
+    assert words.difference_words(unclear, words.POINTS) == (
+        "no clear difference (-1.2 percentage points, 95% CI -3.0 to +0.6)")
+    assert words.difference_words({"mean": 0.2, "ci_low": None, "ci_high": None}, words.POINTS) == (
+        "20 percentage points more")  # one replicate: no interval, said once elsewhere
+
+
+def test_one_replicate_is_worded_as_one(tmp_path: Path) -> None:
+    scenarios = [scenario("base"), one_position()]
+    outcomes = outcomes_of(scenarios, 1)
+    entries = [compare.Entry(s, f"{s.name}.yaml") for s in scenarios]
+    text = words.findings(entries, outcomes)
+    assert "1 replicate x 40 weeks per scenario" in text
+    assert "replicates x" not in text and "1 replicates" not in text
+    assert text.count("confidence interval") == 1  # said once, in the method paragraph
+    item = next(line for line in text.splitlines() if line.startswith("- "))
+    assert "95% CI" not in item and "one replicate" not in item
+    assert not re.search(r"[+-]\d+\.\d of the", item)  # not "-14.0 of the 45 specialists"
+    table = words.summary_table(outcomes[1].summary, tmp_path)
+    assert table.startswith("alone: 1 replicate x 40 weeks, 1 position\n")
+    assert words.plural(2, "replicate") == "2 replicates" and words.plural(1, "position") == "1 position"
+
+
+def test_one_replicate_levers_wording_and_chart(tmp_path: Path) -> None:
+    ranking = [{"lever": "implementation_lead", "turnover_avoided_mean": 0.05, "turnover_avoided_ci_low": None,
+                "turnover_avoided_ci_high": None}]
+    base = compare.Entry(scenario("base"), "base.yaml")
+    entries = [base, *compare.lever_entries(base, compare.Entry(scenario("lead", **LEAD), "lead.yaml"))[1:]]
+    text = words.lever_findings(entries, ranking)
+    assert "1. implementation_lead: 5.0 fewer leavers per 100 specialists a year.\n" in text
+    path = compare_charts.levers(tmp_path / "levers.png", ranking, "base", 1, compare.untested(entries))
+    assert path.read_bytes().startswith(PNG_MAGIC)
+
+
+# --- charts: colours follow the factor, the quit-reasons chart names its scenarios -----------------
+
+
+def test_a_factor_keeps_its_colour_whatever_its_rank() -> None:
+    names = [f.name for f in pressures.DRAINS]
+    rising = np.arange(1.0, len(names) + 1)[None, :]  # the last factor largest
+    falling = rising[:, ::-1]  # the first factor largest
+    a = style.named_factors(names, rising, style.TOP_FACTORS, "Other")
+    b = style.named_factors(names, falling, style.TOP_FACTORS, "Other")
+    assert a.names != b.names  # different factors are named, in a different order ...
+    for segments in (a, b):  # ... but each in its own colour
+        for name, colour in zip(segments.names, segments.colours, strict=True):
+            assert colour == (style.OTHER if name is None else style.factor_colour(name))
+    assert a.names[-1] is None and a.labels[-1] == "Other" and a.colours[-1] == style.OTHER
+    for name in set(a.names) & set(b.names) - {None}:
+        assert a.colours[a.names.index(name)] == b.colours[b.names.index(name)]
+
+
+def test_factor_colours_are_distinct_within_a_kind_and_nourishing_is_hatched() -> None:
+    for kind in (pressures.DRAINS, pressures.NOURISHERS):
+        colours = [style.FACTOR_COLOURS[f.name] for f in kind if f.name in style.FACTOR_COLOURS]
+        assert len(colours) == len(set(colours)) and set(colours) <= set(style.TOL_MUTED)
+    assert len(style.FACTOR_COLOURS) == len(style.TOL_MUTED) + len(pressures.NOURISHERS)
+    assert all(style.factor_hatch(f.name) for f in pressures.NOURISHERS)
+    assert not any(style.factor_hatch(f.name) for f in pressures.DRAINS)
+    unnamed = next(f.name for f in pressures.DRAINS if f.name not in style.FACTOR_COLOURS)
+    values = np.zeros((1, len(pressures.DRAINS)))
+    values[0, [f.name for f in pressures.DRAINS].index(unnamed)] = 1.0  # large, but it has no colour
+    segments = style.named_factors([f.name for f in pressures.DRAINS], values, style.TOP_FACTORS, "Other")
+    assert segments.names == [None] and segments.colours == [style.OTHER]
+
+
+def test_quit_reasons_title_says_which_scenario() -> None:
+    title = words.quit_reasons_title
+    assert title([("base", "travel"), ("plan", "travel")]) == "Travel wears leavers down most in every scenario"
+    assert title([("base", "unprepared_context"), ("plan", "professional_isolation")]) == (
+        "Unprepared context wears leavers down most with base; professional isolation with plan")
+    four = [("a", "travel"), ("b", "travel"), ("c", "travel"), ("d", "travel"), ("e", "role_conflict")]
+    assert title(four) == "Travel wears leavers down most in 4 of 5 scenarios; role conflict with e"
+    assert title([("a", "travel"), ("b", None)]) == "Travel wears leavers down most with a; nobody quit with b"
+    assert words.shock_label({"mean": 0.49, "ci_low": 0.4, "ci_high": 0.6}) == "49% of quits began with a shock"
 
 
 # --- bad input, errors and interruptions -------------------------------------------------------
@@ -328,7 +496,7 @@ def test_a_failure_leaves_nothing_behind(failure: BaseException, tmp_path: Path,
     monkeypatch.setattr(compare_charts, "draw_comparison", fail)
     entries = [compare.Entry(scenario("a", weeks=20), "a"), compare.Entry(scenario("b", weeks=20, **LEAD), "b")]
     with pytest.raises(type(failure)):
-        compare_study.compare(entries, "compare", 2, SEED, workers=1, out=tmp_path, command=["test"])
+        compare_study.compare(entries, "compare", Options(2, SEED, 1, tmp_path, ["test"]))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -349,8 +517,8 @@ def test_levers_defaults_are_the_bundled_baseline_and_full_plan() -> None:
     assert args.plan == ROOT / "scenarios" / "startup-plan.yaml"
     base, full = load_scenario(args.base), load_scenario(args.plan)
     entries = compare.lever_entries(compare.Entry(base, str(args.base)), compare.Entry(full, str(args.plan)))
-    untested = [e.lever for e in entries[1:] if e.scenario.start_up_plan == base.start_up_plan]
-    assert untested == [], "the full plan should pull every lever the baseline leaves alone"
+    assert compare.untested(entries) == [], "the full plan should pull every lever the baseline leaves alone"
+    assert [e.lever for e in entries[1:]] == [lv.name for lv in levers.LEVERS]
 
 
 def test_compare_the_bundled_baseline_and_startup_plan(tmp_path: Path) -> None:
@@ -360,6 +528,7 @@ def test_compare_the_bundled_baseline_and_startup_plan(tmp_path: Path) -> None:
     assert FOLDER.match(run.folder.name).group(1) == "compare-baseline-vs-startup-plan"
     _, rows = read_csv(run.folder / "comparison.csv")
     assert [(r["scenario"], r["positions"]) for r in rows] == [("baseline", "45"), ("startup-plan", "47")]
-    # no solo posts adds two positions: the sentence says whose cohort is whose
-    assert "of the 45 specialists in post at the start (47 with startup-plan) " in run.stdout
-    assert "leave within two years" in run.stdout
+    # no solo posts adds two positions: the finding says so, and compares shares
+    assert "startup-plan has 47 positions, baseline 45: compare the shares, not the counts." in run.stdout
+    assert re.search(r"\d+% of the specialists in post at the start \(about \d+ per 45 positions\) leave within two "
+                     r"years with baseline against \d+% \(about \d+ per 45\) with startup-plan", run.stdout)

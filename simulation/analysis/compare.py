@@ -55,20 +55,41 @@ def check(entries: Sequence[Entry]) -> None:
 
 
 def lever_entries(base: Entry, plan: Entry) -> list[Entry]:
-    """The base, then for each lever the base with ``start_up_plan.<lever>`` taken from the plan.
+    """The base, then for each lever the plan sets differently from the base, the base with
+    ``start_up_plan.<lever>`` taken from the plan (in registry order).
 
     Only that lever's settings come from the plan; everything else (sites, horizon, the other
-    levers) is the base's.
+    levers) is the base's. A lever the plan sets exactly as the base gets no variant: it would only
+    repeat the base (see :func:`untested`). ComparisonError when the plan sets every lever as the base.
     """
     entries = [base]
+    changed = changed_levers(base.scenario, plan.scenario)
     for lever in LEVERS:
+        if lever.name not in changed:
+            continue
         data = base.scenario.model_dump()
         data["start_up_plan"][lever.name] = getattr(plan.scenario.start_up_plan, lever.name).model_dump()
         data["name"] = lever.name.replace("_", "-")
         data["description"] = f"{base.scenario.name} with {lever.name} as in {plan.scenario.name}"
         source = f"{base.source} with start_up_plan.{lever.name} from {plan.source}"
         entries.append(Entry(Scenario.model_validate(data), source, lever.name))
+    if len(entries) == 1:
+        raise ComparisonError(f"{plan.source} sets every start-up plan lever as {base.source} does: "
+                              "no lever to test")
     return entries
+
+
+def changed_levers(base: Scenario, plan: Scenario) -> list[str]:
+    """The levers (registry order) whose ``start_up_plan`` settings differ between base and plan."""
+    return [lv.name for lv in LEVERS
+            if getattr(base.start_up_plan, lv.name) != getattr(plan.start_up_plan, lv.name)]
+
+
+def untested(entries: Sequence[Entry]) -> list[str]:
+    """For ``ipsim levers``: the levers (registry order) without a variant among ``entries``, because the
+    plan sets them exactly as the base; empty for a plain comparison (no entry pulls a lever)."""
+    tested = {e.lever for e in entries if e.lever is not None}
+    return [lv.name for lv in LEVERS if lv.name not in tested] if tested else []
 
 
 def comparison_rows(outcomes: Sequence[metrics.Outcome]) -> list[dict[str, str | int | float | None]]:

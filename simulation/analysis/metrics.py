@@ -55,9 +55,15 @@ def retention_at(spells: Sequence[dict], weeks: int) -> float:
 
 
 def median_tenure(spells: Sequence[dict]) -> dict[str, float | None]:
-    """Pooled Kaplan-Meier median tenure, with the CI read off the Greenwood band; None if not reached."""
+    """Pooled Kaplan-Meier median tenure, with the CI read off the Greenwood band; None if not reached.
+
+    Where the band is undefined (everyone still at risk quits at once), its bound is None: SciPy's warning
+    about it is expected and silenced.
+    """
     sf = survival(spells).sf
-    band = sf.confidence_interval(0.95)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The confidence interval is undefined", RuntimeWarning)
+        band = sf.confidence_interval(0.95)
 
     def first_below_half(fn: Any) -> float | None:
         below = fn.quantiles[fn.probabilities <= 0.5]

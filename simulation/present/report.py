@@ -23,8 +23,8 @@ import markupsafe
 import yaml
 from pydantic import ValidationError
 
-from simulation.core import levers, references
-from simulation.core.scenario import ASSUMPTION, Scenario, SiteSpec, StartUpPlan
+from simulation.core import references
+from simulation.core.scenario import ASSUMPTION, Scenario, SiteSpec, StartUpPlan, effective
 from simulation.execution.folders import write_text_atomically
 from simulation.inputs.docs import parameter_rows
 from simulation.present import words
@@ -333,7 +333,7 @@ def scenario_view(scenario: Scenario, source: str) -> ScenarioView:
             pulled.append(f"{info.description} ({settings})" if settings else str(info.description))
     horizon = (f"{scenario.weeks} weeks ({scenario.weeks / 52:.1f} years), {scenario.positions} ES positions at "
                f"{sum(s.count for s in scenario.sites)} sites")
-    positions = levers.effective(scenario).positions
+    positions = effective(scenario).positions
     if positions != scenario.positions:
         horizon += f" ({positions} once the start-up plan has added positions so that nobody works alone)"
     return ScenarioView(scenario.name, source, scenario.description.strip(), horizon, sites, pulled,
@@ -453,8 +453,11 @@ def _unclear_levers(ranking: list[dict[str, str]]) -> list[str]:
                <= float(r["turnover_avoided_ci_high"])]
     if not unclear:
         return []
-    return [(f"{len(unclear)} of {len(ranking)} levers make no clear difference on their own (the 95% CI of the "
-             f"turnover avoided includes zero): {', '.join(unclear)}. The table below ranks them all.")]
+    who = ("The one tested lever makes" if len(ranking) == 1 else
+           f"{len(unclear)} of the {len(ranking)} tested levers {'makes' if len(unclear) == 1 else 'make'}")
+    own = "its" if len(unclear) == 1 else "their"
+    return [(f"{who} no clear difference on {own} own (the 95% CI of the turnover avoided includes zero): "
+             f"{', '.join(unclear)}. The table below {'shows it' if len(ranking) == 1 else 'ranks them all'}.")]
 
 
 def lever_table(rows: list[dict[str, str]], window: int) -> Table:
@@ -462,8 +465,12 @@ def lever_table(rows: list[dict[str, str]], window: int) -> Table:
     described = {name: str(info.description) for name, info in StartUpPlan.model_fields.items()}
 
     def avoided(r: dict[str, str], name: str) -> str:
-        mean, low, high = (float(r[f"{name}_{k}"]) * 100 for k in ("mean", "ci_low", "ci_high"))
-        return f"{mean:+.1f} ({low:+.1f} to {high:+.1f})"
+        mean, low, high = (_number(r, f"{name}_{k}") for k in ("mean", "ci_low", "ci_high"))
+        if mean is None:
+            return "n/a"
+        if low is None or high is None:  # one replicate: no interval
+            return f"{100 * mean:+.1f}"
+        return f"{100 * mean:+.1f} ({100 * low:+.1f} to {100 * high:+.1f})"
 
     return Table(
         ["lever", "what it is", "leavers avoided per 100 specialists a year",
@@ -529,13 +536,14 @@ def _compare_report(folder: Path, manifest: dict, kind: str) -> Report:
     name = " vs ".join(n for n, _ in named) if kind == "compare" else reference.name
     replicates = len(manifest["replicate_seeds"])
     report = Report(KIND_TITLES[kind].format(name=name),
-                    f"{len(named)} scenarios, {replicates} replicates each of {reference.weeks} weeks, "
-                    "with common random numbers")
+                    f"{len(named)} scenarios, {words.plural(replicates, 'replicate')} each of {reference.weeks} "
+                    "weeks, with common random numbers")
     report.about = ABOUT[kind].format(name=reference.name, count=len(named))
     report.findings = _list_items(_read_text(folder / "summary.md"))
     if kind == "levers":
         ranking = _read_csv(folder / "levers.csv")
-        report.findings = report.findings[:TOP_LEVERS] + _unclear_levers(ranking)
+        not_tested = words.not_tested(reference.name, manifest.get("not_tested", []))
+        report.findings = report.findings[:TOP_LEVERS] + _unclear_levers(ranking) + [not_tested] * bool(not_tested)
         report.key_figures = lever_table(ranking, reference.cohort_window_weeks)
         report.key_figures_title = "Each lever on its own, ranked (difference from the reference, paired 95% CI)"
     else:

@@ -15,7 +15,7 @@ from typing import Any
 
 from simulation.analysis import stats
 from simulation.analysis.calibration import Posterior
-from simulation.analysis.compare import Entry
+from simulation.analysis.compare import Entry, untested
 from simulation.analysis.metrics import Outcome, difference
 from simulation.analysis.patterns import CLIENT_WORK_RANGE, CLIENT_WORK_WEEKS, EDGE_WEEKS, Result
 from simulation.analysis.sensitivity import Analysis
@@ -56,6 +56,22 @@ def shown(metric: str, value: float | None) -> str:
     return "n/a" if value is None else f"{scale * value:.1f}{unit}"
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """A count with its noun, singular or plural: ``1 replicate``, ``2 replicates``, ``1 person``/``2 people``."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def interval_note(replicates: int, what: str) -> str:
+    """How a chart shows uncertainty: ``shaded: 95% confidence interval``, or with one replicate that there is
+    none (``what`` names the mark, e.g. ``shaded`` or ``bars``)."""
+    return f"{what}: 95% confidence interval" if replicates > 1 else "one replicate, so no confidence interval"
+
+
+def and_list(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def sig3(x: float) -> str:
     """Three significant digits."""
     return format(x, ".3g")
@@ -81,8 +97,8 @@ def plain3_ci(v: Interval) -> str:
 def summary_table(summary: dict, folder: Path) -> str:
     """The terminal table of ``ipsim run``: each headline metric with its 95% CI."""
     window = summary["cohort_left_share"]["window_weeks"]
-    lines = [(f"{summary['scenario']}: {summary['replicates']} replicates x {summary['weeks']} weeks, "
-             f"{summary['positions']} positions"), f"{'metric':<52} {'mean':>12}   95% CI"]
+    lines = [(f"{summary['scenario']}: {plural(summary['replicates'], 'replicate')} x {summary['weeks']} weeks, "
+             f"{plural(summary['positions'], 'position')}"), f"{'metric':<52} {'mean':>12}   95% CI"]
     for key, (text, _, _) in DISPLAY.items():
         text, m = text.format(window=window), summary[key]
         if key == "median_tenure_weeks" and m["mean"] is None:
@@ -96,6 +112,13 @@ def summary_table(summary: dict, folder: Path) -> str:
 
 # --- comparisons (summary.md of ipsim compare and ipsim levers) ------------------------------------
 
+SHARE = "cohort_left_share"
+"""The share a comparison's first finding is about: of the specialists in post at the start, those gone within
+the cohort window."""
+POINTS = "percentage points {more}"
+TURNOVER_UNIT = "{more} leavers per 100 specialists a year"
+"""Units of a difference in words; ``{more}`` is where ``more`` or ``fewer`` goes."""
+
 
 def numbers(mean: float, *others: float) -> list[str]:
     """Numbers for a sentence, all at the precision the mean needs (whole numbers from 10)."""
@@ -103,60 +126,101 @@ def numbers(mean: float, *others: float) -> list[str]:
     return [f"{x:.{digits}f}" for x in (mean, *others)]
 
 
-def _leavers(name: str, reference: Outcome, outcome: Outcome) -> str:
-    """How many of the specialists in post at the start leave within the cohort window, against the reference:
-    the paired difference of cohort_left_share x positions, replicate by replicate."""
-    metric = "cohort_left_share"
-    counts = [[None if r[metric] is None else r[metric] * o.summary["positions"] for r in o.per_replicate]
-              for o in (reference, outcome)]
-    diff = stats.paired_difference(*counts)
-    n_ref, n_other = reference.summary["positions"], outcome.summary["positions"]
-    who = f"of the {n_ref} specialists in post at the start" + ("" if n_ref == n_other else f" ({n_other} with {name})")
-    within = f"within {span(reference.summary[metric]['window_weeks'])}"
-    verdict, mean = stats.verdict(diff), diff["mean"]
-    if mean is None:
-        return f"With {name}, no specialists were in post at the start to follow."
-    if verdict == "same":
-        return f"With {name}, exactly as many {who} leave {within} as with {reference.name}, in every replicate."
-    if verdict == "single":
-        return (f"With {name}, {mean:+.1f} {who} leave {within} compared with {reference.name} "
-                "(one replicate: no confidence interval).")
-    if verdict == "unclear":
-        return (f"With {name}, the number {who} who leave {within} is not distinguishable from {reference.name}'s "
-                f"(difference {mean:+.1f}, 95% CI {diff['ci_low']:+.1f} to {diff['ci_high']:+.1f}).")
-    count, low, high = numbers(abs(mean), *sorted((abs(diff["ci_low"]), abs(diff["ci_high"]))))
-    more = "fewer" if verdict == "negative" else "more"
-    left_ref, left_other = (o.summary[metric]["mean"] * o.summary["positions"] for o in (reference, outcome))
-    return (f"Of the specialists in post at the start, about {left_ref:.0f} of {n_ref} leave {within} with "
-            f"{reference.name} and about {left_other:.0f} of {n_other} with {name}: {count} {more} with {name} "
-            f"(95% CI {low} to {high}).")
-
-
-def _turnover_avoided(avoided: dict[str, float | None]) -> str:
-    """Annual turnover avoided (reference minus variant, paired) in words, with its 95% CI."""
-    unit = "leavers per 100 specialists a year"
-    verdict = stats.verdict(avoided)
+def difference_words(diff: Interval, unit: str, scale: float = 100.0) -> str:
+    """A paired difference (other minus reference, shown times ``scale``) in words, e.g. ``53 percentage points
+    more (95% CI 45 to 61)`` for ``unit`` POINTS; the interval only where there is one (with one replicate there
+    is none, which the method paragraph says once, so a finding does not repeat it)."""
+    verdict = stats.verdict(diff)
+    if diff["mean"] is None:
+        return "no difference to estimate"
     if verdict == "same":
         return "no difference in any replicate"
-    mean = 100 * (avoided["mean"] or 0.0)
-    fewer = "fewer" if mean >= 0 else "more"
-    if verdict == "single":
-        return f"{abs(mean):.1f} {fewer} {unit} (one replicate: no confidence interval)"
-    low, high = 100 * avoided["ci_low"], 100 * avoided["ci_high"]
+    mean = scale * diff["mean"]
+    bare = " ".join(unit.replace("{more}", "").split())
     if verdict == "unclear":
-        return f"no clear difference ({mean:+.1f} {unit} avoided, 95% CI {low:+.1f} to {high:+.1f})"
-    return f"{abs(mean):.1f} {fewer} {unit} (95% CI {min(abs(low), abs(high)):.1f} to {max(abs(low), abs(high)):.1f})"
+        low, high = scale * diff["ci_low"], scale * diff["ci_high"]
+        digits = 0 if max(abs(low), abs(high)) >= 10 else 1
+        return f"no clear difference ({mean:+.{digits}f} {bare}, 95% CI {low:+.{digits}f} to {high:+.{digits}f})"
+    if mean == 0:
+        return "no difference on average"
+    more = unit.format(more="more" if mean > 0 else "fewer")
+    if verdict == "single":
+        return f"{numbers(abs(mean))[0]} {more}"
+    size, low, high = numbers(abs(mean), *sorted((abs(scale * diff["ci_low"]), abs(scale * diff["ci_high"]))))
+    return f"{size} {more} (95% CI {low} to {high})"
+
+
+def _digits(diff: Interval, scale: float = 100.0) -> int:
+    """Decimals for the levels beside a difference: as many as the difference is shown with."""
+    return 0 if diff["mean"] is None or abs(scale * diff["mean"]) >= 10 else 1
+
+
+def positions_note(name: str, reference: Outcome, outcome: Outcome) -> str:
+    """``X has 1 position, baseline 45: compare the shares, not the counts.``; empty when the sizes agree."""
+    n_ref, n = reference.summary["positions"], outcome.summary["positions"]
+    if n == n_ref:
+        return ""
+    return f"{name} has {plural(n, 'position')}, {reference.name} {n_ref}: compare the shares, not the counts. "
+
+
+def sizes_note(positions: Sequence[tuple[str, int]]) -> str:
+    """For a comparison chart's note, when the scenarios (name, positions) differ in size: ``Positions: baseline
+    45, solo 1; rates and shares compare, counts do not.``; empty when every scenario has as many positions."""
+    if len({n for _, n in positions}) == 1:
+        return ""
+    return f"Positions: {', '.join(f'{name} {n}' for name, n in positions)}; rates and shares compare, counts do not."
+
+
+def _leavers(name: str, reference: Outcome, outcome: Outcome) -> str:
+    """The share of the specialists in post at the start who leave within the cohort window, against the
+    reference's, with the paired difference of the shares (replicate by replicate) and its 95% CI; counts only
+    scaled to the reference's positions, so scenarios of different sizes compare fairly."""
+    ref_share, share = reference.summary[SHARE]["mean"], outcome.summary[SHARE]["mean"]
+    if ref_share is None or share is None:
+        return f"With {name}, no specialists were in post at the start to follow."
+    diff = difference(reference, outcome, SHARE)
+    within = f"within {span(reference.summary[SHARE]['window_weeks'])}"
+    n_ref, d = reference.summary["positions"], _digits(diff)
+    if stats.verdict(diff) == "same":
+        return (f"The same share of the specialists in post at the start leave {within} with {name} as with "
+                f"{reference.name} ({100 * share:.{d}f}%), in every replicate.")
+    return (f"{100 * ref_share:.{d}f}% of the specialists in post at the start (about {ref_share * n_ref:.0f} per "
+            f"{n_ref} positions) leave {within} with {reference.name} against {100 * share:.{d}f}% (about "
+            f"{share * n_ref:.0f} per {n_ref}) with {name}: {difference_words(diff, POINTS)}.")
 
 
 def _turnover(name: str, reference: Outcome, outcome: Outcome) -> str:
-    avoided = difference(outcome, reference, "annual_turnover")  # reference minus outcome
-    return (f"Annual turnover is {100 * outcome.summary['annual_turnover']['mean']:.0f}% with {name} against "
-            f"{100 * reference.summary['annual_turnover']['mean']:.0f}% with {reference.name}: "
-            f"{_turnover_avoided(avoided)}.")
+    """Annual turnover (leavers per specialist in post, a rate) against the reference's, with the paired
+    difference and its 95% CI."""
+    diff = difference(reference, outcome, "annual_turnover")
+    ref, other = (o.summary["annual_turnover"]["mean"] for o in (reference, outcome))
+    if ref is None or other is None:
+        return f"Annual turnover cannot be compared: no specialist was in post in some weeks of {name}."
+    d = _digits(diff)
+    return (f"Annual turnover is {100 * ref:.{d}f}% with {reference.name} against {100 * other:.{d}f}% with "
+            f"{name}: {difference_words(diff, TURNOVER_UNIT)}.")
+
+
+def comparison_method(reference: Outcome) -> str:
+    """The paragraph under a comparison's title: replicates, seeds and what the differences are; with one
+    replicate it says, once, that no difference has a confidence interval."""
+    replicates = reference.summary["replicates"]
+    runs = f"{plural(replicates, 'replicate')} x {reference.summary['weeks']} weeks per scenario"
+    if replicates == 1:
+        how = (f"{runs}, every scenario with the same seed. With one replicate no difference from {reference.name} "
+               "has a confidence interval, and any of them may be chance: run more replicates (--replicates) "
+               "before relying on them.")
+    else:
+        how = (f"{runs}; replicate k of every scenario uses the same seed, so each difference from "
+               f"{reference.name} is estimated replicate by replicate (paired 95% CI).")
+    return (f"{how} Shares and rates are compared, not head-counts, so scenarios with different numbers of "
+            "positions compare fairly. The differences are what the model implies under its documented "
+            "assumptions: the start-up plan's effect sizes are assumptions (docs/model.md), not measured effects.")
 
 
 def findings(entries: Sequence[Entry], outcomes: Sequence[Outcome]) -> str:
-    """summary.md: each scenario against the first in plain words, with paired 95% CIs."""
+    """summary.md: each scenario against the first in plain words, as shares and rates with paired 95% CIs
+    (never head-counts, which scenarios of different sizes cannot share)."""
     reference = outcomes[0]
     if any(e.lever for e in entries):
         title = f"Start-up plan levers, one at a time, added to {reference.name}"
@@ -164,29 +228,68 @@ def findings(entries: Sequence[Entry], outcomes: Sequence[Outcome]) -> str:
         title = " vs ".join(o.name for o in outcomes)
     else:
         title = f"{reference.name} against {len(outcomes) - 1} other scenarios"
-    method = (f"{reference.summary['replicates']} replicates x {reference.summary['weeks']} weeks per scenario; "
-              "replicate k of every scenario uses the same seed, so each difference from "
-              f"{reference.name} is estimated replicate by replicate (paired 95% CI). The differences are what "
-              "the model implies under its documented assumptions: the start-up plan's effect sizes are "
-              "assumptions (docs/model.md), not measured effects.")
-    lines = [f"# {title}", "", method, ""]
+    lines = [f"# {title}", "", comparison_method(reference), ""]
     for entry, o in zip(entries[1:], outcomes[1:], strict=True):
         if entry.lever is None:
-            lines.append(f"- {_leavers(o.name, reference, o)} {_turnover(o.name, reference, o)}")
+            lines.append(f"- {positions_note(o.name, reference, o)}{_leavers(o.name, reference, o)} "
+                         f"{_turnover(o.name, reference, o)}")
     return "\n".join(lines) + "\n"
+
+
+def not_tested(base: str, levers: Sequence[str]) -> str:
+    """The levers ``ipsim levers`` left out because the plan sets them as the base does; empty if none."""
+    if not levers:
+        return ""
+    return f"Set the same in the plan as in {base}, so not tested: {', '.join(levers)}."
 
 
 def lever_findings(entries: Sequence[Entry], ranking: Sequence[dict]) -> str:
-    """The levers ranked by annual turnover avoided, in words, and the levers the plan leaves as the base has them."""
+    """The tested levers ranked by annual turnover avoided, in words, then the levers the plan sets as the base
+    (not run, so not ranked)."""
     base = entries[0].scenario
     lines = [f"## Levers ranked by annual turnover avoided (each lever alone, added to {base.name})", ""]
     for i, r in enumerate(ranking, start=1):
-        avoided = {part: r[f"turnover_avoided_{part}"] for part in ("mean", "ci_low", "ci_high")}
-        lines.append(f"{i}. {r['lever']}: {_turnover_avoided(avoided)}.")
-    unchanged = [e.lever for e in entries[1:] if e.scenario.start_up_plan == base.start_up_plan]
+        # avoided is base minus variant: turned round, it is the variant's difference from the base
+        diff = {"mean": r["turnover_avoided_mean"], "ci_low": r["turnover_avoided_ci_high"],
+                "ci_high": r["turnover_avoided_ci_low"]}
+        diff = {k: None if v is None else 0.0 - v for k, v in diff.items()}
+        lines.append(f"{i}. {r['lever']}: {difference_words(diff, TURNOVER_UNIT)}.")
+    unchanged = not_tested(base.name, untested(entries))
     if unchanged:
-        lines += ["", f"Set the same in the plan as in {base.name}, so not tested: {', '.join(map(str, unchanged))}."]
+        lines += ["", unchanged]
     return "\n".join(lines) + "\n"
+
+
+def quit_reasons_title(tops: Sequence[tuple[str, str | None]]) -> str:
+    """The comparison quit-reasons chart's title from each scenario's (name, largest draining factor or None when
+    nobody quit), naming which scenario each statement is about, the reference's first."""
+    quitting = [(n, f) for n, f in tops if f is not None]
+    if not quitting:
+        return "No specialist quit in these runs"
+    factors = list(dict.fromkeys(f for _, f in quitting))
+    if len(factors) == 1 and len(quitting) == len(tops):
+        return f"{label(factors[0])} wears leavers down most in every scenario"
+
+    def where(factor: str) -> str:
+        names = [n for n, f in quitting if f == factor]
+        return f"with {and_list(names)}" if len(names) <= 3 else f"in {len(names)} of {len(tops)} scenarios"
+
+    first, *others = factors
+    parts = [f"{label(first)} wears leavers down most {where(first)}",
+             *(f"{label(f).lower()} {where(f)}" for f in others)]
+    none = [n for n, f in tops if f is None]
+    if none:
+        parts.append(f"nobody quit with {and_list(none)}")
+    return "; ".join(parts)
+
+
+def shock_label(share: Interval) -> str:
+    """Beside a scenario's bar: the share of its quits a shock began, e.g. ``49% of quits began with a shock``."""
+    if share["mean"] is None:
+        return "no quits"
+    if share["mean"] in (0.0, 1.0):
+        return "every quit began with a shock" if share["mean"] else "no quit began with a shock"
+    return f"{100 * share['mean']:.0f}% of quits began with a shock"
 
 
 # --- calibration (ipsim calibrate) ---------------------------------------------------------------
@@ -200,7 +303,8 @@ def calibrated_yaml(post: Posterior, spec_file: str, folder: Path, base_file: st
     lines = [
         f"# Calibrated by `ipsim calibrate {spec_file}`: posterior medians of {len(medians)} free parameters.",
         (f"# ABC rejection with the observations' binomial error as kernel: {int(post.accepted.sum())} of "
-        f"{len(post.accepted)} prior draws accepted ({spec.replicates} replicates each, seed {spec.seed})."),
+        f"{len(post.accepted)} prior draws accepted ({plural(spec.replicates, 'replicate')} each, "
+        f"seed {spec.seed})."),
         f"# Targets over a {spec.window_weeks}-week window: {targets}.",
         "# Comments give each parameter's 90% posterior interval and its uniform prior.",
         f"extends: {os.path.relpath(Path(base_file).resolve(), folder.resolve())}",
@@ -228,8 +332,8 @@ def calibrated_yaml(post: Posterior, spec_file: str, folder: Path, base_file: st
 
 def calibration_markdown(spec: CalibrationSpec, summary: dict[str, Any]) -> str:
     lines = [f"# Calibration {spec.name}", "",
-             (f"{summary['accepted']} of {summary['samples']} prior draws accepted ({spec.replicates} replicates each; "
-             f"window {spec.window_weeks} weeks; seed {spec.seed})."), "",
+             (f"{summary['accepted']} of {summary['samples']} prior draws accepted "
+             f"({plural(spec.replicates, 'replicate')} each; window {spec.window_weeks} weeks; seed {spec.seed})."), "",
              "| parameter | prior | shipped in base | posterior median | 90% interval | SE of median | reproduced |",
              "|---|---|---|---|---|---|---|"]
     for r in summary["parameters"]:
@@ -331,8 +435,8 @@ def pattern_record(r: Result, window_weeks: int) -> dict[str, Any]:
 def patterns_markdown(results: list[Result], scenario: Scenario, replicates: int) -> str:
     met = sum(r.met for r in results)
     lines = [f"# Patterns: {scenario.name}", "",
-             (f"{met} of {len(results)} patterns met ({replicates} replicates of {scenario.weeks} weeks; "
-             f"95% CIs across replicates)."), "",
+             (f"{met} of {len(results)} patterns met ({plural(replicates, 'replicate')} of {scenario.weeks} weeks; "
+             f"{'95% CIs across replicates' if replicates > 1 else 'one replicate: no confidence intervals'})."), "",
              "| pattern | observed | model measure | simulated (95% CI) | criterion | met |", "|---|---|---|---|---|---|"]
     words = [pattern_words(r, scenario.cohort_window_weeks) for r in results]
     for r, w in zip(results, words, strict=True):

@@ -7,19 +7,18 @@ computed from the Outcomes after all runs, in this process.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simulation.analysis.compare import Entry, Kind, check, comparison_rows, lever_ranking
+from simulation.analysis.compare import Entry, Kind, check, comparison_rows, lever_ranking, untested
 from simulation.analysis.metrics import Outcome
 from simulation.execution import folders
-from simulation.execution.batches import each_batch
-from simulation.execution.seeds import DEFAULT_SEED, replicate_seeds
+from simulation.execution.batches import Options, each_batch
 from simulation.present import words
 from simulation.present.charts import compare as compare_charts
-from simulation.studies.run import draw, write_records
+from simulation.studies.run import draw_each, write_records
 
 MAX_LABEL = 68
 """Longest name part (after the timestamp) of a comparison folder."""
@@ -50,41 +49,33 @@ def folder_label(kind: Kind, names: Sequence[str]) -> str:
     return label[:MAX_LABEL]
 
 
-def compare(
-    entries: Sequence[Entry],
-    kind: Kind = "compare",
-    replicates: int = 100,
-    seed: int = DEFAULT_SEED,
-    *,
-    workers: int = 1,
-    out: Path = Path("runs"),
-    command: Sequence[str] = (),
-    progress: Callable[[int], None] | None = None,
-) -> ComparisonResult:
+def compare(entries: Sequence[Entry], kind: Kind = "compare", options: Options = Options()) -> ComparisonResult:
     """Run every scenario's replicates with the same seeds and write the comparison folder atomically.
 
     The folder holds one subfolder per scenario (the files of ``ipsim run`` except the manifest),
     comparison.csv, charts/, summary.md and manifest.json; for ``levers`` also levers.csv and
-    charts/levers.png.
+    charts/levers.png, both of the tested levers only (those with a variant among ``entries``); the levers the
+    plan sets as the base are listed as not tested in summary.md, the chart's note and the manifest
+    (``not_tested``).
     """
     check(entries)
-    seeds = replicate_seeds(seed, replicates)
+    seeds, workers = options.seeds, options.workers
     started = datetime.now(UTC)
     manifest = {
         "kind": kind,
         "scenarios": [{"folder": e.scenario.name, "source": e.source, "lever": e.lever,
                        "scenario": e.scenario.model_dump(mode="json")} for e in entries],
-        **folders.run_manifest(seed, seeds, workers, list(command)),
+        **({"not_tested": untested(entries)} if kind == "levers" else {}),
+        **folders.run_manifest(options.seed, seeds, workers, list(options.command)),
     }
     found: list[ComparisonResult] = []
 
     def fill(folder: Path) -> None:
         outcomes: list[Outcome | None] = [None] * len(entries)
-        for b, records in each_batch([(e.scenario, seeds) for e in entries], workers, progress):
+        for b, records in each_batch([(e.scenario, seeds) for e in entries], workers, options.progress):
             outcomes[b] = write_records(folder / entries[b].scenario.name, entries[b].scenario, records)
         done: list[Outcome] = outcomes  # type: ignore[assignment] - every batch has come back
-        for entry, outcome in zip(entries, done, strict=True):
-            draw(folder / entry.scenario.name, outcome)
+        draw_each([(folder / e.scenario.name, o) for e, o in zip(entries, done, strict=True)], workers)
         rows = comparison_rows(done)
         folders.write_rows(folder / "comparison.csv", rows)
         compare_charts.draw_comparison(folder / "charts", done)
@@ -93,12 +84,13 @@ def compare(
         if kind == "levers":
             ranking = lever_ranking(entries, rows)
             folders.write_rows(folder / "levers.csv", ranking)
-            compare_charts.levers(folder / "charts" / "levers.png", ranking, entries[0].scenario.name, replicates)
+            compare_charts.levers(folder / "charts" / "levers.png", ranking, entries[0].scenario.name, options.replicates,
+                                  untested(entries))
             text += words.lever_findings(entries, ranking)
         (folder / "summary.md").write_text(text)
         folders.write_manifest(folder, manifest, started)
         found.append(ComparisonResult(folder, done, rows, ranking, text))
 
-    final = folders.write_atomically(out, folder_label(kind, [e.scenario.name for e in entries]), started, fill)
+    final = folders.write_atomically(options.out, folder_label(kind, [e.scenario.name for e in entries]), started, fill)
     result = found[0]
     return ComparisonResult(final, result.outcomes, result.rows, result.ranking, result.findings)

@@ -19,6 +19,7 @@ from simulation.core.records import RunRecord
 from simulation.core.scenario import Scenario
 from simulation.execution import folders
 from simulation.execution.batches import Options, run_replicates
+from simulation.execution.pool import local
 from simulation.present.charts import run as run_charts
 
 
@@ -43,6 +44,13 @@ def write_records(folder: Path, scenario: Scenario, records: Sequence[RunRecord]
 def draw(folder: Path, result: Outcome) -> list[Path]:
     """A scenario's charts, in ``folder/charts``."""
     return run_charts.draw_all(folder / "charts", result)
+
+
+def draw_each(folders_and_outcomes: Sequence[tuple[Path, Outcome]], workers: int) -> None:
+    """Every scenario's charts, after all runs: on a pool of ``workers`` processes when there are several
+    scenarios (drawing is a second per scenario), in this process otherwise. Only Outcomes travel, no records."""
+    with local(min(workers, len(folders_and_outcomes))) as (executor, _):
+        list(executor.map(draw, *zip(*folders_and_outcomes, strict=True)))  # list(): a drawing's error is raised here
 
 
 def run(scenario: Scenario, options: Options = Options(), scenario_file: str = "") -> RunResult:

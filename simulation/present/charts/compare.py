@@ -10,23 +10,26 @@ import numpy as np
 
 from simulation.analysis import metrics, stats
 from simulation.core import pressures
+from simulation.present import words
 from simulation.present.charts.style import (
     BLUE,
     GREY,
     LINE_STYLES,
     ORANGE,
     OTHER,
-    REASON_COLOURS,
     SCENARIO_COLOURS,
     STYLE,
     TOP_FACTORS,
     bar_size,
     label,
-    largest,
+    named_factors,
     save,
     stack,
     wrap,
 )
+
+SHOCK = "#333333"
+"""The shock-led part of a scenario's quits (the thin bar under its quit-reasons bar); gradual quits are white."""
 
 
 def draw_comparison(folder: Path, outcomes: Sequence[metrics.Outcome]) -> list[Path]:
@@ -49,8 +52,16 @@ def draw_comparison(folder: Path, outcomes: Sequence[metrics.Outcome]) -> list[P
 
 
 def _compare_note(outcomes: Sequence[metrics.Outcome]) -> str:
-    return (f"{len(outcomes)} scenarios, {outcomes[0].summary['replicates']} replicates each with common random "
-            f"numbers (replicate k of every scenario shares its seed).")
+    """What every comparison chart's note opens with: scenarios, replicates and seeds, and, when the scenarios
+    differ in size, that the charts compare rates and shares."""
+    replicates = outcomes[0].summary["replicates"]
+    if replicates == 1:
+        note = f"{len(outcomes)} scenarios, 1 replicate each with the same seed: no confidence intervals."
+    else:
+        note = (f"{len(outcomes)} scenarios, {replicates} replicates each with common random numbers (replicate k "
+                "of every scenario shares its seed).")
+    sizes = words.sizes_note([(o.name, o.summary["positions"]) for o in outcomes])
+    return f"{note} {sizes}" if sizes else note
 
 
 
@@ -72,6 +83,13 @@ def _most_improved(outcomes: Sequence[metrics.Outcome], metric: str, better: int
         if diff["mean"] is not None and better * diff["mean"] > best_change:
             best, best_change = o, better * diff["mean"]
     return best, best is not reference and _clear(metrics.difference(reference, best, metric))
+
+
+
+
+def _single(reference: metrics.Outcome) -> str:
+    """What a "no scenario clearly ..." title adds when there is one replicate, hence no interval at all."""
+    return " (one replicate, so no difference can be clear)" if reference.replicates == 1 else ""
 
 
 
@@ -107,13 +125,13 @@ def compare_retention(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
                      f"are still in post after a year, against {ref_12m:.0f}% with {reference.name}")
         else:
             title = (f"No scenario clearly keeps more specialists for a year than {reference.name} "
-                     f"({ref_12m:.0f}% still in post)")
+                     f"({ref_12m:.0f}% still in post){_single(reference)}")
     else:
         title = f"Share of specialists still in post by time in the job (first {weeks} weeks)"
     ax.set(title=wrap(title), xlabel="Weeks since the specialist started", ylabel="Still in post (%)",
            ylim=(10 * np.floor(10 * lowest - 0.5), 101), xlim=(0, weeks))  # the y axis starts near the lowest band
     ax.legend(loc="lower left", frameon=False)
-    note = _compare_note(outcomes) + " Kaplan-Meier; shaded: 95% CI."
+    note = _compare_note(outcomes) + " Kaplan-Meier" + ("; shaded: 95% CI." if reference.replicates > 1 else ".")
     if len(shown) < len(outcomes):
         note += f" Showing the {len(shown) - 1} that differ most from {reference.name} in turnover."
     return save(fig, path, note)
@@ -129,8 +147,8 @@ def _bars(ax: plt.Axes, outcomes: Sequence[metrics.Outcome], metric: str, scale:
     low = np.array([scale * (m["ci_low"] if m["ci_low"] is not None else m["mean"]) for m in levels])
     high = np.array([scale * (m["ci_high"] if m["ci_high"] is not None else m["mean"]) for m in levels])
     y = np.arange(len(outcomes))
-    ax.barh(y, mean, xerr=[mean - low, high - mean], height=0.65, capsize=4,
-            color=[GREY if i == 0 else BLUE for i in y], alpha=0.85)
+    ax.barh(y, mean, xerr=[mean - low, high - mean] if outcomes[0].replicates > 1 else None, height=0.65,
+            capsize=4, color=[GREY if i == 0 else BLUE for i in y], alpha=0.85)
     ax.axvline(mean[0], color=GREY, linestyle="--", linewidth=1.5)
     for i, o in enumerate(outcomes[1:], start=1):
         diff = metrics.difference(outcomes[0], o, metric)
@@ -139,8 +157,9 @@ def _bars(ax: plt.Axes, outcomes: Sequence[metrics.Outcome], metric: str, scale:
         text = f"{scale * diff['mean']:+.{digits}f}"
         if diff["ci_low"] is not None:
             text += f" ({scale * diff['ci_low']:+.{digits}f} to {scale * diff['ci_high']:+.{digits}f})"
-        ax.text(high[i], i, "  " + text, va="center", fontsize=12, color="black" if _clear(diff) else GREY,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})  # legible across the reference line
+        ax.annotate(text, (high[i], i), xytext=(8, 0), textcoords="offset points", va="center", fontsize=12,
+                    color="black" if _clear(diff) else GREY,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})  # legible across the reference line
     _scenario_axis(ax, outcomes)
     ax.set_xlim(0, max(high.max(), 1e-9) * 1.6)  # room for the labels
 
@@ -156,6 +175,8 @@ def _scenario_axis(ax: plt.Axes, outcomes: Sequence[metrics.Outcome]) -> None:
 
 
 def _bar_note(outcomes: Sequence[metrics.Outcome]) -> str:
+    if outcomes[0].replicates == 1:
+        return _compare_note(outcomes) + f" Bars: mean. Labels: difference from {outcomes[0].name}."
     return (_compare_note(outcomes) + f" Bars: mean and 95% CI. Labels: difference from {outcomes[0].name} "
             "(paired 95% CI), black where clear of zero.")
 
@@ -169,8 +190,17 @@ def compare_turnover(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     if clear:
         title = (f"Turnover is lowest with {best.name}: {100 * best.summary['annual_turnover']['mean']:.0f} "
                  f"in 100 specialists leave a year, against {ref:.0f} with {reference.name}")
+    elif reference.replicates == 1:
+        far = max(outcomes[1:], key=lambda o: abs(o.summary["annual_turnover"]["mean"] - reference.summary[
+            "annual_turnover"]["mean"]))
+        title = (f"One replicate, so no difference is clear yet: turnover is "
+                 f"{100 * far.summary['annual_turnover']['mean']:.0f} in 100 specialists a year with {far.name} "
+                 f"against {ref:.0f} with {reference.name}")
     else:
         title = f"No scenario clearly lowers turnover below {reference.name}'s {ref:.0f} in 100 specialists a year"
+        worst, higher = _most_improved(outcomes, "annual_turnover", +1)
+        if higher:
+            title += f"; {worst.name} clearly raises it to {100 * worst.summary['annual_turnover']['mean']:.0f}"
     fig, ax = plt.subplots(figsize=bar_size(len(outcomes)))
     _bars(ax, outcomes, "annual_turnover", 100)
     ax.set(title=wrap(title), xlabel="Annual turnover (leavers per 100 specialists a year)")
@@ -180,31 +210,42 @@ def compare_turnover(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
 
 
 def compare_quit_reasons(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
-    """Each scenario's annual turnover, split by why its leavers were worn down."""
+    """Each scenario's annual turnover, split by why its leavers were worn down (each factor in its fixed colour,
+    style.FACTOR_COLOURS), with a thin bar beneath it splitting the same turnover into quits a shock began and
+    gradual quits (``shock_share``), labelled with that share. The title says which scenario each top reason is
+    about."""
     names = [f.name for f in pressures.DRAINS]
     shares = np.array([[o.summary["quit_reasons"][n] for n in names] for o in outcomes])
     turnover = np.array([100 * o.summary["annual_turnover"]["mean"] for o in outcomes])
-    labels, values = largest(names, shares * turnover[:, None], TOP_FACTORS, "Other draining factors")
+    segments = named_factors(names, shares * turnover[:, None], TOP_FACTORS, "Other draining factors")
     fig, ax = plt.subplots(figsize=bar_size(len(outcomes)))
-    stack(ax, values, labels, [*REASON_COLOURS[:TOP_FACTORS], OTHER][: len(labels)])
+    y = np.arange(len(outcomes))
+    stack(ax, segments, height=0.5, offset=-0.08)
+    shock = [o.summary["shock_share"] for o in outcomes]
+    shocked = np.array([t * (s["mean"] or 0.0) for t, s in zip(turnover, shock, strict=True)])
+    ax.barh(y + 0.3, shocked, height=0.14, color=SHOCK, label="Quits a shock began")
+    ax.barh(y + 0.3, turnover - shocked, left=shocked, height=0.14, color="white", edgecolor=SHOCK, linewidth=1,
+            label="Gradual quits")
     ci = [o.summary["annual_turnover"] for o in outcomes]
     low = np.array([100 * c["ci_low"] if c["ci_low"] is not None else t for c, t in zip(ci, turnover, strict=True)])
     high = np.array([100 * c["ci_high"] if c["ci_high"] is not None else t for c, t in zip(ci, turnover, strict=True)])
-    ax.errorbar(turnover, np.arange(len(outcomes)), xerr=[turnover - low, high - turnover], fmt="none",
-                ecolor="black", capsize=5, linewidth=1.5, label="Annual turnover: 95% CI")
+    if outcomes[0].replicates > 1:
+        ax.errorbar(turnover, y - 0.08, xerr=[turnover - low, high - turnover], fmt="none", ecolor="black",
+                    capsize=5, linewidth=1.5, label="Annual turnover: 95% CI")
+    for i, s in enumerate(shock):
+        ax.text(turnover[i], i + 0.3, "  " + words.shock_label(s), va="center", fontsize=11,
+                color=SHOCK)
     _scenario_axis(ax, outcomes)
-    with_quits = [i for i, o in enumerate(outcomes) if shares[i].sum() > 0]
-    if with_quits:
-        tops = [names[int(np.argmax(shares[i]))] for i in with_quits]
-        top = max(set(tops), key=tops.count)
-        where = "every scenario" if tops.count(top) == len(outcomes) else f"{tops.count(top)} of {len(outcomes)} scenarios"
-        title = f"{label(top)} wears leavers down most in {where}"
-    else:
-        title = "No specialist quit in these runs"
-    ax.set(title=wrap(title), xlabel="Annual turnover (leavers per 100 specialists a year)")
+    ax.set_xlim(0, max(high.max(), 1e-9) * 1.5)  # room for the shock labels
+    tops = [(o.name, names[int(np.argmax(shares[i]))] if shares[i].sum() > 0 else None)
+            for i, o in enumerate(outcomes)]
+    ax.set(title=wrap(words.quit_reasons_title(tops)), xlabel="Annual turnover (leavers per 100 specialists a year)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return save(fig, path, _compare_note(outcomes) + " Each bar is split by the mean share of a leaver's "
-                 "accumulated drain due to each factor; whiskers: 95% CI of the annual turnover.")
+                 "accumulated drain due to each factor (each factor keeps its colour in every chart); the thin bar "
+                 "beneath splits the same turnover into quits a shock began (work-life conflict, reorganisation, "
+                 "contract end) and gradual ones" + ("; whiskers: 95% CI of the annual turnover."
+                                                      if outcomes[0].replicates > 1 else "."))
 
 
 
@@ -213,20 +254,18 @@ def compare_pressures(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     """Mean weekly drain (right) and nourishment (left) per scenario, with the net balance and its CI."""
     drain_names = [f.name for f in pressures.DRAINS]
     nourish_names = [f.name for f in pressures.NOURISHERS]
-    drains = np.array([[o.pressures[f"drain_{n}"]["mean"] for n in drain_names] for o in outcomes])
-    nourish = np.array([[o.pressures[f"nourish_{n}"]["mean"] for n in nourish_names] for o in outcomes])
-    drain_labels, drain_values = largest(drain_names, drains, TOP_FACTORS, "Other draining")
-    nourish_labels, nourish_values = largest(nourish_names, nourish, TOP_FACTORS - 1, "Other nourishing")
+    drains = np.array([[o.pressures[f.weekly_column]["mean"] for f in pressures.DRAINS] for o in outcomes])
+    nourish = np.array([[o.pressures[f.weekly_column]["mean"] for f in pressures.NOURISHERS] for o in outcomes])
     fig, ax = plt.subplots(figsize=(13, bar_size(len(outcomes))[1]))
-    stack(ax, drain_values, drain_labels, plt.get_cmap("YlOrRd")(np.linspace(0.95, 0.2, len(drain_labels))))
-    stack(ax, nourish_values, nourish_labels, plt.get_cmap("GnBu")(np.linspace(0.95, 0.3, len(nourish_labels))),
-           sign=-1.0)
+    stack(ax, named_factors(drain_names, drains, TOP_FACTORS, "Other draining"))
+    stack(ax, named_factors(nourish_names, nourish, TOP_FACTORS - 1, "Other nourishing"), sign=-1.0)
     net = [o.pressures["net"] for o in outcomes]
     y = np.arange(len(outcomes))
     mean = np.array([n["mean"] for n in net])
     half = np.array([0.0 if n["ci_low"] is None else n["mean"] - n["ci_low"] for n in net])
     ax.errorbar(mean, y, xerr=half, fmt="D", color="black", markersize=10, markeredgecolor="white",
-                markeredgewidth=1.5, capsize=5, linewidth=2, label="Net: drain minus nourishment (95% CI)")
+                markeredgewidth=1.5, capsize=5, linewidth=2,
+                label="Net: drain minus nourishment" + (" (95% CI)" if outcomes[0].replicates > 1 else ""))
     ax.axvline(0, color=GREY, linewidth=1)
     _scenario_axis(ax, outcomes)
     best = outcomes[int(np.argmin(mean))].name
@@ -236,14 +275,23 @@ def compare_pressures(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     elif nourishing == len(outcomes):
         title = f"Nourishing outweighs draining in every scenario, most with {best}"
     else:
-        counts = [f"nourishing clearly outweighs draining in {nourishing} of {len(outcomes)} scenarios"] * bool(nourishing)
-        counts += [f"draining clearly outweighs nourishing in {draining}"] * bool(draining)
+        clearly = "clearly " if outcomes[0].replicates > 1 else ""
+
+        def which(mask: np.ndarray) -> str:
+            names = [o.name for o, m in zip(outcomes, mask, strict=True) if m]
+            if len(names) <= 3:
+                return f"with {words.and_list(names)}"
+            return f"in {len(names)} of {len(outcomes)} scenarios"
+
+        counts = [f"nourishing {clearly}outweighs draining {which(mean + half < 0)}"] if nourishing else []
+        counts += [f"draining {clearly}outweighs nourishing {which(mean - half > 0)}"] if draining else []
         title = "; ".join([f"The balance of pressures is best with {best}", *counts])
     ax.set(title=wrap(title), xlabel=f"\u2190 nourishing     Mean pressure on a specialist over "
            f"{outcomes[0].summary['weeks']} weeks (strain units per week)     draining \u2192")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return save(fig, path, _compare_note(outcomes) + " Effective amounts after buffering, loss weighting and the "
-                 "loss spiral, averaged over the specialists at work each week.")
+                 "loss spiral, averaged over the specialists at work each week. Hatched: nourishing factors; each "
+                 "factor keeps its colour in every chart.")
 
 
 
@@ -257,7 +305,8 @@ def compare_clients_and_vacancies(path: Path, outcomes: Sequence[metrics.Outcome
                  f"{best.summary['job_starts_per_position_year']['mean']:.1f} job starts per position a year, "
                  f"against {ref:.1f} with {reference.name}")
     else:
-        title = f"No scenario clearly gets clients more jobs than {reference.name} ({ref:.1f} per position a year)"
+        title = (f"No scenario clearly gets clients more jobs than {reference.name} ({ref:.1f} per position a year)"
+                 f"{_single(reference)}")
     width, height = bar_size(len(outcomes))
     fig, (jobs, vacancies) = plt.subplots(1, 2, sharey=True, figsize=(width + 3, height))
     _bars(jobs, outcomes, "job_starts_per_position_year", 1, digits=2)
@@ -270,8 +319,12 @@ def compare_clients_and_vacancies(path: Path, outcomes: Sequence[metrics.Outcome
 
 
 
-def levers(path: Path, ranking: Sequence[dict], base: str, replicates: int) -> Path:
-    """The planner's headline view: annual turnover each lever avoids on its own, ranked, with paired CIs."""
+def levers(path: Path, ranking: Sequence[dict], base: str, replicates: int, untested: Sequence[str] = ()) -> Path:
+    """The planner's headline view: annual turnover each tested lever avoids on its own, ranked, with paired CIs.
+
+    Only the levers in ``ranking`` get a bar; ``untested`` (those the plan sets as the base) are named in the
+    note, never drawn as zero bars.
+    """
     names = [label(r["lever"]).lower() for r in ranking]
     mean = np.array([100 * r["turnover_avoided_mean"] for r in ranking])
     low = np.array([100 * (r["turnover_avoided_ci_low"] if r["turnover_avoided_ci_low"] is not None
@@ -284,18 +337,27 @@ def levers(path: Path, ranking: Sequence[dict], base: str, replicates: int) -> P
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=bar_size(len(ranking)))
         y = np.arange(len(ranking))
-        ax.barh(y, mean, xerr=[mean - low, high - mean], height=0.65, capsize=4, color=colours)
+        ax.barh(y, mean, xerr=[mean - low, high - mean] if replicates > 1 else None, height=0.65, capsize=4,
+                color=colours)
         ax.axvline(0, color=GREY, linewidth=1)
         ax.set_yticks(y, names)
         ax.set_ylim(len(ranking) - 0.5, -0.5)
         if ranking and verdicts[0] == "positive":
-            title = (f"On its own, {names[0]} avoids the most turnover: about {mean[0]:.{0 if mean[0] >= 10 else 1}f} "
+            title = (f"On its own, {names[0]} avoids the most turnover: about {words.numbers(mean[0])[0]} "
                      f"fewer leavers per 100 specialists a year than {base}")
+        elif replicates == 1 and ranking:
+            title = (f"One replicate: no lever's effect has a confidence interval (on its own, {names[0]} "
+                     f"changes turnover most against {base})")
         else:
-            title = f"No single lever clearly lowers turnover below {base}'s in {replicates} replicates"
+            title = f"No single lever clearly lowers turnover below {base}'s in {words.plural(replicates, 'replicate')}"
         ax.set(title=wrap(title), xlabel="Annual turnover avoided (leavers per 100 specialists a year)")
-        handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in (BLUE, OTHER, ORANGE)]
-        ax.legend(handles, ["clearly fewer leavers", "not clear of zero", "clearly more leavers"],
-                  loc="lower right", frameon=False)
-        return save(fig, path, f"Each bar: {base} with one lever set as in the plan, against {base} alone; "
-                     f"bars: paired 95% CI over {replicates} replicates with common random numbers.")
+        if replicates > 1:
+            handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in (BLUE, OTHER, ORANGE)]
+            ax.legend(handles, ["clearly fewer leavers", "not clear of zero", "clearly more leavers"],
+                      loc="lower right", frameon=False)
+        note = (f"Each bar: {base} with one lever set as in the plan, against {base} alone; "
+                + (f"bars: paired 95% CI over {replicates} replicates with common random numbers."
+                   if replicates > 1 else "one replicate, so no confidence interval."))
+        if untested:
+            note += " " + words.not_tested(base, untested)
+        return save(fig, path, note)

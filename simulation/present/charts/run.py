@@ -9,6 +9,7 @@ import numpy as np
 
 from simulation.analysis.metrics import Outcome
 from simulation.core import pressures
+from simulation.present import words
 from simulation.present.charts.style import (
     BLUE,
     GREY,
@@ -17,7 +18,7 @@ from simulation.present.charts.style import (
     STYLE,
     TOP_FACTORS,
     label,
-    largest,
+    named_factors,
     save,
     smooth,
 )
@@ -38,7 +39,8 @@ def draw_all(folder: Path, result: Outcome) -> list[Path]:
 
 
 def _note(result: Outcome) -> str:
-    return f"Scenario '{result.name}', {result.replicates} simulated replicates; shaded: 95% confidence interval."
+    return (f"Scenario '{result.name}', {words.plural(result.replicates, 'simulated replicate')}; "
+            f"{words.interval_note(result.replicates, 'shaded')}.")
 
 
 
@@ -66,22 +68,24 @@ def retention(path: Path, result: Outcome) -> Path:
 
 def pressure_balance(path: Path, result: Outcome) -> Path:
     """Butenko et al.'s process figure made quantitative: drain stacked up, nourishment down, and the net
-    balance with its 95% CI. The largest factors are shown and the rest lumped, so colours stay distinguishable."""
+    balance with its 95% CI. The largest factors are named, each in its fixed colour (style.FACTOR_COLOURS, the
+    same in every chart), and the rest lumped in grey."""
     weeks = result.net.x
     drain_names = [f.name for f in pressures.DRAINS]
     nourish_names = [f.name for f in pressures.NOURISHERS]
     drains = np.column_stack([smooth(result.weekly[f.weekly_column].mean) for f in pressures.DRAINS])
     nourish = np.column_stack([smooth(result.weekly[f.weekly_column].mean) for f in pressures.NOURISHERS])
-    drain_labels, drain_values = largest(drain_names, drains, TOP_FACTORS, "Other draining")
-    nourish_labels, nourish_values = largest(nourish_names, nourish, TOP_FACTORS - 1, "Other nourishing")
+    drain = named_factors(drain_names, drains, TOP_FACTORS, "Other draining")
+    nourishing = named_factors(nourish_names, nourish, TOP_FACTORS - 1, "Other nourishing")
     _, net, low, high = (smooth(x) for x in result.net)
     fig, ax = plt.subplots(figsize=(13, 7))
-    ax.stackplot(weeks, drain_values.T, labels=drain_labels, linewidth=0,
-                 colors=plt.get_cmap("YlOrRd")(np.linspace(0.95, 0.2, len(drain_labels))))
-    ax.stackplot(weeks, -nourish_values.T, labels=nourish_labels, linewidth=0,
-                 colors=plt.get_cmap("GnBu")(np.linspace(0.95, 0.3, len(nourish_labels))))
+    for segments, sign in ((drain, 1.0), (nourishing, -1.0)):
+        if segments.labels:
+            ax.stackplot(weeks, sign * segments.values.T, labels=segments.labels, colors=segments.colours,
+                         hatch=segments.hatches, edgecolor="white", linewidth=0)
     ax.fill_between(weeks, low, high, color="black", alpha=0.3, linewidth=0)
-    ax.plot(weeks, net, color="black", linewidth=2.5, label="Net: drain minus nourishment (95% CI)")
+    ax.plot(weeks, net, color="black", linewidth=2.5,
+            label="Net: drain minus nourishment" + (" (95% CI)" if result.replicates > 1 else ""))
     ax.axhline(0, color=GREY, linewidth=1)
     crossing = np.flatnonzero(net < 0)
     if net[0] > 0 and crossing.size:
@@ -90,13 +94,14 @@ def pressure_balance(path: Path, result: Outcome) -> Path:
         title = "Draining outweighs nourishing throughout"
     else:
         title = "Nourishing outweighs draining for the average specialist"
-    ax.set(title=title, xlabel="Week of the service", ylabel="Pressure on the average specialist\n(strain units per week)",
-           xlim=(weeks[0], weeks[-1]))
+    ax.set(title=title, xlabel="Week of the service",
+           ylabel="Pressure on the average specialist\n(strain units per week)", xlim=(weeks[0], weeks[-1]))
     ax.text(0.01, 0.97, "draining \u2191", transform=ax.transAxes, va="top", color=ORANGE, fontsize=13)
     ax.text(0.01, 0.03, "nourishing \u2193", transform=ax.transAxes, va="bottom", color=BLUE, fontsize=13)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    return save(fig, path, f"Scenario '{result.name}', mean of {result.replicates} replicates, {SMOOTH_WEEKS}-week "
-                 "moving average. Effective amounts after buffering, loss weighting and the loss spiral.")
+    return save(fig, path, f"Scenario '{result.name}', mean of {words.plural(result.replicates, 'replicate')}, "
+                 f"{SMOOTH_WEEKS}-week moving average. Effective amounts after buffering, loss weighting and the "
+                 "loss spiral. Hatched: nourishing factors; each factor keeps its colour in every chart.")
 
 
 
@@ -127,7 +132,7 @@ def quit_reasons(path: Path, result: Outcome) -> Path:
     if result.quit_reasons is None:
         ax.set(title="No specialist quit in these runs")
         ax.axis("off")
-        return save(fig, path, f"{result.replicates} replicates.")
+        return save(fig, path, f"{words.plural(result.replicates, 'replicate')}.")
     cis = [result.quit_reasons[f.name] for f in pressures.DRAINS]
     order = np.argsort([c["mean"] for c in cis])
     names = [label(pressures.DRAINS[i].name) for i in order]
@@ -141,4 +146,5 @@ def quit_reasons(path: Path, result: Outcome) -> Path:
     if shock is not None:
         ax.text(0.98, 0.04, f"{100 * shock:.0f}% of quits began with a shock\n(work-life conflict, reorganisation, "
                 "contract end)", transform=ax.transAxes, ha="right", va="bottom", fontsize=12, color=GREY)
-    return save(fig, path, f"Mean over quits in {result.replicates} replicates; bars: 95% confidence interval.")
+    return save(fig, path, f"Mean over quits in {words.plural(result.replicates, 'replicate')}; "
+                 f"{words.interval_note(result.replicates, 'bars')}.")

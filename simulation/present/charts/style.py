@@ -1,9 +1,29 @@
-"""What every chart shares: the style, the colour-blind-safe palette, labels, notes and a few drawing helpers."""
+"""What every chart shares: the style, the colour-blind-safe palettes, labels, notes and a few drawing helpers.
+
+Factor colours follow the factor, never its rank. Every chart that splits something by draining or nourishing
+factor (the run's pressures chart, the comparison's pressures and quit-reasons charts) draws a factor in the one
+colour ``FACTOR_COLOURS`` gives it, so a reader who learns "cyan is professional isolation" in one chart can read
+it in all of them. The rule:
+
+1. Colours come from Paul Tol's *muted* qualitative palette (``TOL_MUTED``, nine colours). It was chosen over
+   Okabe-Ito because it has nine colours rather than eight, none of them black (which the charts keep for the
+   net balance and confidence intervals) or a yellow too pale to see on white, and its colours stay distinct
+   for the common forms of colour blindness and in greyscale print against black text and lines.
+2. No colour-blind-safe palette has 17 distinct colours, so the colours go once, here, from the factor registry
+   (``simulation.core.pressures``): the nine draining factors with the largest default weights (registry order
+   among equal weights) get the nine colours in registry order; the nourishing factors get the same colours in
+   registry order, drawn hatched (``NOURISH_HATCH``), so that a draining and a nourishing factor sharing a hue
+   are still told apart by the hatching as well as by the side of zero they are drawn on.
+3. A chart names its largest ``TOP_FACTORS`` draining (``TOP_FACTORS - 1`` nourishing) factors among those
+   with a colour, largest first, each in its own colour, and lumps the rest, including any factor without a
+   colour, as "Other ..." in grey (``OTHER``).
+"""
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -12,19 +32,51 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from simulation.core import pressures
+
 STYLE = {
     "figure.figsize": (11, 6.2), "figure.dpi": 110, "font.size": 14, "axes.titlesize": 17,
     "axes.labelsize": 14, "legend.fontsize": 12, "axes.spines.top": False, "axes.spines.right": False,
+    "hatch.color": "white", "hatch.linewidth": 1.6,
 }
 BLUE, ORANGE, GREY = "#0072B2", "#D55E00", "#555555"  # Okabe-Ito: colour-blind safe
 SMOOTH_WEEKS = 4
 SCENARIO_COLOURS = ["#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
 """Okabe-Ito, reference scenario in black; with line styles cycling as a second cue."""
 LINE_STYLES = ["-", "--", "-.", ":"]
-REASON_COLOURS = ["#D55E00", "#E69F00", "#CC79A7", "#0072B2", "#009E73"]
 OTHER = "#BBBBBB"
+"""Grey: what a chart lumps together (the "Other ..." factors, prior draws) or does not single out."""
 TOP_FACTORS = 5
 """Stacked charts show the largest few factors and lump the rest together, so colours stay distinguishable."""
+TOL_MUTED = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499")
+"""Paul Tol's muted qualitative palette: rose, indigo, sand, green, cyan, wine, teal, olive, purple
+(https://personal.sron.nl/~pault/; see the module docstring for why)."""
+NOURISH_HATCH = "//"
+"""Nourishing factors (and "Other nourishing") are hatched: the second cue besides colour."""
+
+
+def _factor_colours() -> dict[str, str]:
+    """The fixed colour of every factor that can be named (the module docstring's rule 2)."""
+    by_weight = sorted(pressures.DRAINS, key=lambda f: -f.weight)  # stable: registry order among equal weights
+    named = {f.name for f in by_weight[:len(TOL_MUTED)]}
+    drains = [f for f in pressures.DRAINS if f.name in named]
+    return {**{f.name: c for f, c in zip(drains, TOL_MUTED, strict=False)},
+            **{f.name: c for f, c in zip(pressures.NOURISHERS, TOL_MUTED, strict=False)}}
+
+
+FACTOR_COLOURS: dict[str, str] = _factor_colours()
+"""Factor name -> its colour in every chart; a factor missing here is never named, always lumped as "Other"."""
+NOURISHING = frozenset(f.name for f in pressures.NOURISHERS)
+
+
+def factor_colour(name: str) -> str:
+    """A factor's colour, the same in every chart whatever its rank there; grey for a factor that is never named."""
+    return FACTOR_COLOURS.get(name, OTHER)
+
+
+def factor_hatch(name: str) -> str | None:
+    """A factor's hatching: ``NOURISH_HATCH`` for nourishing factors, None (solid) for draining ones."""
+    return NOURISH_HATCH if name in NOURISHING else None
 TITLE_WIDTH = 72
 NOTE_CHARS_PER_INCH = 12
 """How many characters of a 10-point note fit across an inch of figure."""
@@ -60,25 +112,54 @@ def wrap(text: str) -> str:
 
 
 
-def largest(names: list[str], values: np.ndarray, k: int, other: str) -> tuple[list[str], np.ndarray]:
-    """The ``k`` columns with the largest totals, largest first, and the rest summed as ``other``."""
-    order = np.argsort(-values.sum(axis=0), kind="stable")
-    keep, rest = order[:k], order[k:]
-    labels = [label(names[i]) for i in keep]
+@dataclass(frozen=True)
+class Segments:
+    """The parts of a stacked chart: one column of ``values`` per segment, with its label, colour and hatching."""
+
+    names: list[str | None]
+    """The factor of each segment; None for the lumped "Other ..." segment (last, if any)."""
+    labels: list[str]
+    values: np.ndarray
+    colours: list[str]
+    hatches: list[str | None]
+
+
+def named_factors(names: Sequence[str], values: np.ndarray, k: int, other: str) -> Segments:
+    """The stacked segments of factors ``names`` (one column of ``values`` each, one row per bar or week), by the
+    module docstring's rule 3: the ``k`` factors with a fixed colour and the largest positive totals, largest
+    first, each in its own colour, then the rest summed as ``other`` in grey (left out when it is all zero).
+
+    A factor's colour and hatching never depend on the values: only which factors are named and their order do.
+    """
+    totals = values.sum(axis=0)
+    order = [int(i) for i in np.argsort(-totals, kind="stable")]
+    keep = [i for i in order if names[i] in FACTOR_COLOURS and totals[i] > 0][:k]
+    rest = [i for i in order if i not in keep]
+    chosen: list[str | None] = [names[i] for i in keep]
     columns = [values[:, i] for i in keep]
-    if rest.size:
-        labels.append(other)
+    if rest and values[:, rest].sum() > 0:
+        chosen.append(None)
         columns.append(values[:, rest].sum(axis=1))
-    return labels, np.column_stack(columns)
+    nourishing = any(n in NOURISHING for n in names)
+    other_hatch = NOURISH_HATCH if nourishing else None
+    return Segments(chosen, [other if n is None else label(n) for n in chosen],
+                    np.column_stack(columns) if columns else np.zeros((values.shape[0], 0)),
+                    [OTHER if n is None else factor_colour(n) for n in chosen],
+                    [other_hatch if n is None else factor_hatch(n) for n in chosen])
 
 
 
 
-def stack(ax: plt.Axes, values: np.ndarray, labels: list[str], colours: Sequence, sign: float = 1.0) -> None:
-    """Horizontal bars stacked segment by segment, one bar per row of ``values``."""
-    left = np.zeros(values.shape[0])
-    for column, text, colour in zip(values.T, labels, colours, strict=True):
-        ax.barh(np.arange(values.shape[0]), sign * column, left=sign * left, height=0.65, color=colour, label=text)
+def stack(ax: plt.Axes, segments: Segments, sign: float = 1.0, height: float = 0.65,
+          offset: float = 0.0) -> None:
+    """Horizontal bars stacked segment by segment, one bar per row of ``segments.values`` (at y = row + offset),
+    each segment in its factor's colour and hatching."""
+    left = np.zeros(segments.values.shape[0])
+    y = np.arange(segments.values.shape[0]) + offset
+    for column, text, colour, hatch in zip(segments.values.T, segments.labels, segments.colours, segments.hatches,
+                                           strict=True):
+        ax.barh(y, sign * column, left=sign * left, height=height, color=colour, label=text, hatch=hatch,
+                edgecolor="white" if hatch else colour, linewidth=0)
         left += column
 
 
