@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 
 from simulation.analysis import stats
@@ -14,7 +14,7 @@ from simulation.present.charts.style import (
     BLUE,
     ORANGE,
     OTHER,
-    STYLE,
+    draw_into,
     label,
     panels,
     save,
@@ -24,9 +24,8 @@ from simulation.present.charts.style import (
 
 def calibration(folder: Path, post: Posterior) -> list[Path]:
     """The calibration's charts: each free parameter's prior and posterior, and each target's fit."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with plt.rc_context(STYLE):
-        return [calibration_posterior(folder / "posterior.png", post), calibration_fit(folder / "fit.png", post)]
+    return draw_into(folder, {"posterior": partial(calibration_posterior, post=post),
+                              "fit": partial(calibration_fit, post=post)})
 
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -21,6 +22,7 @@ from simulation.present.charts.style import (
     STYLE,
     TOP_FACTORS,
     bar_size,
+    draw_into,
     label,
     named_factors,
     save,
@@ -34,15 +36,9 @@ SHOCK = "#333333"
 
 def draw_comparison(folder: Path, outcomes: Sequence[metrics.Outcome]) -> list[Path]:
     """Write every chart comparing scenarios (the first is the reference) into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with plt.rc_context(STYLE):
-        return [
-            compare_retention(folder / "retention.png", outcomes),
-            compare_turnover(folder / "turnover.png", outcomes),
-            compare_quit_reasons(folder / "quit_reasons.png", outcomes),
-            compare_pressures(folder / "pressures.png", outcomes),
-            compare_clients_and_vacancies(folder / "clients_and_vacancies.png", outcomes),
-        ]
+    charts = {"retention": compare_retention, "turnover": compare_turnover, "quit_reasons": compare_quit_reasons,
+              "pressures": compare_pressures, "clients_and_vacancies": compare_clients_and_vacancies}
+    return draw_into(folder, {name: partial(draw, outcomes=outcomes) for name, draw in charts.items()})
 
 
 

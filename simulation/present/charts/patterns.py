@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -14,7 +15,7 @@ from simulation.analysis.patterns import Evidence, Result
 from simulation.present.charts.style import (
     BLUE,
     ORANGE,
-    STYLE,
+    draw_into,
     save,
     wrap,
 )
@@ -22,9 +23,8 @@ from simulation.present.charts.style import (
 
 def patterns(folder: Path, results: Sequence[Result], evidence: Evidence) -> list[Path]:
     """The pattern report's charts: the service maturing, and team structure."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with plt.rc_context(STYLE):
-        return [maturation(folder / "maturation.png", evidence), structure(folder / "structure.png", evidence)]
+    return draw_into(folder, {"maturation": partial(maturation, evidence=evidence),
+                              "structure": partial(structure, evidence=evidence)})
 
 
 

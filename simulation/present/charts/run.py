@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -15,8 +16,8 @@ from simulation.present.charts.style import (
     GREY,
     ORANGE,
     SMOOTH_WEEKS,
-    STYLE,
     TOP_FACTORS,
+    draw_into,
     label,
     named_factors,
     save,
@@ -26,14 +27,10 @@ from simulation.present.charts.style import (
 
 def draw_all(folder: Path, result: Outcome) -> list[Path]:
     """Write every chart of a scenario's run into ``folder`` and return their paths."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with plt.rc_context(STYLE):
-        return [
-            retention(folder / "retention.png", result),
-            pressure_balance(folder / "pressures.png", result),
-            staffing(folder / "staffing.png", result),
-            quit_reasons(folder / "quit_reasons.png", result),
-        ]
+    return draw_into(folder, {
+        "retention": partial(retention, result=result), "pressures": partial(pressure_balance, result=result),
+        "staffing": partial(staffing, result=result), "quit_reasons": partial(quit_reasons, result=result),
+    })
 
 
 

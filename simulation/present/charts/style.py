@@ -22,7 +22,7 @@ it in all of them. The rule:
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,3 +197,10 @@ def label_points(ax: plt.Axes, xs: np.ndarray, ys: np.ndarray, names: list[str],
 def bar_size(n: int) -> tuple[float, float]:
     """A figure tall enough for ``n`` labelled horizontal bars."""
     return 12.0, max(5.5, 2.4 + 0.55 * n)
+
+
+def draw_into(folder: Path, charts: dict[str, Callable[[Path], Path]]) -> list[Path]:
+    """Draw each chart to ``folder/<name>.png`` in the house style (STYLE) and return the paths, in order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        return [draw(folder / f"{name}.png") for name, draw in charts.items()]
