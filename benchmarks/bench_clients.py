@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_clients.py
 
-Both implementations run the same rules (``tests/test_clients.py`` checks they give the same
+Both implementations run the same rules (``tests/core/test_clients.py`` checks they give the same
 distributions) on 45 positions with full caseloads of 20 for 156 weeks.
 """
 

@@ -3,7 +3,7 @@
 Start-up stays light: at module level this imports only what parsing the command line and the scenario-file
 commands (``validate``, ``show``, ``schema``) need, never Mesa, Matplotlib, SciPy, SALib, Dask, Jinja2 or Solara.
 Each command that runs, analyses or draws imports its studies, analysis and presentation modules itself, when it
-runs (``tests/test_cli_startup.py`` checks this).
+runs (``tests/frontends/test_cli.py`` checks this).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _sweep_options(command: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """The ``ipsim`` argument parser. Every command has a one-line description (the first line of its ``--help``)
-    and every argument and option a help text (``tests/test_cli_startup.py`` checks both)."""
+    and every argument and option a help text (``tests/frontends/test_cli.py`` checks both)."""
     p = argparse.ArgumentParser(prog="ipsim", description="Simulate why IPS employment specialists quit.")
     p.add_argument("--version", action="version", version=f"ipsim {__version__}",
                    help="print ipsim's version and exit")

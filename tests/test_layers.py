@@ -40,8 +40,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT as REPO
+
 PACKAGE = "simulation"
-REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)

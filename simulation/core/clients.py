@@ -5,7 +5,7 @@ competitive job with follow-along support) or *away* (out of contact after a set
 week each client independently moves between states with the probabilities below; because
 clients are exchangeable within a caseload, keeping counts and giving each client one uniform
 number per week (vectorised over all clients) has exactly the distribution of stepping each
-client as an agent (``tests/test_clients.py`` checks this against a reference that steps each
+client as an agent (``tests/core/test_clients.py`` checks this against a reference that steps each
 client as a Mesa agent), at a fraction of the cost (``benchmarks/bench_clients.py``).
 
 Weekly transitions, in this order, for each client (competing risks taken sequentially):

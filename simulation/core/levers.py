@@ -10,7 +10,7 @@ follow. One ``@lever(...)`` declaration gives:
 - how it **changes the world** at the start (the decorated function, editing the scenario as plain
   data before validation), or for a scheduled lever what happens in the **week it acts**
   (``each_week``, returning the week's ``WeekEvents``);
-- the **factors it moves** (``moves``: +1 more, -1 less), which tests/test_plan.py holds it to;
+- the **factors it moves** (``moves``: +1 more, -1 less), which tests/core/test_levers.py holds it to;
 - how the bundled start-up plan sets it (``in_plan``, with a note), from which the lever files
   ``scenarios/levers/*.yaml`` are generated, and its **control** in the workshop app.
 

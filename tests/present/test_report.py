@@ -13,13 +13,14 @@ import shlex
 from pathlib import Path
 
 import pytest
-from helpers import invoke, small_world
 
 from simulation.core import references
 from simulation.inputs.docs import parameter_rows
 from simulation.present import report, words
+from tests.helpers import invoke
+from tests.helpers import small_world_yaml as small_world
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 PLAN = ROOT / "scenarios" / "startup-plan.yaml"
 

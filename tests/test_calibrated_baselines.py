@@ -12,33 +12,31 @@ check deterministic.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from simulation.analysis import metrics
+from simulation.core.scenario import Scenario
 from simulation.execution import batches, pool
 from simulation.execution.seeds import replicate_seeds
 from simulation.inputs.scenarios import load_scenario
+from tests.helpers import SCENARIOS
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REPLICATES = 200
 
 
-def summary(name: str) -> dict:
-    scenario = load_scenario(SCENARIOS / name)
+def summary(scenario: Scenario) -> dict:
     seeds = replicate_seeds(20240709, REPLICATES)
     return metrics.outcome(batches.run_replicates(scenario, seeds, pool.default_workers()), scenario).summary
 
 
 @pytest.fixture(scope="module")
-def two_years() -> dict:
-    return summary("baseline.yaml")
+def two_years(baseline: Scenario) -> dict:
+    return summary(baseline)
 
 
 @pytest.fixture(scope="module")
 def one_year() -> dict:
-    return summary("baseline-52w.yaml")
+    return summary(load_scenario(SCENARIOS / "baseline-52w.yaml"))
 
 
 def test_two_year_window_matches_45_percent(two_years: dict) -> None:

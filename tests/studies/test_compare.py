@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from helpers import invoke
 from scipy import stats
 
 from simulation.analysis import compare, metrics
@@ -34,8 +33,9 @@ from simulation.present.charts import compare as compare_charts
 from simulation.present.charts import run as run_charts
 from simulation.present.charts import style
 from simulation.studies import compare as compare_study
+from tests.helpers import invoke
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WEEKS = 40
 REPLICATES = 4
 SEED = 11

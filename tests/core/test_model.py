@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,14 +13,13 @@ from simulation.core.agents import EmploymentSpecialist
 from simulation.core.model import IPSModel
 from simulation.core.records import WEEKLY_COLUMNS
 from simulation.core.scenario import Scenario
-from simulation.inputs.scenarios import load_scenario
 
-BASELINE = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
 SHOCKS = {"work_life_conflict", "reorganisation", "contract_end"}
 
 
-def small_scenario(**changes: object) -> Scenario:
-    data = BASELINE.model_dump()
+def small_scenario(base: Scenario, **changes: object) -> Scenario:
+    """``base`` cut to 60 weeks (a 52-week cohort window), with ``changes`` (``section__field=value``) made."""
+    data = base.model_dump()
     data.update(weeks=60, cohort_window_weeks=52)
     for path, value in changes.items():
         target = data
@@ -81,9 +79,10 @@ def run_checked(scenario: Scenario, seed: int) -> IPSModel:
     threshold=st.floats(0.1, 2.0),
     short_term=st.floats(0, 1),
 )
-def test_invariants_hold_every_week(seed: int, cap: int, overflow: int, notice: int, delay: float,
+def test_invariants_hold_every_week(baseline: Scenario, seed: int, cap: int, overflow: int, notice: int, delay: float,
                                     threshold: float, short_term: float) -> None:
     scenario = small_scenario(
+        baseline,
         clients__caseload_cap=cap, clients__transfer_overflow=overflow, staff__notice_weeks=notice,
         staff__recruitment_delay_weeks=delay, staff__short_term_share=short_term,
         staff__quit_threshold={"mean": threshold, "sd": 0.3, "low": min(0.05, threshold), "high": 3.0},
@@ -114,24 +113,25 @@ def check_spells(model: IPSModel, spells: list[dict]) -> None:
                 assert s["contract"] == "short_term"
 
 
-def test_baseline_spells_are_consistent_with_weekly_headcounts() -> None:
-    model = IPSModel(BASELINE, 11)
+def test_baseline_spells_are_consistent_with_weekly_headcounts(baseline: Scenario) -> None:
+    model = IPSModel(baseline, 11)
     record = model.run()
     check_spells(model, record.spells)
     assert any(s["outcome"] == "quit" for s in record.spells)
     assert {s["shock"] for s in record.spells if s["outcome"] == "quit"} <= SHOCKS | {""}
 
 
-def test_same_seed_same_run_and_different_seed_different_run() -> None:
-    scenario = small_scenario()
+def test_same_seed_same_run_and_different_seed_different_run(baseline: Scenario) -> None:
+    scenario = small_scenario(baseline)
     a, b, c = (IPSModel(scenario, seed).run() for seed in (5, 5, 6))
     assert a.weekly == b.weekly and a.spells == b.spells
     assert a.weekly != c.weekly
 
 
-def test_the_order_in_which_specialists_step_does_not_matter(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_order_in_which_specialists_step_does_not_matter(baseline: Scenario,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """An ES's step reads only this week's site and caseload state, so any step order gives the same run."""
-    scenario = small_scenario()
+    scenario = small_scenario(baseline)
     forward = IPSModel(scenario, 9).run()
     import mesa.agentset
 
@@ -145,24 +145,25 @@ def test_the_order_in_which_specialists_step_does_not_matter(monkeypatch: pytest
     assert forward.weekly == backward.weekly and forward.spells == backward.spells
 
 
-def test_common_random_numbers_keep_hires_traits_aligned_across_scenarios() -> None:
+def test_common_random_numbers_keep_hires_traits_aligned_across_scenarios(baseline: Scenario) -> None:
     """A change that does not touch traits leaves every initial hire's traits as they were."""
-    a = IPSModel(small_scenario(), 3)
-    b = IPSModel(small_scenario(clients__referrals_per_week=3.0), 3)
+    a = IPSModel(small_scenario(baseline), 3)
+    b = IPSModel(small_scenario(baseline, clients__referrals_per_week=3.0), 3)
     assert [es.threshold for es in a.slots] == [es.threshold for es in b.slots]
 
 
-def test_readiness_matures_and_successes_help() -> None:
+def test_readiness_matures_and_successes_help(baseline: Scenario) -> None:
     """Readiness rises with service age (Moe et al. 2025) and faster where clients find jobs (M21)."""
-    record = IPSModel(BASELINE, 4).run()
+    record = IPSModel(baseline, 4).run()
     readiness = column(record, "readiness_mean")
     assert readiness[-1] > readiness[0] + 0.3
-    no_jobs = IPSModel(small_scenario(clients__job_start_rate=0.0, weeks=156, cohort_window_weeks=104), 4).run()
+    no_jobs = IPSModel(small_scenario(baseline, clients__job_start_rate=0.0, weeks=156, cohort_window_weeks=104),
+                       4).run()
     assert column(no_jobs, "readiness_mean")[-1] < readiness[-1]
 
 
-def test_a_departure_costs_the_site_knowledge() -> None:
-    model = IPSModel(small_scenario(), 2)
+def test_a_departure_costs_the_site_knowledge(baseline: Scenario) -> None:
+    model = IPSModel(small_scenario(baseline), 2)
     model.step()
     es = next(e for e in model.slots if e is not None)
     before = es.site.readiness.manager_knowledge
@@ -172,8 +173,8 @@ def test_a_departure_costs_the_site_knowledge() -> None:
     assert model.slots[es.slot] is None and model.vacancy_left[es.slot] >= 1
 
 
-def test_a_decisive_shock_triggers_a_quit_on_its_own() -> None:
-    model = IPSModel(small_scenario(), 2)
+def test_a_decisive_shock_triggers_a_quit_on_its_own(baseline: Scenario) -> None:
+    model = IPSModel(small_scenario(baseline), 2)
     model.step()
     es = next(e for e in model.slots if e is not None and e.leave_week is None)
     es.strain = 0.0
@@ -182,8 +183,8 @@ def test_a_decisive_shock_triggers_a_quit_on_its_own() -> None:
     assert es.shock == "work_life_conflict" and es.leave_week == model.week + model.settings.staff.notice_weeks
 
 
-def test_a_shock_pushes_strain_up_and_can_tip_a_strained_specialist() -> None:
-    model = IPSModel(small_scenario(), 2)
+def test_a_shock_pushes_strain_up_and_can_tip_a_strained_specialist(baseline: Scenario) -> None:
+    model = IPSModel(small_scenario(baseline), 2)
     model.step()
     es = next(e for e in model.slots if e is not None and e.leave_week is None)
     es.strain = 0.9 * es.threshold

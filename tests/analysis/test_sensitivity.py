@@ -18,14 +18,12 @@ import numpy as np
 import pytest
 
 from simulation.analysis import sensitivity
+from simulation.core.scenario import Scenario
 from simulation.execution import designs, seeds, sweeps
 from simulation.inputs import specs
-from simulation.inputs.scenarios import load_scenario
 from simulation.present.charts import sweep as sweep_charts
 from simulation.studies import sweep as sweep_study
 
-ROOT = Path(__file__).resolve().parent.parent
-BASE = load_scenario(ROOT / "scenarios" / "baseline.yaml").model_dump(mode="json")
 RANGES = {"staff.quit_threshold.mean": [1.0, 2.0], "strain.recovery_rate": [0.01, 0.1], "shocks.strain_jump": [0.1, 1.0]}
 PATHS = list(RANGES)
 LEAD = "start_up_plan.implementation_lead.enabled"
@@ -34,12 +32,19 @@ Cells = Callable[[int, int, np.ndarray | None, list[Any]], dict[str, float | Non
 """(sample id, replicate, unit coordinates, values) -> each metric's value for that run (None: empty cell)."""
 
 
-def make_folder(tmp_path: Path, fields: dict[str, Any], cells: Cells, replicates: int = 2) -> Path:
+@pytest.fixture(scope="module")
+def base(baseline: Scenario) -> dict[str, Any]:
+    """The bundled baseline as a sweep's base scenario (a JSON mapping)."""
+    return baseline.model_dump(mode="json")
+
+
+def make_folder(tmp_path: Path, base: dict[str, Any], fields: dict[str, Any], cells: Cells,
+                replicates: int = 2) -> Path:
     """A complete sweep folder for ``fields`` (design, samples, metrics, ...) whose results come from ``cells``."""
     spec = specs.SweepSpec.model_validate({
         "name": "synthetic", "base": "base.yaml", "replicates": replicates, "seed": 3,
         "parameters": [{"path": p, "range": r} for p, r in RANGES.items()], **fields})
-    plan = sweeps.Plan(specs.check_sweep(spec, BASE, "base.yaml", "spec.yaml"), designs.design(spec), 50)
+    plan = sweeps.Plan(specs.check_sweep(spec, base, "base.yaml", "spec.yaml"), designs.design(spec), 50)
     folder = sweeps.create(tmp_path, plan, "spec.yaml", ["test"])
     with (folder / sweeps.RESULTS).open("w", newline="") as handle:
         out = csv.writer(handle, lineterminator="\n")
@@ -80,7 +85,7 @@ def linear(unit: np.ndarray) -> float:
     return 4 * unit[0] + 2 * unit[1]
 
 
-def test_sobol_indices_of_a_linear_function(tmp_path: Path) -> None:
+def test_sobol_indices_of_a_linear_function(tmp_path: Path, base: dict[str, Any]) -> None:
     """Y = 4 u1 + 2 u2 + 0 u3 on independent uniform inputs: Var = (16 + 4) / 12, so S1 = ST = 16/20, 4/20, 0,
     and every S2 is 0 (the function is additive).
 
@@ -99,7 +104,7 @@ def test_sobol_indices_of_a_linear_function(tmp_path: Path) -> None:
                 "retention_12m": None if sample == 5 else y,  # one point without a value: no Sobol indices
                 "shock_share": None}  # undefined in every run
 
-    folder = make_folder(tmp_path, {"design": "sobol", "samples": 256, "second_order": True,
+    folder = make_folder(tmp_path, base, {"design": "sobol", "samples": 256, "second_order": True,
                                        "metrics": ["annual_turnover", "retention_12m", "shock_share"]}, cells, 3)
     done = sweep_study.analyze(folder)
     analysis = done.analysis
@@ -122,7 +127,7 @@ def test_sobol_indices_of_a_linear_function(tmp_path: Path) -> None:
     assert all(p.stat().st_size > 10_000 for p in done.charts)
 
 
-def test_morris_effects(tmp_path: Path) -> None:
+def test_morris_effects(tmp_path: Path, base: dict[str, Any]) -> None:
     """For Y = 4 u1 + 2 u2 every elementary effect of u_i is its coefficient exactly (SALib divides by the
     step in unit coordinates), so mu* = mu = 4, 2, 0 and sigma = 0 whatever the trajectories; values are
     stored to 10 significant digits, hence the 1e-6 tolerance. For Y = 4 u1 u2 the effect of u1 is 4 u2,
@@ -130,7 +135,7 @@ def test_morris_effects(tmp_path: Path) -> None:
     def cells(sample: int, replicate: int, unit: np.ndarray | None, values: list[Any]) -> dict[str, float | None]:
         return {"job_starts_per_es_year": linear(unit), "vacancy_weeks_per_position_year": 4 * unit[0] * unit[1]}
 
-    folder = make_folder(tmp_path, {"design": "morris", "samples": 10,
+    folder = make_folder(tmp_path, base, {"design": "morris", "samples": 10,
                                        "metrics": ["job_starts_per_es_year", "vacancy_weeks_per_position_year"]}, cells)
     done = sweep_study.analyze(folder)
     analysis = done.analysis
@@ -147,7 +152,7 @@ def test_morris_effects(tmp_path: Path) -> None:
                                                  "morris_vacancy_weeks_per_position_year.png"}
 
 
-def test_spearman_screening_of_an_lhs(tmp_path: Path) -> None:
+def test_spearman_screening_of_an_lhs(tmp_path: Path, base: dict[str, Any]) -> None:
     """Y = exp(3 u1) is strictly increasing in u1 alone, so its rank correlation with u1 is exactly 1
     (and with the parameter's value, an increasing function of u1). The unused inputs' correlations are
     sampling noise, about N(0, 1/63) with 64 points, so |rho| < 0.4 (over 3 standard errors); their
@@ -155,7 +160,7 @@ def test_spearman_screening_of_an_lhs(tmp_path: Path) -> None:
     def cells(sample: int, replicate: int, unit: np.ndarray | None, values: list[Any]) -> dict[str, float | None]:
         return {"annual_turnover": float(np.exp(3 * unit[0])), "shock_share": None}
 
-    folder = make_folder(tmp_path, {"design": "lhs", "samples": 64,
+    folder = make_folder(tmp_path, base, {"design": "lhs", "samples": 64,
                                        "metrics": ["annual_turnover", "shock_share"]}, cells)
     done = sweep_study.analyze(folder)
     analysis = done.analysis
@@ -174,7 +179,7 @@ def test_spearman_screening_of_an_lhs(tmp_path: Path) -> None:
     assert [(r["metric"], r["parameter"]) for r in rows] == [("annual_turnover", p) for p in sorted(PATHS)]
 
 
-def test_a_two_parameter_grid_gets_a_heatmap_and_response_curves(tmp_path: Path,
+def test_a_two_parameter_grid_gets_a_heatmap_and_response_curves(tmp_path: Path, base: dict[str, Any],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A 3 x 2 grid (a float and a bool parameter) with two replicates: one heatmap and one response chart per
     metric; turnover falls with the threshold (rank correlation negative), job starts do not move with it (0);
@@ -183,7 +188,7 @@ def test_a_two_parameter_grid_gets_a_heatmap_and_response_curves(tmp_path: Path,
         "name": "grid", "base": "base.yaml", "design": "grid", "replicates": 2,
         "metrics": ["annual_turnover", "job_starts_per_es_year"],
         "parameters": [{"path": PATHS[0], "levels": [1.0, 1.5, 2.0]}, {"path": LEAD, "type": "bool"}]})
-    plan = sweeps.Plan(specs.check_sweep(spec, BASE, "base.yaml", "spec.yaml"), designs.design(spec), 4)
+    plan = sweeps.Plan(specs.check_sweep(spec, base, "base.yaml", "spec.yaml"), designs.design(spec), 4)
     folder = sweeps.create(tmp_path, plan, "spec.yaml", ["test"])
     with (folder / sweeps.RESULTS).open("w", newline="") as handle:
         out = csv.writer(handle, lineterminator="\n")
@@ -207,8 +212,8 @@ def test_a_two_parameter_grid_gets_a_heatmap_and_response_curves(tmp_path: Path,
     assert (folder / "sensitivity.csv").read_bytes() == first
 
 
-def test_only_a_complete_sweep_folder_can_be_analysed(tmp_path: Path) -> None:
-    folder = make_folder(tmp_path, {"design": "lhs", "samples": 4, "metrics": ["annual_turnover"]},
+def test_only_a_complete_sweep_folder_can_be_analysed(tmp_path: Path, base: dict[str, Any]) -> None:
+    folder = make_folder(tmp_path, base, {"design": "lhs", "samples": 4, "metrics": ["annual_turnover"]},
                             lambda sample, replicate, unit, values: {"annual_turnover": float(unit[0])})
     sweeps.Status("interrupted", 8, 3, 0).write(folder)
     with pytest.raises(sweeps.SweepError, match=r"is not complete \(3 of 8 runs\); finish it with: "
@@ -218,10 +223,10 @@ def test_only_a_complete_sweep_folder_can_be_analysed(tmp_path: Path) -> None:
         sweep_study.analyze(tmp_path)
 
 
-def test_one_morris_trajectory_has_no_sigma_and_says_so(tmp_path: Path) -> None:
+def test_one_morris_trajectory_has_no_sigma_and_says_so(tmp_path: Path, base: dict[str, Any]) -> None:
     """A single trajectory gives each parameter one elementary effect: mu* is that effect, sigma (a standard
     deviation over trajectories) is undefined, so it gets no row and the report says why."""
-    folder = make_folder(tmp_path, {"design": "morris", "samples": 1, "metrics": ["job_starts_per_es_year"]},
+    folder = make_folder(tmp_path, base, {"design": "morris", "samples": 1, "metrics": ["job_starts_per_es_year"]},
                          lambda sample, replicate, unit, values: {"job_starts_per_es_year": linear(unit)})
     done = sweep_study.analyze(folder)
     analysis = done.analysis
@@ -230,10 +235,3 @@ def test_one_morris_trajectory_has_no_sigma_and_says_so(tmp_path: Path) -> None:
     assert "job_starts_per_es_year: SALib could not estimate sigma for 3 parameters" in done.text
     assert (folder / "charts" / "morris_job_starts_per_es_year.png").stat().st_size > 10_000
 
-
-def test_short_labels_stay_unambiguous() -> None:
-    assert sweep_charts.short_labels(["staff.quit_threshold.mean", "strain.recovery_rate", "weeks"]) == {
-        "staff.quit_threshold.mean": "quit_threshold.mean", "strain.recovery_rate": "strain.recovery_rate",
-        "weeks": "weeks"}
-    paths = ["sites[0].readiness.structures", "sites[1].readiness.structures", "sites[0].team_contact"]
-    assert sweep_charts.short_labels(paths) == {p: p for p in paths}

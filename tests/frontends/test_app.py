@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pytest
 import solara
-from helpers import invoke, stop
 from pydantic import ValidationError
 
 from simulation import app
@@ -33,19 +32,9 @@ from simulation.core import levers
 from simulation.core import scenario as sc
 from simulation.core.model import IPSModel
 from simulation.core.scenario import Scenario
-from simulation.inputs.scenarios import load_scenario
+from tests.helpers import BASELINE_FILE, ROOT, invoke, stop, with_horizon
 
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = load_scenario(ROOT / "scenarios" / "baseline.yaml")
-STARTUP_PLAN = load_scenario(ROOT / "scenarios" / "startup-plan.yaml")
-"""Every lever on, seminars every 8 weeks, a review in week 40: defaults must follow the base, not the schema."""
 WEEKS = 8
-
-
-def short(base: Scenario, weeks: int) -> Scenario:
-    data = base.model_dump()
-    data.update(weeks=weeks, cohort_window_weeks=min(weeks, base.cohort_window_weeks))
-    return Scenario.model_validate(data)
 
 
 def run(model: IPSModel, weeks: int = WEEKS) -> IPSModel:
@@ -61,21 +50,25 @@ SWITCHES = [lv.name for lv in levers.LEVERS if lv.control.field == "enabled"]
 """The on/off levers (a checkbox each); the scheduled ones have a slider."""
 
 
-def test_every_lever_of_the_schema_has_a_control_and_nothing_else_does() -> None:
+def test_every_lever_of_the_schema_has_a_control_and_nothing_else_does(baseline: Scenario) -> None:
     on_off = {n for n, info in sc.StartUpPlan.model_fields.items() if "enabled" in info.annotation.model_fields}
     assert set(SWITCHES) == on_off
-    params = app.model_params(BASELINE)
+    params = app.model_params(baseline)
     assert set(params) == {"base", "seed", *sc.StartUpPlan.model_fields, *app.SITE_CONTROLS}
     assert {n for n, p in params.items() if isinstance(p, dict) and p["type"] == "Checkbox"} == on_off
     parameters = inspect.signature(app.WorkshopModel).parameters
     assert all(parameters[n].kind is inspect.Parameter.KEYWORD_ONLY for n in parameters)
     assert set(parameters) == set(params)
     with pytest.raises(TypeError, match="unknown controls"):
-        app.WorkshopModel(base=BASELINE, seed=0, seminar_every_weeks=8)
+        app.WorkshopModel(base=baseline, seed=0, seminar_every_weeks=8)
 
 
-@pytest.mark.parametrize("base", [BASELINE, STARTUP_PLAN], ids=["baseline", "startup-plan"])
-def test_untouched_controls_reproduce_the_base_scenario_run_for_run(base: Scenario) -> None:
+@pytest.mark.parametrize("fixture", ["baseline", "startup_plan"], ids=["baseline", "startup-plan"])
+def test_untouched_controls_reproduce_the_base_scenario_run_for_run(fixture: str,
+                                                                   request: pytest.FixtureRequest) -> None:
+    """The start-up plan has every lever on, seminars every 8 weeks, a review in week 40: the controls' defaults
+    must follow the base, not the schema."""
+    base: Scenario = request.getfixturevalue(fixture)
     params = app.model_params(base)
     defaults = app.initial_parameters(params)
     workshop = app.WorkshopModel(**defaults)
@@ -88,53 +81,53 @@ def test_untouched_controls_reproduce_the_base_scenario_run_for_run(base: Scenar
         assert params[name]["value"] is getattr(base.start_up_plan, name).enabled
 
 
-def test_without_controls_the_model_is_ipsmodel_with_the_seed_as_given() -> None:
-    workshop, plain = app.WorkshopModel(base=BASELINE, seed=417), IPSModel(BASELINE, 417)
+def test_without_controls_the_model_is_ipsmodel_with_the_seed_as_given(baseline: Scenario) -> None:
+    workshop, plain = app.WorkshopModel(base=baseline, seed=417), IPSModel(baseline, 417)
     assert workshop.seed == 417
     assert run(workshop).weekly == run(plain).weekly
 
 
 @pytest.mark.parametrize("lever", SWITCHES)
-def test_a_lever_checkbox_turns_that_lever_on_and_nothing_else(lever: str) -> None:
-    model = app.WorkshopModel(base=BASELINE, seed=0, **{lever: True})
-    expected = BASELINE.model_dump()
+def test_a_lever_checkbox_turns_that_lever_on_and_nothing_else(lever: str, baseline: Scenario) -> None:
+    model = app.WorkshopModel(base=baseline, seed=0, **{lever: True})
+    expected = baseline.model_dump()
     expected["start_up_plan"][lever]["enabled"] = True
     assert model.varied.model_dump() == expected
     assert getattr(model.settings.start_up_plan, lever).enabled
 
 
-def test_unticking_a_lever_the_base_pulls_turns_it_off() -> None:
-    model = app.WorkshopModel(base=STARTUP_PLAN, seed=0, implementation_lead=False)
+def test_unticking_a_lever_the_base_pulls_turns_it_off(startup_plan: Scenario) -> None:
+    model = app.WorkshopModel(base=startup_plan, seed=0, implementation_lead=False)
     assert not model.settings.start_up_plan.implementation_lead.enabled
     assert model.settings.start_up_plan.manager_training.enabled
 
 
-def test_the_lever_acts_through_the_start_up_plan() -> None:
+def test_the_lever_acts_through_the_start_up_plan(baseline: Scenario) -> None:
     """The app only flips the flag; core.levers raises supervisor availability at every site."""
-    level = BASELINE.start_up_plan.implementation_lead.availability
-    model = app.WorkshopModel(base=BASELINE, seed=0, implementation_lead=True)
+    level = baseline.start_up_plan.implementation_lead.availability
+    model = app.WorkshopModel(base=baseline, seed=0, implementation_lead=True)
     assert all(s.supervisor_availability >= level for s in model.settings.sites)
-    assert min(s.supervisor_availability for s in BASELINE.sites) < level
+    assert min(s.supervisor_availability for s in baseline.sites) < level
 
 
-def test_context_settings_apply_at_every_site_and_as_in_scenario_keeps_each_sites_own() -> None:
-    model = app.WorkshopModel(base=BASELINE, seed=0, positions_per_site="2", travel_burden="0.2",
+def test_context_settings_apply_at_every_site_and_as_in_scenario_keeps_each_sites_own(baseline: Scenario) -> None:
+    model = app.WorkshopModel(base=baseline, seed=0, positions_per_site="2", travel_burden="0.2",
                               team_contact=app.AS_IN_SCENARIO)
     assert {s.positions for s in model.varied.sites} == {2}
     assert {s.travel_burden for s in model.varied.sites} == {0.2}
-    assert [s.team_contact for s in model.varied.sites] == [s.team_contact for s in BASELINE.sites]
-    assert len(model.slots) == 2 * sum(s.count for s in BASELINE.sites)
+    assert [s.team_contact for s in model.varied.sites] == [s.team_contact for s in baseline.sites]
+    assert len(model.slots) == 2 * sum(s.count for s in baseline.sites)
     assert model.context == {"positions_per_site": "2", "travel_burden": "0.2"}
 
 
-def test_levers_act_after_the_context_is_set() -> None:
-    model = app.WorkshopModel(base=BASELINE, seed=0, positions_per_site="1", no_solo_posts=True)
+def test_levers_act_after_the_context_is_set(baseline: Scenario) -> None:
+    model = app.WorkshopModel(base=baseline, seed=0, positions_per_site="1", no_solo_posts=True)
     assert {s.positions for s in model.varied.sites} == {1}
-    assert {s.positions for s in model.settings.sites} == {BASELINE.start_up_plan.no_solo_posts.minimum}
+    assert {s.positions for s in model.settings.sites} == {baseline.start_up_plan.no_solo_posts.minimum}
 
 
-def test_seminars_and_review_week() -> None:
-    model = app.WorkshopModel(base=BASELINE, seed=0, network_seminars=0, fidelity_review=30)
+def test_seminars_and_review_week(baseline: Scenario) -> None:
+    model = app.WorkshopModel(base=baseline, seed=0, network_seminars=0, fidelity_review=30)
     assert model.settings.start_up_plan.network_seminars.every_weeks == 0
     assert model.settings.start_up_plan.fidelity_review.week == 30
 
@@ -144,38 +137,38 @@ def test_seminars_and_review_week() -> None:
     {"positions_per_site": 0}, {"positions_per_site": "2.5"}, {"network_seminars": -1},
     {"network_seminars": 500}, {"fidelity_review": -3},
 ])
-def test_out_of_range_values_are_refused_by_the_schema(value: dict) -> None:
+def test_out_of_range_values_are_refused_by_the_schema(value: dict, baseline: Scenario) -> None:
     with pytest.raises(ValidationError):
-        app.WorkshopModel(base=BASELINE, seed=0, **value)
+        app.WorkshopModel(base=baseline, seed=0, **value)
 
 
-def test_control_ranges_come_from_the_schema_and_every_choice_is_valid() -> None:
-    params = app.model_params(BASELINE)
+def test_control_ranges_come_from_the_schema_and_every_choice_is_valid(baseline: Scenario) -> None:
+    params = app.model_params(baseline)
     assert (params["network_seminars"]["min"], params["fidelity_review"]["min"]) == (0, 0)
     assert params["network_seminars"]["max"] <= sc.bounds(levers.NetworkSeminars, "every_weeks")[1]
-    assert params["fidelity_review"]["max"] == BASELINE.weeks
+    assert params["fidelity_review"]["max"] == baseline.weeks
     assert params["seed"]["type"] == "SliderInt"
     for control in app.SITE_CONTROLS:
         assert params[control]["type"] == "Select"
         assert params[control]["values"][0] == params[control]["value"] == app.AS_IN_SCENARIO
         for choice in params[control]["values"]:
-            app.WorkshopModel(base=BASELINE, seed=0, **{control: choice})
+            app.WorkshopModel(base=baseline, seed=0, **{control: choice})
     low, high = sc.bounds(sc.SiteSpec, "travel_burden")
     assert params["travel_burden"]["values"][1:] == ["0", "0.2", "0.4", "0.6", "0.8", "1"] and (low, high) == (0, 1)
 
 
-def test_a_slider_always_includes_the_bases_own_value() -> None:
-    data = BASELINE.model_dump()
+def test_a_slider_always_includes_the_bases_own_value(baseline: Scenario) -> None:
+    data = baseline.model_dump()
     data["start_up_plan"]["network_seminars"]["every_weeks"] = 80
     params = app.model_params(Scenario.model_validate(data))
     assert params["network_seminars"]["max"] == params["network_seminars"]["value"] == 80
 
 
-def test_mesa_accepts_the_parameters_and_reset_rebuilds_the_same_model() -> None:
+def test_mesa_accepts_the_parameters_and_reset_rebuilds_the_same_model(baseline: Scenario) -> None:
     """What SolaraViz does: check the parameters against the constructor, then Reset as type(model)(**kwargs)."""
     from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model_params
 
-    params = app.model_params(BASELINE)
+    params = app.model_params(baseline)
     model = app.WorkshopModel(**app.initial_parameters(params))
     _check_model_params(model, params)
     kwargs = _build_model_init_kwargs(model, {**app.initial_parameters(params), "implementation_lead": True},
@@ -184,8 +177,8 @@ def test_mesa_accepts_the_parameters_and_reset_rebuilds_the_same_model() -> None
     assert rebuilt.settings.start_up_plan.implementation_lead.enabled
 
 
-def test_the_run_stops_at_the_horizon() -> None:
-    model = run(app.WorkshopModel(base=short(BASELINE, 3), seed=0), 2)
+def test_the_run_stops_at_the_horizon(baseline: Scenario) -> None:
+    model = run(app.WorkshopModel(base=with_horizon(baseline, 3), seed=0), 2)
     assert model.running
     model.step()
     assert not model.running
@@ -194,19 +187,19 @@ def test_the_run_stops_at_the_horizon() -> None:
 # --- what the page shows ----------------------------------------------------------------------------
 
 
-def test_every_component_renders_before_week_one_and_after() -> None:
-    model = app.WorkshopModel(base=BASELINE, seed=0)
+def test_every_component_renders_before_week_one_and_after(baseline: Scenario) -> None:
+    model = app.WorkshopModel(base=baseline, seed=0)
     for draw in (app.staffing_figure, app.strain_figure, app.pressure_figure):
         assert draw(model).axes
     assert app.leavers(model) == []
     _, rc = solara.render(app.Dashboard(model), handle_error=False)
-    later = run(app.WorkshopModel(base=BASELINE, seed=0), 40)
+    later = run(app.WorkshopModel(base=baseline, seed=0), 40)
     rc.render(app.Dashboard(later))
     rc.close()
 
 
-def test_who_quit_lists_the_newest_first_with_those_working_their_notice_on_top() -> None:
-    model = run(app.WorkshopModel(base=BASELINE, seed=1), 30)
+def test_who_quit_lists_the_newest_first_with_those_working_their_notice_on_top(baseline: Scenario) -> None:
+    model = run(app.WorkshopModel(base=baseline, seed=1), 30)
     rows = app.leavers(model)
     quits = [r for r in rows if not r["notice"]]
     notice = [r for r in rows if r["notice"]]
@@ -223,7 +216,7 @@ def test_the_page_builds_from_a_scenario_file_and_names_a_bad_one(monkeypatch: p
                                                                     tmp_path: Path) -> None:
     import ipyvuetify as v
 
-    _, rc = solara.render(app.make_page(ROOT / "scenarios" / "baseline.yaml"), handle_error=False)
+    _, rc = solara.render(app.make_page(BASELINE_FILE), handle_error=False)
     rc.close()
     monkeypatch.setenv(app.SCENARIO_ENV, str(tmp_path / "missing.yaml"))
     _, rc = solara.render(app.Page(), handle_error=False)
@@ -331,7 +324,7 @@ def free_port() -> int:
 def served_app(tmp_path: Path, solara_cdn: Path) -> Iterator[str]:
     """``ipsim app`` on a free port with a half-year scenario; its URL."""
     scenario = tmp_path / "workshop.yaml"
-    scenario.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: workshop-test\n"
+    scenario.write_text(f"extends: {BASELINE_FILE}\nname: workshop-test\n"
                         f"weeks: {BROWSER_WEEKS}\ncohort_window_weeks: {BROWSER_WEEKS}\n")
     port = free_port()
     env = {**os.environ, "SOLARA_ASSETS_PROXY_CACHE_DIR": str(solara_cdn)}

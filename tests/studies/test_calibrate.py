@@ -1,25 +1,21 @@
-"""``ipsim calibrate`` and ``ipsim check-patterns`` on small configurations: what they write, that it is
-reproducible, and that bad calibration specs are refused clearly."""
+"""``ipsim calibrate`` on a small world: what it writes, that it is reproducible and resumable, and that bad
+calibration specs are refused clearly."""
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import invoke, small_world
 
 from simulation.execution import sweeps
 from simulation.inputs import specs
 from simulation.inputs.reading import ScenarioError
 from simulation.inputs.scenarios import load_scenario
-
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
-
-TINY = small_world(52)
+from tests.helpers import invoke, only_folder
 
 SPEC = """
 base: tiny.yaml
@@ -36,21 +32,23 @@ targets:
 """
 
 
-def write(folder: Path, spec: str = SPEC) -> Path:
-    (folder / "tiny.yaml").write_text(TINY)
-    (folder / "cal.yaml").write_text(spec)
-    return folder / "cal.yaml"
+@pytest.fixture(scope="module")
+def calibration_spec(small_world: Callable[..., Path]) -> Callable[..., Path]:
+    """``calibration_spec(folder, spec=SPEC)`` writes a one-year small world (``tiny.yaml``) and the calibration spec
+    ``cal.yaml`` over it into ``folder``; returns the spec's path."""
 
+    def write(folder: Path, spec: str = SPEC) -> Path:
+        small_world(folder, 52)
+        (folder / "cal.yaml").write_text(spec)
+        return folder / "cal.yaml"
 
-def only_folder(out: Path) -> Path:
-    (folder,) = [p for p in out.iterdir() if p.is_dir()]
-    return folder
+    return write
 
 
 @pytest.fixture(scope="module")
-def calibrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def calibrated(tmp_path_factory: pytest.TempPathFactory, calibration_spec: Callable[..., Path]) -> Path:
     tmp = tmp_path_factory.mktemp("calibrate")
-    code, out, err = invoke(["calibrate", str(write(tmp)), "--workers", "1", "--out", str(tmp / "runs")])
+    code, out, err = invoke(["calibrate", str(calibration_spec(tmp)), "--workers", "1", "--out", str(tmp / "runs")])
     assert code == 0, err
     assert "calibrated scenario:" in out
     return only_folder(tmp / "runs")
@@ -87,8 +85,9 @@ def test_draws_closer_to_the_observations_weigh_more(calibrated: Path) -> None:
     assert weight[int(np.argmin(distance))] == max(weight)
 
 
-def test_calibration_does_not_depend_on_workers(calibrated: Path, tmp_path: Path) -> None:
-    code, _, err = invoke(["calibrate", str(write(tmp_path)), "--workers", "2", "--chunk-size", "5",
+def test_calibration_does_not_depend_on_workers(calibrated: Path, tmp_path: Path,
+                                                calibration_spec: Callable[..., Path]) -> None:
+    code, _, err = invoke(["calibrate", str(calibration_spec(tmp_path)), "--workers", "2", "--chunk-size", "5",
                            "--out", str(tmp_path / "runs")])
     assert code == 0, err
     again = only_folder(tmp_path / "runs")
@@ -96,7 +95,8 @@ def test_calibration_does_not_depend_on_workers(calibrated: Path, tmp_path: Path
         assert (again / name).read_bytes() == (calibrated / name).read_bytes(), name
 
 
-def test_an_interrupted_calibration_resumes(calibrated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_calibration_resumes(calibrated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            calibration_spec: Callable[..., Path]) -> None:
     real, calls = sweeps.run_chunk, []
 
     def interrupt(*args: object) -> object:
@@ -106,7 +106,7 @@ def test_an_interrupted_calibration_resumes(calibrated: Path, tmp_path: Path, mo
         return real(*args)
 
     monkeypatch.setattr(sweeps, "run_chunk", interrupt)
-    code, _, err = invoke(["calibrate", str(write(tmp_path)), "--workers", "1", "--chunk-size", "4",
+    code, _, err = invoke(["calibrate", str(calibration_spec(tmp_path)), "--workers", "1", "--chunk-size", "4",
                            "--out", str(tmp_path / "runs")])
     assert code == 130 and "ipsim calibrate --resume" in err
     monkeypatch.setattr(sweeps, "run_chunk", real)
@@ -116,12 +116,6 @@ def test_an_interrupted_calibration_resumes(calibrated: Path, tmp_path: Path, mo
     assert (folder / "posterior.csv").read_bytes() == (calibrated / "posterior.csv").read_bytes()
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "calibration").glob("*.yaml")), ids=lambda p: p.name)
-def test_bundled_calibration_specs_are_valid(path: Path) -> None:
-    loaded = specs.load_calibration(path)
-    assert [t.metric for t in loaded.spec.targets] == ["cohort_left_share", "shock_share"]
-
-
 @pytest.mark.parametrize(("change", "expected"), [
     (("range: [0.4, 1.6]}", "levels: [0.4, 1.6]}"), "a free parameter is a float with a range (its prior)"),
     (("successes: 4, trials: 10", "successes: 14, trials: 10"), "successes (14) cannot exceed trials (10)"),
@@ -129,28 +123,11 @@ def test_bundled_calibration_specs_are_valid(path: Path) -> None:
     (("metric: shock_share", "metric: shocks"), "targets[1].metric: Input should be"),
     (("samples: 12", "samples: 12\nwindow: 3"), "window: unknown field; did you mean 'window_weeks'?"),
 ])
-def test_bad_calibration_specs_are_refused(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
-    spec = write(tmp_path, SPEC.replace(*change))
+def test_bad_calibration_specs_are_refused(tmp_path: Path, change: tuple[str, str], expected: str,
+                                           calibration_spec: Callable[..., Path]) -> None:
+    spec = calibration_spec(tmp_path, SPEC.replace(*change))
     with pytest.raises(ScenarioError, match=None) as caught:
         specs.load_calibration(spec)
     assert expected in str(caught.value) and str(spec) in str(caught.value)
     code, _, err = invoke(["calibrate", str(spec), "--out", str(tmp_path / "runs")])
     assert code == 2 and "Traceback" not in err and not (tmp_path / "runs").exists()
-
-
-def test_check_patterns_reports_each_pattern(tmp_path: Path) -> None:
-    (tmp_path / "tiny.yaml").write_text(small_world(104, window=52))
-    code, out, err = invoke(["check-patterns", str(tmp_path / "tiny.yaml"), "--replicates", "4", "--workers", "1",
-                             "--out", str(tmp_path / "runs")])
-    assert code == 0, err
-    folder = only_folder(tmp_path / "runs")
-    results = json.loads((folder / "patterns.json").read_text())
-    assert [r["key"] for r in results] == ["turnover_above_public_sector", "service_matures", "solo_posts_lose_more",
-                                           "client_employment", "quitting_mostly_gradual"]
-    assert all(isinstance(r["met"], bool) and r["note"] for r in results)
-    report = (folder / "patterns.md").read_text()
-    assert report.count("**met**") + report.count("**not met**") == 5
-    assert "patterns met" in out
-    for chart in ("maturation.png", "structure.png"):
-        assert (folder / "charts" / chart).stat().st_size > 10_000
-    assert json.loads((folder / "manifest.json").read_text())["kind"] == "patterns"

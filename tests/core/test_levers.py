@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from simulation.core import levers, pressures
 from simulation.core.agents import Site
 from simulation.core.model import IPSModel
 from simulation.core.scenario import Scenario
-from simulation.inputs.scenarios import load_scenario
 
-BASELINE = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
 LEVER = {lv.name: lv for lv in levers.LEVERS}
 
 
-def with_lever(name: str) -> Scenario:
-    data = BASELINE.model_dump()
+def with_lever(base: Scenario, name: str) -> Scenario:
+    data = base.model_dump()
     data["start_up_plan"][name].update(LEVER[name].in_plan)  # as the bundled start-up plan pulls it
     return Scenario.model_validate(data)
 
@@ -45,8 +41,9 @@ def when_it_acts(name: str) -> int:
 
 
 @pytest.mark.parametrize("lever", levers.LEVERS, ids=lambda lv: lv.name)
-def test_each_lever_moves_only_its_factors_in_the_documented_direction(lever: levers.Lever) -> None:
-    base, variant = IPSModel(BASELINE, 3), IPSModel(with_lever(lever.name), 3)
+def test_each_lever_moves_only_its_factors_in_the_documented_direction(lever: levers.Lever,
+                                                                      baseline: Scenario) -> None:
+    base, variant = IPSModel(baseline, 3), IPSModel(with_lever(baseline, lever.name), 3)
     week = when_it_acts(lever.name)
     for model in (base, variant):
         for _ in range(week):
@@ -64,27 +61,27 @@ def test_each_lever_moves_only_its_factors_in_the_documented_direction(lever: le
             assert direction * change > 0, f"{lever.name} should move {f.name} {'up' if direction > 0 else 'down'}"
 
 
-def test_every_lever_in_the_schema_is_implemented() -> None:
-    assert {lv.name for lv in levers.LEVERS} == set(type(BASELINE.start_up_plan).model_fields)
+def test_every_lever_in_the_schema_is_implemented(baseline: Scenario) -> None:
+    assert {lv.name for lv in levers.LEVERS} == set(type(baseline.start_up_plan).model_fields)
     assert len(levers.LEVERS) == 13
 
 
-def test_permanent_contracts_remove_the_contract_expiry_shock() -> None:
-    record = IPSModel(with_lever("permanent_contracts"), 5).run()
+def test_permanent_contracts_remove_the_contract_expiry_shock(baseline: Scenario) -> None:
+    record = IPSModel(with_lever(baseline, "permanent_contracts"), 5).run()
     assert all(s["contract"] == "permanent" for s in record.spells)
     assert not any(s["shock"] == "contract_end" for s in record.spells)
 
 
-def test_no_solo_posts_gives_every_site_a_team() -> None:
-    model = IPSModel(with_lever("no_solo_posts"), 1)
+def test_no_solo_posts_gives_every_site_a_team(baseline: Scenario) -> None:
+    model = IPSModel(with_lever(baseline, "no_solo_posts"), 1)
     assert min(len(site.staff) for site in model.sites) >= 2
-    assert model.settings.positions == BASELINE.positions + 2  # the two solo posts get a colleague
+    assert model.settings.positions == baseline.positions + 2  # the two solo posts get a colleague
 
 
-def test_the_plan_as_written_is_kept_and_only_its_effect_is_applied() -> None:
+def test_the_plan_as_written_is_kept_and_only_its_effect_is_applied(baseline: Scenario) -> None:
     """The scenario keeps what the planner wrote; the model sees the world the plan makes."""
-    scenario = with_lever("manager_training")
+    scenario = with_lever(baseline, "manager_training")
     model = IPSModel(scenario, 1)
-    assert scenario.sites[0].readiness.manager_knowledge == BASELINE.sites[0].readiness.manager_knowledge
+    assert scenario.sites[0].readiness.manager_knowledge == baseline.sites[0].readiness.manager_knowledge
     level = scenario.start_up_plan.manager_training.level
     assert all(site.readiness.manager_knowledge >= level for site in model.sites)

@@ -1,4 +1,4 @@
-"""`ipsim run`: the run folder, its files, reproducibility, never overwriting, and bad input.
+"""`ipsim run`: the run folder, its files, reproducibility and never overwriting.
 
 Simulation runs are expensive mostly because of the charts, so the runs are shared: one run of
 the default (bundled baseline) scenario, and a pair of runs into one folder with the clock frozen
@@ -13,30 +13,22 @@ import math
 import os
 import platform
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import invoke
 
 import simulation.studies.run
-from simulation.cli import main
 from simulation.core import pressures
 from simulation.core.scenario import Scenario
-from simulation.execution import folders, seeds
-from simulation.inputs.scenarios import load_scenario
+from tests.helpers import BASELINE_FILE, PNG_MAGIC, invoke
 
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
 WEEKS = 30  # shorter than baseline's 104-week cohort window
 REPLICATES = 2
 SEED = 7
 FOLDER_NAME = re.compile(r"^(\d{8}T\d{6}Z)-(.+)$")
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CHARTS = ["retention.png", "pressures.png", "staffing.png", "quit_reasons.png"]
 HEADLINE = ["annual_turnover", "cohort_left_share", "retention_12m", "median_tenure_weeks", "shock_share",
             "job_starts_per_es_year", "vacancy_weeks_per_position_year"]
@@ -111,8 +103,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     out = tmp_path_factory.mktemp("pair")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(simulation.studies.run, "datetime", FrozenDatetime)
-        same = do_run(run_args(out, str(BASELINE), workers=2), out)
-        other = do_run(run_args(out, str(BASELINE), seed=SEED + 1), out)
+        same = do_run(run_args(out, str(BASELINE_FILE), workers=2), out)
+        other = do_run(run_args(out, str(BASELINE_FILE), seed=SEED + 1), out)
     assert same.code == 0, same.stderr
     assert other.code == 0, other.stderr
     return {"same_seed_2_workers": same, "other_seed": other}
@@ -150,24 +142,24 @@ def test_run_folder_contents(default_run: Run) -> None:
         assert data.startswith(PNG_MAGIC), chart
 
 
-def test_without_scenario_argument_the_bundled_baseline_runs(default_run: Run) -> None:
+def test_without_scenario_argument_the_bundled_baseline_runs(default_run: Run, baseline: Scenario) -> None:
     manifest = default_run.json("manifest.json")
     assert manifest["scenario"]["name"] == "baseline"
     assert default_run.folder.name.endswith("-baseline")
-    expected = load_scenario(BASELINE).model_dump()
+    expected = baseline.model_dump()
     expected.update(weeks=WEEKS, cohort_window_weeks=WEEKS)
     assert Scenario.model_validate(manifest["scenario"]) == Scenario.model_validate(expected)
 
 
-def test_manifest(default_run: Run) -> None:
+def test_manifest(default_run: Run, baseline: Scenario) -> None:
     manifest = default_run.json("manifest.json")
     scenario = manifest["scenario"]
     for section in ["name", "weeks", "cohort_window_weeks", "sites", "staff", "clients", "strain", "shocks",
                     "readiness", "pressures"]:
         assert section in scenario, section
     # fully resolved: defaults the file leaves out are written down
-    assert scenario["clients"]["caseload_cap"] == load_scenario(BASELINE).clients.caseload_cap
-    assert scenario["staff"]["quit_threshold"]["mean"] == load_scenario(BASELINE).staff.quit_threshold.mean
+    assert scenario["clients"]["caseload_cap"] == baseline.clients.caseload_cap
+    assert scenario["staff"]["quit_threshold"]["mean"] == baseline.staff.quit_threshold.mean
     assert set(scenario["pressures"]) == {f.name for f in pressures.FACTORS}
     assert scenario["weeks"] == WEEKS
     Scenario.model_validate(scenario)  # a complete, valid scenario
@@ -256,8 +248,8 @@ def test_spells_csv(default_run: Run) -> None:
         assert sum(shares) == pytest.approx(1, abs=1e-6), row
 
 
-def test_short_weeks_shrink_the_cohort_window(default_run: Run) -> None:
-    assert WEEKS < load_scenario(BASELINE).cohort_window_weeks
+def test_short_weeks_shrink_the_cohort_window(default_run: Run, baseline: Scenario) -> None:
+    assert WEEKS < baseline.cohort_window_weeks
     assert default_run.json("summary.json")["cohort_left_share"]["window_weeks"] == WEEKS
     assert default_run.json("manifest.json")["scenario"]["cohort_window_weeks"] == WEEKS
 
@@ -281,12 +273,6 @@ def test_different_seed_gives_different_weekly(default_run: Run, pair: dict[str,
     assert (default_run.folder / "weekly.csv").read_bytes() != (other / "weekly.csv").read_bytes()
 
 
-def test_replicate_seeds_depend_only_on_base_seed() -> None:
-    assert seeds.replicate_seeds(SEED, 3) == seeds.replicate_seeds(SEED, 3)
-    assert seeds.replicate_seeds(SEED, 3)[:2] == seeds.replicate_seeds(SEED, 2)
-    assert seeds.replicate_seeds(SEED, 2) != seeds.replicate_seeds(SEED + 1, 2)
-
-
 # --- never overwrite --------------------------------------------------------------------------
 
 
@@ -301,59 +287,3 @@ def test_two_runs_in_the_same_second_give_two_folders(pair: dict[str, Run]) -> N
         assert {"manifest.json", "weekly.csv", "spells.csv", "summary.json", "charts"} <= set(os.listdir(folder))
     seeds = {run.json("manifest.json", run.out / e)["base_seed"] for e in entries}
     assert seeds == {SEED, SEED + 1}  # the first run's folder was not overwritten
-
-
-def test_new_run_folder_never_returns_an_existing_folder(tmp_path: Path) -> None:
-    now = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
-    first = folders.new_run_folder(tmp_path, "baseline", now)
-    assert first.parent == tmp_path
-    assert first.name == "20310506T070809Z-baseline"
-    assert not first.exists()
-    first.mkdir()
-    second = folders.new_run_folder(tmp_path, "baseline", now)
-    assert second != first and not second.exists() and second.parent == tmp_path
-    assert second.name.startswith("20310506T070809Z-baseline")
-    second.mkdir()
-    third = folders.new_run_folder(tmp_path, "baseline", now)
-    assert third not in (first, second) and not third.exists()
-
-
-# --- bad command-line values ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [["--replicates", "0"], ["--replicates", "two"], ["--seed", "-1"], ["--seed", "x"], ["--weeks", "x"],
-     ["--weeks", "0"], ["--workers", "0"]],
-    ids=lambda b: " ".join(b),
-)
-def test_bad_cli_values_exit_2(bad: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "runs"
-    argv = ["run", "--replicates", "2", "--weeks", "20", "--workers", "1", "--out", str(out), *bad]
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    _, err = capsys.readouterr()
-    assert code == 2
-    assert "Traceback" not in err
-    assert bad[0] in err  # names the offending option
-    assert not out.exists()
-
-
-def test_real_entry_point_reports_bad_scenario_without_traceback(tmp_path: Path) -> None:
-    bad = tmp_path / "typo.yaml"
-    bad.write_text(BASELINE.read_text(encoding="utf-8") + "clients: {caseload_capp: 20}\n", encoding="utf-8")
-    out = tmp_path / "runs"
-    out.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-m", "simulation", "run", str(bad), "--replicates", "2", "--weeks", "20",
-         "--workers", "1", "--out", str(out)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
-    )
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("ipsim: error: ")
-    assert str(bad) in result.stderr
-    assert "clients.caseload_capp" in result.stderr and "did you mean 'caseload_cap'" in result.stderr
-    assert list(out.iterdir()) == []

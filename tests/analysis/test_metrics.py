@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,9 +30,8 @@ from simulation.core import pressures
 from simulation.core.model import IPSModel
 from simulation.core.records import WEEKLY_COLUMNS, RunRecord
 from simulation.core.scenario import Scenario
-from simulation.inputs.scenarios import load_scenario
+from tests.helpers import with_horizon
 
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 WEEKS = 104
 """Horizon of the hand-made records: two years, so ``years`` is exactly 2 and retention_12m is defined."""
 WINDOW = 52
@@ -68,18 +66,9 @@ def spell(start: int, end: int, outcome: str = "quit", shock: str = "", shares: 
 
 
 @pytest.fixture(scope="module")
-def baseline() -> Scenario:
-    return load_scenario(BASELINE)
-
-
-def variant(scenario: Scenario, weeks: int, window: int) -> Scenario:
-    return Scenario.model_validate({**scenario.model_dump(), "weeks": weeks, "cohort_window_weeks": window})
-
-
-@pytest.fixture(scope="module")
 def scenario(baseline: Scenario) -> Scenario:
     """The baseline shortened to the hand-made records' horizon: 104 weeks, a 52-week cohort window."""
-    return variant(baseline, WEEKS, WINDOW)
+    return with_horizon(baseline, WEEKS, WINDOW)
 
 
 @pytest.fixture
@@ -199,9 +188,9 @@ def test_cohort_left_share_leaves_out_later_starters_and_open_spells(record_b: R
 
 def test_cohort_left_share_follows_the_scenario_window(record_a: RunRecord, baseline: Scenario) -> None:
     # A 104-week window takes in all four cohort quits.
-    assert replicate_metrics(record_a, variant(baseline, WEEKS, WEEKS))["cohort_left_share"] == pytest.approx(1.0)
+    assert replicate_metrics(record_a, with_horizon(baseline, WEEKS, WEEKS))["cohort_left_share"] == pytest.approx(1.0)
     # A 51-week window takes in only the quit at 30.
-    assert replicate_metrics(record_a, variant(baseline, WEEKS, 51))["cohort_left_share"] == pytest.approx(1 / 4)
+    assert replicate_metrics(record_a, with_horizon(baseline, WEEKS, 51))["cohort_left_share"] == pytest.approx(1 / 4)
 
 
 def test_cohort_left_share_is_none_without_a_week_0_cohort(scenario: Scenario) -> None:
@@ -221,7 +210,7 @@ def test_retention_12m_uses_kaplan_meier_with_censoring(record_b: RunRecord, sce
 
 
 def test_retention_12m_is_none_on_a_horizon_shorter_than_a_year(record_a: RunRecord, baseline: Scenario) -> None:
-    assert replicate_metrics(record_a, variant(baseline, 51, 51))["retention_12m"] is None
+    assert replicate_metrics(record_a, with_horizon(baseline, 51, 51))["retention_12m"] is None
 
 
 def test_shock_share_is_the_share_of_quits_that_began_with_a_shock(record_a: RunRecord, scenario: Scenario) -> None:
@@ -535,7 +524,7 @@ SHARES = ("cohort_left_share", "retention_12m", "shock_share")
 @pytest.fixture(scope="module")
 def short_runs(baseline: Scenario) -> tuple[Scenario, list[RunRecord]]:
     """Three replicates of the baseline cut to 30 weeks (milliseconds each)."""
-    short = variant(baseline, 30, 30)
+    short = with_horizon(baseline, 30, 30)
     return short, [IPSModel(short, seed).run() for seed in (11, 12, 13)]
 
 

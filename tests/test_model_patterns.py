@@ -10,7 +10,6 @@ half-width, so the verdicts do not hinge on the seed.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,15 +19,13 @@ from simulation.analysis import metrics
 from simulation.core.records import RunRecord
 from simulation.core.scenario import Scenario
 from simulation.execution import batches, pool, seeds
-from simulation.inputs.scenarios import load_scenario
 
-BASELINE = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
 REPLICATES = 20
 SEEDS = seeds.replicate_seeds(31, REPLICATES)
 
 
-def plan(*levers: str, **scheduled: dict) -> Scenario:
-    data = BASELINE.model_dump()
+def plan(base: Scenario, *levers: str, **scheduled: dict) -> Scenario:
+    data = base.model_dump()
     data["name"] = "plan"
     for name in levers:
         data["start_up_plan"][name]["enabled"] = True
@@ -63,53 +60,54 @@ ALL_LEVERS = ("realistic_job_preview", "no_solo_posts", "implementation_lead", "
 
 
 @pytest.fixture(scope="module")
-def baseline_runs() -> list[RunRecord]:
-    return run(BASELINE)
+def baseline_runs(baseline: Scenario) -> list[RunRecord]:
+    return run(baseline)
 
 
-def test_full_start_up_plan_lowers_turnover(baseline_runs: list[RunRecord]) -> None:
+def test_full_start_up_plan_lowers_turnover(baseline: Scenario, baseline_runs: list[RunRecord]) -> None:
     """Every lever acts on a draining factor or a shock, so together they must cut turnover.
 
     Exploratory runs (30 replicates): 19.5% a year at baseline, 3.9% with the full plan.
     """
-    full = plan(*ALL_LEVERS, network_seminars={"every_weeks": 8}, fidelity_review={"week": 40})
+    full = plan(baseline, *ALL_LEVERS, network_seminars={"every_weeks": 8}, fidelity_review={"week": 40})
     _, high = paired_interval(per_replicate(run(full), full, "annual_turnover"),
-                                per_replicate(baseline_runs, BASELINE, "annual_turnover"))
+                                per_replicate(baseline_runs, baseline, "annual_turnover"))
     assert high < 0
 
 
-def test_a_plan_that_keeps_specialists_raises_job_starts_per_position(baseline_runs: list[RunRecord]) -> None:
+def test_a_plan_that_keeps_specialists_raises_job_starts_per_position(baseline: Scenario,
+                                                                     baseline_runs: list[RunRecord]) -> None:
     """Continuity of support: fewer vacancies and more experienced ES mean more client job starts.
 
     The levers chosen (job preview, implementation lead, permanent contracts) do not touch the
     job-start chance directly, so the gain comes through retention. Exploratory runs: turnover
     19.5% -> 4.8% a year, job starts 6.8 -> 7.2 per position-year (paired 95% CI +/- 0.05).
     """
-    kept = plan("realistic_job_preview", "implementation_lead", "permanent_contracts")
+    kept = plan(baseline, "realistic_job_preview", "implementation_lead", "permanent_contracts")
     kept_runs = run(kept)
     t_high = paired_interval(per_replicate(kept_runs, kept, "annual_turnover"),
-                             per_replicate(baseline_runs, BASELINE, "annual_turnover"))[1]
+                             per_replicate(baseline_runs, baseline, "annual_turnover"))[1]
     j_low = paired_interval(per_replicate(kept_runs, kept, "job_starts_per_position_year"),
-                            per_replicate(baseline_runs, BASELINE, "job_starts_per_position_year"))[0]
+                            per_replicate(baseline_runs, baseline, "job_starts_per_position_year"))[0]
     assert t_high < 0 and j_low > 0
 
 
-def staffed_like_rural_pairs(name: str, sites: int, positions: int) -> Scenario:
+def staffed_like_rural_pairs(base: Scenario, name: str, sites: int, positions: int) -> Scenario:
     """45 positions at sites like the baseline's rural pairs, differing only in team structure."""
-    data = BASELINE.model_dump()
+    data = base.model_dump()
     template = next(s for s in data["sites"] if s["name"] == "rural-pair")
     data["name"] = name
     data["sites"] = [{**template, "name": name, "count": sites, "positions": positions}]
     return Scenario.model_validate(data)
 
 
-def test_solo_posts_lose_more_specialists_than_teams_of_three() -> None:
+def test_solo_posts_lose_more_specialists_than_teams_of_three(baseline: Scenario) -> None:
     """Isolation drains and team support nourishes [B24, M21]: 45 solo posts vs 15 teams of three.
 
     The positions are arranged differently, so the runs are not paired: Welch's interval.
     """
-    solo = staffed_like_rural_pairs("all-solo", 45, 1)
-    trios = staffed_like_rural_pairs("teams-of-three", 15, 3)
+    solo = staffed_like_rural_pairs(baseline, "all-solo", 45, 1)
+    trios = staffed_like_rural_pairs(baseline, "teams-of-three", 15, 3)
     assert solo.positions == trios.positions == 45
     low, _ = welch_interval(per_replicate(run(solo), solo, "annual_turnover"),
                             per_replicate(run(trios), trios, "annual_turnover"))

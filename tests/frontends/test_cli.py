@@ -1,5 +1,6 @@
 """The ``ipsim`` command line's own face: ``--version``, a description and help text for every command and option,
-and a light start-up (``--help``, ``validate`` and ``show`` never import Mesa, Matplotlib, SciPy and the like).
+a light start-up (``--help``, ``validate`` and ``show`` never import Mesa, Matplotlib, SciPy and the like), and bad
+input refused in one line, with exit status 2 and no traceback (also by ``python -m simulation``).
 
 Every test here is fast: nothing is simulated.
 """
@@ -15,13 +16,11 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from helpers import invoke
 
 import simulation
 from simulation.cli import main, parser
+from tests.helpers import BASELINE_FILE, ROOT, invoke
 
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
 COMMANDS = {"run", "compare", "levers", "validate", "params", "show", "sweep", "calibrate", "check-patterns",
             "analyze", "report", "app", "schema"}
 HEAVY = ("mesa", "matplotlib", "solara", "SALib", "distributed", "jinja2")
@@ -105,8 +104,8 @@ print(__import__('json').dumps({{'code': code, 'heavy': heavy}}), file=sys.stder
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["validate", str(BASELINE)], ["show", str(BASELINE)],
-                                  ["show", "--help"], ["validate", "no-such-file.yaml"]],
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["validate", str(BASELINE_FILE)],
+                                  ["show", str(BASELINE_FILE)], ["show", "--help"], ["validate", "no-such-file.yaml"]],
                          ids=lambda argv: " ".join(Path(a).name for a in argv))
 def test_light_commands_import_nothing_heavy(argv: list[str], tmp_path: Path) -> None:
     """A fresh interpreter running ``ipsim ARGV`` never imports Mesa, Matplotlib, scipy.stats, Solara, SALib, Dask
@@ -123,7 +122,7 @@ def test_light_commands_import_nothing_heavy(argv: list[str], tmp_path: Path) ->
 
 def test_comparison_error_is_one_line_exit_2(tmp_path: Path) -> None:
     """A ComparisonError (from a module imported only by compare) is reported as bad input, exit 2."""
-    code, _, err = invoke(["compare", str(BASELINE), "--out", str(tmp_path / "runs")])
+    code, _, err = invoke(["compare", str(BASELINE_FILE), "--out", str(tmp_path / "runs")])
     assert code == 2
     assert err == "ipsim: error: a comparison needs at least two scenarios\n"
     assert not (tmp_path / "runs").exists()
@@ -135,3 +134,44 @@ def test_report_error_is_one_line_exit_2(tmp_path: Path) -> None:
     code, _, err = invoke(["report", str(missing)])
     assert code == 2
     assert err == f"ipsim: error: {missing}: no such folder\n"
+
+
+# --- bad command-line values ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [["--replicates", "0"], ["--replicates", "two"], ["--seed", "-1"], ["--seed", "x"], ["--weeks", "x"],
+     ["--weeks", "0"], ["--workers", "0"]],
+    ids=lambda b: " ".join(b),
+)
+def test_bad_cli_values_exit_2(bad: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "runs"
+    argv = ["run", "--replicates", "2", "--weeks", "20", "--workers", "1", "--out", str(out), *bad]
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in err
+    assert bad[0] in err  # names the offending option
+    assert not out.exists()
+
+
+def test_real_entry_point_reports_bad_scenario_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(BASELINE_FILE.read_text(encoding="utf-8") + "clients: {caseload_capp: 20}\n", encoding="utf-8")
+    out = tmp_path / "runs"
+    out.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "simulation", "run", str(bad), "--replicates", "2", "--weeks", "20",
+         "--workers", "1", "--out", str(out)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("ipsim: error: ")
+    assert str(bad) in result.stderr
+    assert "clients.caseload_capp" in result.stderr and "did you mean 'caseload_cap'" in result.stderr
+    assert list(out.iterdir()) == []

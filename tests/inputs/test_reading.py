@@ -1,4 +1,4 @@
-"""Scenario files: the safe loader, its error messages, `ipsim validate`, and the parameter table.
+"""Reading scenario files: the safe loader, its error messages in the scenario's own terms, and `ipsim validate`.
 
 Every rejected file must give a ScenarioError from ``load_scenario``, and exit status 2 from
 ``ipsim validate`` and ``ipsim run`` with ``ipsim: error: ...`` on stderr naming the file and the
@@ -7,7 +7,6 @@ dotted field path, no traceback, and nothing written to the ``--out`` folder.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Callable
@@ -15,20 +14,15 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
-from helpers import invoke
 from pydantic import BaseModel
 
-from simulation.core import pressures
 from simulation.core.scenario import Scenario
-from simulation.inputs.docs import parameter_rows, parameter_table
 from simulation.inputs.reading import ScenarioError
 from simulation.inputs.scenarios import load_scenario
+from tests.helpers import BASELINE_FILE, invoke
 
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
-BASE = BASELINE.read_text(encoding="utf-8")
-FREE_TEXT = {"name", "description", "sites[].name"}
-
+BASE = BASELINE_FILE.read_text(encoding="utf-8")
+"""The bundled baseline's text, which the bad files are made from."""
 
 
 def replace_once(text: str, old: str, new: str) -> str:
@@ -164,10 +158,9 @@ def assert_mentions(message: str, expected: list[str]) -> None:
             assert fragment in message, f"{fragment!r} not found in:\n{message}"
 
 
-def test_the_cases_start_from_a_valid_baseline() -> None:
-    scenario = load_scenario(BASELINE)
-    assert scenario.name == "baseline"
-    assert scenario.weeks == 156 and scenario.cohort_window_weeks == 104
+def test_the_cases_start_from_a_valid_baseline(baseline: Scenario) -> None:
+    assert baseline.name == "baseline"
+    assert baseline.weeks == 156 and baseline.cohort_window_weeks == 104
 
 
 def test_load_scenario_rejects(bad_file: tuple[Path, list[str]]) -> None:
@@ -324,12 +317,12 @@ WRONG_KINDS: dict[str, tuple[str, str, str]] = {
 def test_a_wrong_kind_of_value_is_worded_without_class_names(case: str, tmp_path: Path) -> None:
     text, what, got = WRONG_KINDS[case]
     path = tmp_path / "bad.yaml"
-    path.write_text(f"extends: {BASELINE}\n{text}", encoding="utf-8")
+    path.write_text(f"extends: {BASELINE_FILE}\n{text}", encoding="utf-8")
     code, _, err = invoke(["validate", str(path)])
     assert code == 2
     lines = err.splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith(f"ipsim: error: {path} (extends {BASELINE}): {what}"), err
+    assert lines[0].startswith(f"ipsim: error: {path} (extends {BASELINE_FILE}): {what}"), err
     assert lines[0].endswith(got), err
     assert not [name for name in SCHEMA_CLASSES if re.search(rf"\b{name}\b", err)], err
     assert "Input should be a valid" not in err
@@ -377,10 +370,10 @@ def test_python_tags_are_rejected_without_running_anything(
 
 
 def test_validate_accepts_the_bundled_baseline() -> None:
-    code, out, err = invoke(["validate", str(BASELINE)])
+    code, out, err = invoke(["validate", str(BASELINE_FILE)])
     assert code == 0
     assert "error" not in err
-    assert str(BASELINE) in out
+    assert str(BASELINE_FILE) in out
 
 
 def test_validate_a_mix_of_good_and_bad_files(tmp_path: Path) -> None:
@@ -398,94 +391,3 @@ def test_validate_a_mix_of_good_and_bad_files(tmp_path: Path) -> None:
     assert str(bad_key) in err and "clients.caseload_capp" in err
     assert str(good) not in err
     assert str(good) in out  # the good file is still checked and reported
-
-
-# --- parameter documentation ------------------------------------------------------------------
-
-CITATION = re.compile(
-    r"\b(M21|B24|B22a|B22b|Moe25|Reme19)\b"  # the citation keys of docs/model.md
-    r"|\b(19|20)\d\d\b"  # an author-year reference, e.g. Hobfoll 1989
-    r"|IPS fidelity scale|KS municipal agreement|Working Environment Act"  # named documents
-)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def test_parameter_rows_cover_the_schema() -> None:
-    rows = parameter_rows()
-    paths = [r["parameter"] for r in rows]
-    assert len(paths) == len(set(paths)), "parameter paths must be unique"
-    assert FREE_TEXT <= set(paths)
-    for expected in ["weeks", "cohort_window_weeks", "clients.caseload_cap", "sites[].positions",
-                     "sites[].readiness.manager_knowledge", "staff.quit_threshold.mean", "strain.recovery_rate"]:
-        assert expected in paths
-    for factor in pressures.FACTORS:
-        assert f"pressures.{factor.name}" in paths
-
-
-def test_every_parameter_has_unit_description_source_and_range() -> None:
-    problems = []
-    for row in parameter_rows():
-        if row["parameter"] in FREE_TEXT:
-            continue
-        name, source = row["parameter"], row["source"].strip()
-        if not row["unit"].strip():
-            problems.append(f"{name}: no unit")
-        if not row["description"].strip():
-            problems.append(f"{name}: no description")
-        if not (CITATION.search(source) or "assumption" in source.lower()):
-            problems.append(f"{name}: source {source!r} is neither a citation nor an assumption")
-        if _is_number(row["default"]) and not row["range"].strip():
-            problems.append(f"{name}: numeric parameter without a range")
-    assert not problems, "\n".join(problems)
-
-
-def test_numeric_defaults_lie_within_their_range() -> None:
-    for row in parameter_rows():
-        if not _is_number(row["default"]) or not row["range"]:
-            continue
-        low, _, high = row["range"].partition(" to ")
-        value = float(row["default"])
-        assert math.isfinite(value)
-        if low:
-            assert float(low) <= value, row
-        if high:
-            assert value <= float(high), row
-
-
-def _table_cells(line: str) -> list[str]:
-    assert line.startswith("|") and line.endswith("|"), line
-    return [cell.strip() for cell in line[1:-1].split("|")]
-
-
-def test_params_command_prints_the_parameter_rows() -> None:
-    code, out, _err = invoke(["params"])
-    assert code == 0
-    lines = [line for line in out.splitlines() if line.strip()]
-    assert _table_cells(lines[0]) == ["parameter", "default", "range", "unit", "description", "source"]
-    assert set(lines[1].replace("|", "").strip()) <= set("-: ")
-    rows = parameter_rows()
-    body = [_table_cells(line) for line in lines[2:]]
-    assert len(body) == len(rows)
-    for cells, row in zip(body, rows, strict=True):
-        assert cells[0].strip("`") == row["parameter"]
-        expected = [row[k].replace("|", "/").strip() for k in ("default", "range", "unit", "description", "source")]
-        assert cells[1:] == expected
-
-
-def test_docs_parameter_table_is_generated_from_the_schema() -> None:
-    text = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
-    lines = text.splitlines()
-    assert lines.count("<!-- params:start -->") == 1 and lines.count("<!-- params:end -->") == 1
-    start, end = lines.index("<!-- params:start -->"), lines.index("<!-- params:end -->")
-    assert start < end
-    documented = "\n".join(lines[start + 1:end]).strip("\n")
-    assert documented == parameter_table().strip("\n"), (
-        "docs/model.md's parameter table is out of date: paste the output of `ipsim params` between the markers"
-    )
