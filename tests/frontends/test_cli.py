@@ -175,3 +175,14 @@ def test_real_entry_point_reports_bad_scenario_without_traceback(tmp_path: Path)
     assert str(bad) in result.stderr
     assert "clients.caseload_capp" in result.stderr and "did you mean 'caseload_cap'" in result.stderr
     assert list(out.iterdir()) == []
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """``ipsim params | head`` closes the pipe before the table is written: stop quietly with the shell's 141."""
+    process = subprocess.Popen([sys.executable, "-m", "simulation", "params"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the command writes
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
