@@ -355,15 +355,14 @@ def _check_out(out: Path) -> None:
         raise UsageError(f"--out {out}: exists and is not a folder")
 
 
-def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compare.Kind, command: list[str]) -> int:
+def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compare.ComparisonKind,
+             command: list[str]) -> int:
     """``ipsim compare`` and ``ipsim levers``: one progress bar over every run, then the findings."""
     from tqdm import tqdm
 
-    from simulation.analysis import compare
     from simulation.studies import compare as compare_study
 
     _check_out(args.out)
-    compare.check(entries)
     with tqdm(total=len(entries) * args.replicates, desc=kind, unit="run", disable=None, file=sys.stderr) as bar:
         result = compare_study.compare(entries, kind, _options(args, command, bar.update))
     print(f"{result.findings}\nwritten to {result.folder}")

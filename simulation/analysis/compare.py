@@ -16,7 +16,7 @@ from simulation.analysis import metrics
 from simulation.core.levers import LEVERS
 from simulation.core.scenario import Scenario
 
-Kind = Literal["compare", "levers"]
+ComparisonKind = Literal["compare", "levers"]
 AVOIDED = {"annual_turnover": "turnover_avoided", "cohort_left_share": "cohort_left_share_avoided"}
 """Metrics a lever is ranked by (the first ranks), and their names in levers.csv."""
 

@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from simulation.core.agents import EmploymentSpecialist, Site
 
-Kind = Literal["drain", "nourish"]
+FactorKind = Literal["drain", "nourish"]
 Scope = Literal["specialist", "site"]
 WEIGHT_UNIT = "strain units per week at intensity 1"
 
 
 @dataclass(frozen=True)
 class Week:
-    """The service-wide values of one week that factors read, passed in by the model (factors never read it)."""
+    """The service-wide values of one week that factors read, passed in by the model (so no factor reads the model)."""
 
     caseload_cap: int
     """clients.caseload_cap: most clients one ES takes on."""
@@ -48,7 +48,7 @@ class Factor:
     """A named pressure on an ES, with the evidence behind it and its default weight."""
 
     name: str
-    kind: Kind
+    kind: FactorKind
     scope: Scope
     """'site' factors depend on the site alone: evaluated once per site and week, shared by its ES."""
     intensity: Callable[[EmploymentSpecialist, Week], float] | Callable[[Site, Week], float]
@@ -74,21 +74,18 @@ class Factor:
             raise ValueError(f"{self.name}: buffering resources must be site-scope (evaluated once per site)")
 
 
-FACTORS: list[Factor] = []
-"""Every factor in the order registered."""
 DRAINS: list[Factor] = []
 NOURISHERS: list[Factor] = []
 ALL: list[Factor] = []
 """Every factor, draining ones first: the order of per-factor lists throughout the model."""
 
 
-def _register(kind: Kind, weight: float, max_weight: float, source: str, scope: Scope, buffers: bool = False):
+def _register(kind: FactorKind, weight: float, max_weight: float, source: str, scope: Scope, buffers: bool = False):
     def wrap(fn: Callable) -> Callable:
         description = (fn.__doc__ or fn.__name__).strip().splitlines()[0]
         factor = Factor(fn.__name__, kind, scope, fn, weight, max_weight, source, description, buffers)
-        if any(f.name == factor.name for f in FACTORS):
+        if any(f.name == factor.name for f in ALL):
             raise ValueError(f"a factor named {factor.name!r} is already registered")
-        FACTORS.append(factor)
         (DRAINS if kind == "drain" else NOURISHERS).append(factor)
         ALL[:] = DRAINS + NOURISHERS
         return fn

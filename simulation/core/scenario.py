@@ -356,13 +356,13 @@ StartUpPlan = create_model(
 PressureWeights = create_model(
     "PressureWeights",
     __base__=Schema,
-    __doc__="Weight of each draining and nourishing factor (declared in simulation.pressures).",
+    __doc__="Weight of each draining and nourishing factor (declared in simulation.core.pressures).",
     **{
         f.name: (
             float,
             param(f.weight, ge=0, le=f.max_weight, unit=pressures.WEIGHT_UNIT, description=f.description, source=f.source),
         )
-        for f in pressures.FACTORS
+        for f in pressures.ALL
     },
 )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simulation.analysis.compare import Entry, Kind, check, comparison_rows, lever_ranking, untested
+from simulation.analysis.compare import ComparisonKind, Entry, check, comparison_rows, lever_ranking, untested
 from simulation.analysis.metrics import Outcome
 from simulation.execution import folders
 from simulation.execution.batches import Options, each_batch
@@ -39,7 +39,7 @@ class ComparisonResult:
     """summary.md."""
 
 
-def folder_label(kind: Kind, names: Sequence[str]) -> str:
+def folder_label(kind: ComparisonKind, names: Sequence[str]) -> str:
     """``compare-a-vs-b[-vs-c]`` (``compare-a-vs-b-and-N-more`` when long) or ``levers-<base>``."""
     if kind == "levers":
         return f"levers-{names[0]}"[:MAX_LABEL]
@@ -49,7 +49,7 @@ def folder_label(kind: Kind, names: Sequence[str]) -> str:
     return label[:MAX_LABEL]
 
 
-def compare(entries: Sequence[Entry], kind: Kind = "compare", options: Options = Options()) -> ComparisonResult:
+def compare(entries: Sequence[Entry], kind: ComparisonKind = "compare", options: Options = Options()) -> ComparisonResult:
     """Run every scenario's replicates with the same seeds and write the comparison folder atomically.
 
     The folder holds one subfolder per scenario (the files of ``ipsim run`` except the manifest),
@@ -84,7 +84,7 @@ def compare(entries: Sequence[Entry], kind: Kind = "compare", options: Options =
         if kind == "levers":
             ranking = lever_ranking(entries, rows)
             folders.write_rows(folder / "levers.csv", ranking)
-            compare_charts.levers(folder / "charts" / "levers.png", ranking, entries[0].scenario.name, options.replicates,
+            compare_charts.draw_levers(folder / "charts" / "levers.png", ranking, entries[0].scenario.name, options.replicates,
                                   untested(entries))
             text += words.lever_findings(entries, ranking)
         (folder / "summary.md").write_text(text)

@@ -10,7 +10,7 @@ from simulation.core import pressures
 from simulation.core.agents import ReadinessState
 from simulation.core.pressures import StrainDynamics
 
-F = {f.name: f for f in pressures.FACTORS}
+F = {f.name: f for f in pressures.ALL}
 
 
 def make_site(readiness: float = 0.2, colleagues: int = 2, **kw: float) -> SimpleNamespace:
@@ -59,11 +59,11 @@ REQUIRED_NOURISHERS = {"client_job_starts", "client_progress", "team_support", "
 def test_registry_holds_every_factor_named_by_the_evidence() -> None:
     assert REQUIRED_DRAINS <= {f.name for f in pressures.DRAINS}
     assert REQUIRED_NOURISHERS <= {f.name for f in pressures.NOURISHERS}
-    assert len({f.name for f in pressures.FACTORS}) == len(pressures.FACTORS)
+    assert len({f.name for f in pressures.ALL}) == len(pressures.ALL)
     assert pressures.ALL == pressures.DRAINS + pressures.NOURISHERS
 
 
-@pytest.mark.parametrize("factor", pressures.FACTORS, ids=lambda f: f.name)
+@pytest.mark.parametrize("factor", pressures.ALL, ids=lambda f: f.name)
 def test_each_factor_is_documented_with_its_evidence(factor: pressures.Factor) -> None:
     assert factor.intensity.__doc__ and factor.description
     assert factor.source.strip()
@@ -72,14 +72,14 @@ def test_each_factor_is_documented_with_its_evidence(factor: pressures.Factor) -
 
 
 def test_buffering_resources_are_the_job_resources() -> None:
-    assert {f.name for f in pressures.FACTORS if f.buffers} == {"team_support", "leader_support", "health_team_inclusion"}
+    assert {f.name for f in pressures.ALL if f.buffers} == {"team_support", "leader_support", "health_team_inclusion"}
     with pytest.raises(ValueError, match="site-scope"):
         pressures.Factor("x", "nourish", "specialist", lambda es: 0.0, 0.1, 1.0, "assumption", "x", buffers=True)
 
 
 # --- each factor: range and direction ---------------------------------------------------------
 
-BOUNDED = [f.name for f in pressures.FACTORS if f.name not in {"client_setbacks", "client_job_starts"}]
+BOUNDED = [f.name for f in pressures.ALL if f.name not in {"client_setbacks", "client_job_starts"}]
 
 
 @pytest.mark.parametrize("name", BOUNDED)

@@ -43,7 +43,7 @@ def test_parameter_rows_cover_the_schema() -> None:
     for expected in ["weeks", "cohort_window_weeks", "clients.caseload_cap", "sites[].positions",
                      "sites[].readiness.manager_knowledge", "staff.quit_threshold.mean", "strain.recovery_rate"]:
         assert expected in paths
-    for factor in pressures.FACTORS:
+    for factor in pressures.ALL:
         assert f"pressures.{factor.name}" in paths
 
 

@@ -402,7 +402,7 @@ def test_one_replicate_levers_wording_and_chart(tmp_path: Path) -> None:
     entries = [base, *compare.lever_entries(base, compare.Entry(scenario("lead", **LEAD), "lead.yaml"))[1:]]
     text = words.lever_findings(entries, ranking)
     assert "1. implementation_lead: 5.0 fewer leavers per 100 specialists a year.\n" in text
-    path = compare_charts.levers(tmp_path / "levers.png", ranking, "base", 1, compare.untested(entries))
+    path = compare_charts.draw_levers(tmp_path / "levers.png", ranking, "base", 1, compare.untested(entries))
     assert path.read_bytes().startswith(PNG_MAGIC)
 
 

@@ -160,7 +160,7 @@ def test_manifest(default_run: Run, baseline: Scenario) -> None:
     # fully resolved: defaults the file leaves out are written down
     assert scenario["clients"]["caseload_cap"] == baseline.clients.caseload_cap
     assert scenario["staff"]["quit_threshold"]["mean"] == baseline.staff.quit_threshold.mean
-    assert set(scenario["pressures"]) == {f.name for f in pressures.FACTORS}
+    assert set(scenario["pressures"]) == {f.name for f in pressures.ALL}
     assert scenario["weeks"] == WEEKS
     Scenario.model_validate(scenario)  # a complete, valid scenario
 

@@ -315,10 +315,10 @@ def compare_clients_and_vacancies(path: Path, outcomes: Sequence[metrics.Outcome
 
 
 
-def levers(path: Path, ranking: Sequence[dict], base: str, replicates: int, untested: Sequence[str] = ()) -> Path:
+def draw_levers(path: Path, ranking: Sequence[dict], base: str, replicates: int, not_tested: Sequence[str] = ()) -> Path:
     """The planner's headline view: annual turnover each tested lever avoids on its own, ranked, with paired CIs.
 
-    Only the levers in ``ranking`` get a bar; ``untested`` (those the plan sets as the base) are named in the
+    Only the levers in ``ranking`` get a bar; ``not_tested`` (those the plan sets as the base) are named in the
     note, never drawn as zero bars.
     """
     names = [label(r["lever"]).lower() for r in ranking]
@@ -354,6 +354,6 @@ def levers(path: Path, ranking: Sequence[dict], base: str, replicates: int, unte
         note = (f"Each bar: {base} with one lever set as in the plan, against {base} alone; "
                 + (f"bars: paired 95% CI over {replicates} replicates with common random numbers."
                    if replicates > 1 else "one replicate, so no confidence interval."))
-        if untested:
-            note += " " + words.not_tested(base, untested)
+        if not_tested:
+            note += " " + words.not_tested(base, not_tested)
         return save(fig, path, note)
