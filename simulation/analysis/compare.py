@@ -40,11 +40,12 @@ def check(entries: Sequence[Entry]) -> None:
     """Refuse comparisons that would mislead or collide, before anything runs or is written."""
     if len(entries) < 2:
         raise ComparisonError("a comparison needs at least two scenarios")
-    names = [e.scenario.name for e in entries]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    names = [e.scenario.name.casefold() for e in entries]  # casefold: one folder on Windows and macOS
+    repeated = sorted({e.scenario.name for e in entries if names.count(e.scenario.name.casefold()) > 1})
     if repeated:
-        raise ComparisonError(f"scenario name {', '.join(repeated)} given more than once; names label the "
-                              "results, so give each scenario its own `name:`")
+        raise ComparisonError(f"scenario name {', '.join(repeated)} given more than once (names that differ only "
+                              "in capitals count as one); names label the results, so give each scenario its own "
+                              "`name:`")
     first = entries[0]
     for entry in entries[1:]:
         for field in ("weeks", "cohort_window_weeks"):

@@ -13,6 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ASSUMPTION = "assumption"
 
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
+"""Every short name that can become part of a file or folder name (scenario, site, sweep and calibration names):
+a letter or digit first, so never ``.``, ``..`` or a hidden name, then letters, digits and ``_ . -``, at most 80
+characters. No separator can appear, so a name can never point outside the folder it names a part of."""
+
+
+def name_field(description: str) -> Any:
+    """A short name's field (NAME_PATTERN)."""
+    return Field(pattern=NAME_PATTERN, description=description)
+
 
 def param(
     default: Any,

@@ -14,7 +14,7 @@ from typing import Any, Self
 from pydantic import BaseModel, Field, create_model, model_validator
 
 from simulation.core import levers, pressures
-from simulation.core.params import ASSUMPTION, Schema, param
+from simulation.core.params import ASSUMPTION, Schema, name_field, param
 
 # --- people -----------------------------------------------------------------------------------
 
@@ -310,7 +310,7 @@ class ReadinessDynamics(Schema):
 class SiteSpec(Schema):
     """A local IPS service (or ``count`` identical ones)."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="short name (letters, digits, _ . -)")
+    name: str = name_field("short name (a letter or digit first, then letters, digits, _ . -)")
     count: int = param(1, ge=1, le=100, unit="sites", description="number of identical sites", source=ASSUMPTION)
     positions: int = param(
         2, ge=1, le=50, unit="ES positions", description="full-time ES positions at the site",
@@ -370,10 +370,8 @@ PressureWeights = create_model(
 class Scenario(Schema):
     """A whole simulated setting: the sites, their people and the start-up conditions."""
 
-    name: str = Field(
-        pattern=r"^[A-Za-z0-9_.-]+$", max_length=80,
-        description="short name used in output folder names (letters, digits, _ . -)",
-    )
+    name: str = name_field("short name used in output folder names (a letter or digit first, then letters, digits, "
+                           "_ . -; at most 80 characters)")
     description: str = Field("", description="what the scenario represents")
     weeks: int = param(156, ge=1, le=1040, unit="weeks", description="simulated horizon", source=ASSUMPTION)
     cohort_window_weeks: int = param(

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from simulation.core.params import NAME_PATTERN
 from simulation.core.scenario import Scenario, bounds
 
 
@@ -69,8 +70,6 @@ def read_mapping(chain: list[Path], what: str = "scenario") -> dict[str, Any]:
     return data
 
 
-_NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
-"""The pattern the schema gives short names (scenario, site, sweep); its errors are worded, not shown as a regex."""
 _MAPPINGS = frozenset({"model_type", "model_attributes_type", "dict_type"})
 """Error types of a section, lever or other mapping given something else (pydantic names the class in some)."""
 _SCALARS = {
@@ -136,8 +135,9 @@ def _problem(err: ErrorDetails, root: type[BaseModel]) -> str:
         ranged = _range(loc, root) if kind.startswith(("int", "float")) else ""
         return f"expected {_SCALARS[kind]}{ranged}, got {shown(got)}"
     ctx = err.get("ctx", {})
-    if kind == "string_pattern_mismatch" and ctx.get("pattern") == _NAME_PATTERN:
-        return f"may hold only letters, digits and _ . - (no spaces), got {shown(got)}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
+        return ("must start with a letter or digit and hold only letters, digits and _ . - (no spaces, at most "
+                f"80 characters), got {shown(got)}")
     if kind in ("too_short", "too_long"):
         limit = ctx["min_length"] if kind == "too_short" else ctx["max_length"]
         return (f"expected at {'least' if kind == 'too_short' else 'most'} {limit} "

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats
 
+from simulation.core.params import name_field
 from simulation.core.scenario import Scenario
 from simulation.inputs.reading import ScenarioError, describe_errors, read_mapping
 from simulation.inputs.scenarios import load_scenario
@@ -154,7 +155,7 @@ Design = Literal["grid", "lhs", "sobol", "morris"]
 class SweepSpec(SpecSchema):
     """A sweep: a base scenario, the parameters to vary, a design, replicates, metrics and a seed."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=80, description="names the sweep's run folder")
+    name: str = name_field("names the sweep's run folder")
     description: str = Field("", description="what the sweep asks")
     base: str = Field(description="the base scenario file, relative to the spec file's folder")
     design: Design = Field(description="grid (every combination of levels), lhs (Latin hypercube), "
@@ -388,7 +389,7 @@ class Target(SpecSchema):
 class CalibrationSpec(SpecSchema):
     """Free parameters with uniform priors, targets, the study window and how many runs."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=80, description="names the run folder")
+    name: str = name_field("names the calibration's run folder")
     description: str = Field("", description="what is calibrated")
     base: str = Field(description="the scenario whose free parameters are fitted, relative to the spec file")
     window_weeks: int = Field(ge=1, le=1040, description="the study window: the base's cohort_window_weeks is set to it")

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simulation.analysis.compare import ComparisonKind, Entry, check, comparison_rows, lever_ranking, untested
+from simulation.analysis.compare import (
+    ComparisonError,
+    ComparisonKind,
+    Entry,
+    check,
+    comparison_rows,
+    lever_ranking,
+    untested,
+)
 from simulation.analysis.metrics import Outcome
 from simulation.execution import folders
 from simulation.execution.batches import Options, each_batch
@@ -20,6 +28,8 @@ from simulation.present import words
 from simulation.present.charts import compare as compare_charts
 from simulation.studies.run import draw_each, write_records
 
+FOLDER_ENTRIES = frozenset({"manifest.json", "comparison.csv", "levers.csv", "summary.md", "charts", "report.html"})
+"""What a comparison folder holds besides one subfolder per scenario: no scenario may be named so."""
 MAX_LABEL = 68
 """Longest name part (after the timestamp) of a comparison folder."""
 
@@ -59,6 +69,10 @@ def compare(entries: Sequence[Entry], kind: ComparisonKind = "compare", options:
     (``not_tested``).
     """
     check(entries)
+    taken = [e.scenario.name for e in entries if e.scenario.name.casefold() in FOLDER_ENTRIES]
+    if taken:
+        raise ComparisonError(f"scenario name {', '.join(taken)}: the comparison folder uses that name for its own "
+                              f"files ({', '.join(sorted(FOLDER_ENTRIES))}); give the scenario another `name:`")
     seeds, workers = options.seeds, options.workers
     started = datetime.now(UTC)
     manifest = {

@@ -307,7 +307,7 @@ WRONG_KINDS: dict[str, tuple[str, str, str]] = {
     "switch_given_a_number": ("start_up_plan: {permanent_contracts: {enabled: 2}}\n",
                               "start_up_plan.permanent_contracts.enabled: expected true or false", "got 2"),
     "text_given_a_list": ("description: [a, b]\n", "description: expected text", "got a list"),
-    "name_with_spaces": ("name: my plan\n", "name: may hold only letters, digits and _ . - (no spaces)",
+    "name_with_spaces": ("name: my plan\n", "name: must start with a letter or digit and hold only letters, digits and _ . - (no spaces",
                          "got 'my plan'"),
     "no_sites": (OWN_SITES + "sites: []\n", "sites: expected at least 1 entry", "got 0"),
 }

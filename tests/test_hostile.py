@@ -1,0 +1,142 @@
+"""Hostile and broken input: every bad case is one clear error (exit 2, ``ipsim: error:``, no traceback) and nothing
+is written outside the command's own output.
+
+Names first: every name that becomes part of a file or folder name (a scenario's, from its ``name:`` or its file's
+stem, a sweep's, a calibration's, and a site's) is an identifier, never a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import BASELINE_FILE, invoke
+
+TINY = f"""
+extends: {BASELINE_FILE}
+weeks: 10
+cohort_window_weeks: 10
+replace_sites: true
+sites:
+  - {{name: pair, positions: 2}}
+"""
+"""One site of two positions for ten weeks: a run takes milliseconds."""
+
+ESCAPES = ["..", ".", "../escaped", "a/b", "a\\\\b", ".hidden", "-dash", "x" * 81, "ok name"]
+"""Names that could point outside a folder, hide a folder, read as an option, or are not one identifier."""
+RESERVED = ["manifest.json", "comparison.csv", "levers.csv", "summary.md", "charts", "CHARTS", "report.html"]
+"""Names of the comparison folder's own files and folders (in any case: Windows and macOS ignore it)."""
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file below ``folder`` with a digest of its bytes: what must not change."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def out_with_a_run(tmp_path: Path) -> Callable[[], dict[str, str]]:
+    """``tmp_path/runs`` holding an earlier run's files, which a bad command must leave exactly as they were;
+    returns a function that checks it."""
+    out = tmp_path / "runs"
+    (out / "20260101T000000Z-earlier").mkdir(parents=True)
+    (out / "20260101T000000Z-earlier" / "summary.json").write_text('{"precious": true}\n')
+    (out / "summary.json").write_text("not ipsim's\n")
+    before = snapshot(out)
+
+    def unchanged() -> dict[str, str]:
+        assert snapshot(out) == before
+        assert sorted(tmp_path.rglob("summary.json")) == sorted([out / "summary.json",
+                                                                 out / "20260101T000000Z-earlier" / "summary.json"])
+        assert not (tmp_path / "escaped").exists()
+        assert sorted(p.name for p in out.iterdir()) == ["20260101T000000Z-earlier", "summary.json"]
+        return before
+
+    return unchanged
+
+
+def one_clear_error(code: int, err: str) -> None:
+    assert code == 2, err
+    assert err.startswith("ipsim: error: ") and "Traceback" not in err, err
+    assert len(err) <= 2000
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", ESCAPES)
+def test_a_scenario_name_that_is_no_identifier_is_refused_before_anything_runs(
+        name: str, tmp_path: Path, out_with_a_run: Callable[[], dict[str, str]]) -> None:
+    bad = write(tmp_path / "bad.yaml", TINY + f"name: '{name}'\n")
+    base = write(tmp_path / "base.yaml", TINY + "name: base\n")
+    for argv in (["compare", str(base), str(bad)], ["run", str(bad)], ["levers", str(bad)]):
+        code, _, err = invoke([*argv, "--replicates", "1", "--workers", "1", "--out", str(tmp_path / "runs")])
+        one_clear_error(code, err)
+        assert "name: must start with a letter or digit" in err, err
+    out_with_a_run()
+
+
+@pytest.mark.parametrize("stem", ["..", "."])
+def test_a_file_whose_stem_is_no_identifier_needs_a_name(stem: str, tmp_path: Path,
+                                                         out_with_a_run: Callable[[], dict[str, str]]) -> None:
+    """``...yaml`` has the stem ``..``: without a ``name:`` that would be the scenario's name."""
+    bad = write(tmp_path / f"{stem}.yaml", TINY)
+    base = write(tmp_path / "base.yaml", TINY + "name: base\n")
+    code, _, err = invoke(["compare", str(base), str(bad), "--replicates", "1", "--workers", "1",
+                           "--out", str(tmp_path / "runs")])
+    one_clear_error(code, err)
+    assert "name: must start with a letter or digit" in err and repr(stem) in err, err
+    out_with_a_run()
+
+
+@pytest.mark.parametrize("name", RESERVED)
+def test_a_scenario_may_not_take_the_name_of_the_comparison_folders_own_files(
+        name: str, tmp_path: Path, out_with_a_run: Callable[[], dict[str, str]]) -> None:
+    base = write(tmp_path / "base.yaml", TINY + "name: base\n")
+    bad = write(tmp_path / "bad.yaml", TINY + f"name: '{name}'\n")
+    code, _, err = invoke(["compare", str(base), str(bad), "--replicates", "1", "--workers", "1",
+                           "--out", str(tmp_path / "runs")])
+    one_clear_error(code, err)
+    assert "the comparison folder uses that name for its own files" in err, err
+    out_with_a_run()
+
+
+def test_names_that_differ_only_in_capitals_are_one_name(tmp_path: Path,
+                                                         out_with_a_run: Callable[[], dict[str, str]]) -> None:
+    first = write(tmp_path / "a.yaml", TINY + "name: Plan\n")
+    second = write(tmp_path / "b.yaml", TINY + "name: plan\n")
+    code, _, err = invoke(["compare", str(first), str(second), "--replicates", "1", "--workers", "1",
+                           "--out", str(tmp_path / "runs")])
+    one_clear_error(code, err)
+    assert "given more than once" in err and "capitals" in err, err
+    out_with_a_run()
+
+
+@pytest.mark.parametrize("command", ["sweep", "calibrate"])
+@pytest.mark.parametrize("name", ["..", "../escaped", ".hidden"])
+def test_a_sweep_or_calibration_name_that_is_no_identifier_is_refused(
+        command: str, name: str, tmp_path: Path, out_with_a_run: Callable[[], dict[str, str]]) -> None:
+    write(tmp_path / "tiny.yaml", TINY + "name: tiny\n")
+    body = {"sweep": "design: lhs\nsamples: 2\nreplicates: 1\nparameters:\n"
+                     "  - {path: staff.quit_threshold.mean, range: [0.8, 1.6]}\n",
+            "calibrate": "window_weeks: 10\nsamples: 2\nreplicates: 1\nparameters:\n"
+                         "  - {path: staff.quit_threshold.mean, range: [0.8, 1.6]}\n"
+                         "targets:\n  - {metric: cohort_left_share, successes: 1, trials: 4, source: test}\n"}[command]
+    spec = write(tmp_path / "spec.yaml", f"base: tiny.yaml\nname: '{name}'\n{body}")
+    code, _, err = invoke([command, str(spec), "--workers", "1", "--out", str(tmp_path / "runs")])
+    one_clear_error(code, err)
+    assert "name: must start with a letter or digit" in err, err
+    out_with_a_run()
+
+
+def test_a_site_name_that_is_no_identifier_is_refused(tmp_path: Path) -> None:
+    bad = write(tmp_path / "bad.yaml", TINY.replace("name: pair", "name: '../pair'") + "name: bad\n")
+    code, _, err = invoke(["validate", str(bad)])
+    one_clear_error(code, err)
+    assert "sites[0] (../pair).name: must start with a letter or digit" in err, err
