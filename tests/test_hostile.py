@@ -8,6 +8,8 @@ stem, a sweep's, a calibration's, and a site's) is an identifier, never a path.
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -140,3 +142,63 @@ def test_a_site_name_that_is_no_identifier_is_refused(tmp_path: Path) -> None:
     code, _, err = invoke(["validate", str(bad)])
     one_clear_error(code, err)
     assert "sites[0] (../pair).name: must start with a letter or digit" in err, err
+
+
+# --- the report: what it replaces and what it embeds ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished ``ipsim run`` folder of the tiny world."""
+    root = tmp_path_factory.mktemp("report")
+    scenario = write(root / "tiny.yaml", TINY + "name: tiny\n")
+    code, _, err = invoke(["run", str(scenario), "--replicates", "2", "--workers", "1", "--out", str(root / "runs")])
+    assert code == 0, err
+    return next((root / "runs").iterdir())
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder", "device"])
+def test_the_report_never_replaces_a_link_a_pipe_a_folder_or_a_device(kind: str, run_folder: Path,
+                                                                         tmp_path: Path) -> None:
+    target = tmp_path / "target.html"
+    target.write_text("keep me\n")
+    out = tmp_path / "out.html"
+    if kind == "symlink":
+        out.symlink_to(target)
+    elif kind == "fifo":
+        os.mkfifo(out)
+    elif kind == "folder":
+        out.mkdir()
+    else:
+        out = Path("/dev/null")
+    code, _, err = invoke(["report", str(run_folder), "--out", str(out)])
+    one_clear_error(code, err)
+    assert target.read_text() == "keep me\n"
+    if kind == "symlink":
+        assert out.is_symlink()
+    if kind == "device":
+        assert out.is_char_device()
+
+
+def test_a_chart_that_links_elsewhere_is_not_embedded(run_folder: Path, tmp_path: Path) -> None:
+    """A run folder is copied around; a chart replaced by a link to a secret must not end up in a sent report."""
+    folder = tmp_path / "copy"
+    shutil.copytree(run_folder, folder)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2\n")
+    (folder / "charts" / "retention.png").unlink()
+    (folder / "charts" / "retention.png").symlink_to(secret)
+    code, _, err = invoke(["report", str(folder)])
+    one_clear_error(code, err)
+    assert "retention.png: is a link" in err
+    assert not (folder / "report.html").exists()
+
+
+def test_markdown_from_input_files_cannot_put_images_scripts_or_javascript_links_in_the_report(tmp_path: Path) -> None:
+    from simulation.present.report import _markdown
+
+    hostile = ("# title\n\n- see ![x](http://evil.example/pixel.png) and [click](javascript:alert(1)) and "
+               "<script>alert(2)</script> and [ok](https://example.org)\n")
+    html = _markdown(hostile)
+    assert "<img" not in html and "javascript:" not in html and "<script" not in html
+    assert 'href="https://example.org"' in html

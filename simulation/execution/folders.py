@@ -114,7 +114,10 @@ def write_text_atomically(path: Path, content: str) -> None:
     """Write a file whole or not at all: into a hidden temporary file beside it, then renamed over it."""
     tmp = path.with_name(f".tmp-{path.name}")
     try:
-        tmp.write_text(content, encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before it takes the name: a crash leaves the old file or the new
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

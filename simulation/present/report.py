@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 import markdown as md
 import markupsafe
+import nh3
 import yaml
 from pydantic import ValidationError
 
@@ -236,7 +237,12 @@ def charts_in(folder: Path, comparison: bool = False) -> list[Chart]:
     """The folder's PNG charts as data URIs, headline charts first."""
     captions = {**HOW_TO_READ, **HOW_TO_READ_COMPARISON} if comparison else HOW_TO_READ
     found = []
+    if (folder / "charts").is_symlink():
+        raise ReportError(f"{folder / 'charts'}: is a link; a report embeds only the folder's own charts")
     for path in sorted((folder / "charts").glob("*.png"), key=_order):
+        if path.is_symlink() or not path.is_file():
+            raise ReportError(f"{path}: is a link or not a regular file; a report embeds only the folder's own "
+                              "charts (it is meant to be sent on), so replace it with the chart itself")
         family = path.stem if path.stem in captions else path.stem.split("_")[0]
         uri = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
         title = path.stem.replace("_", " ").capitalize()
@@ -302,14 +308,22 @@ def sweep_findings(folder: Path, design: str) -> list[str]:
     return out
 
 
+MARKDOWN_TAGS = {"p", "ul", "ol", "li", "strong", "em", "code", "pre", "table", "thead", "tbody", "tr", "th", "td",
+                 "h2", "h3", "h4", "h5", "h6", "a", "br", "hr", "blockquote"}
+"""What the findings' Markdown may become in the report: text, lists, tables and links; no image, script or style."""
+
+
 def _markdown(text: str) -> str:
     """A summary.md or patterns.md file as HTML (its first heading dropped: the report has its own title).
 
-    Markdown passes HTML through, so any ``<`` in the text (a name from a spec file, say) is escaped first."""
+    The text holds names and sources from input files, so it is treated as hostile: any ``<`` is escaped before
+    Markdown sees it, and the HTML is then cleaned by nh3 (the Ammonia sanitiser) down to MARKDOWN_TAGS, with
+    links only to http(s) addresses: no image, script or ``javascript:`` link reaches the file."""
     lines = text.splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
-    return md.markdown("\n".join(lines).replace("&", "&amp;").replace("<", "&lt;"), extensions=["tables"])
+    html = md.markdown("\n".join(lines).replace("&", "&amp;").replace("<", "&lt;"), extensions=["tables"])
+    return nh3.clean(html, tags=MARKDOWN_TAGS, attributes={"a": {"href"}}, url_schemes={"http", "https"})
 
 
 # --- scenarios and assumptions ----------------------------------------------------------------------
@@ -632,10 +646,20 @@ def write(folder: Path, out: Path | None = None) -> Path:
     """Write the report of ``folder`` to ``out`` (default ``folder/report.html``), replacing an earlier report
     at once (a failure leaves no half-written file)."""
     out = out or folder / "report.html"
+    _check_destination(out)
     text = render(build(folder))
-    if out.is_dir():
-        raise ReportError(f"--out {out}: is a folder; give a file name such as {out / 'report.html'}")
-    if not out.parent.is_dir():
-        raise ReportError(f"--out {out}: no such folder {out.parent}")
     write_text_atomically(out, text)
     return out
+
+
+def _check_destination(out: Path) -> None:
+    """The report may replace only a regular file, or be a new file in an existing folder: never a folder, a
+    link, a device or a pipe (as root, replacing /dev/full with a report would be easy)."""
+    if out.is_symlink():
+        raise ReportError(f"--out {out}: is a link; give the path of a regular file or a new one")
+    if out.is_dir():
+        raise ReportError(f"--out {out}: is a folder; give a file name such as {out / 'report.html'}")
+    if out.exists() and not out.is_file():
+        raise ReportError(f"--out {out}: is not a regular file (a device or a pipe); give a file name")
+    if not out.parent.is_dir():
+        raise ReportError(f"--out {out}: no such folder {out.parent}")
