@@ -202,3 +202,27 @@ def test_markdown_from_input_files_cannot_put_images_scripts_or_javascript_links
     html = _markdown(hostile)
     assert "<img" not in html and "javascript:" not in html and "<script" not in html
     assert 'href="https://example.org"' in html
+
+
+# --- reporting sanity ---------------------------------------------------------------------------------------
+
+
+def test_no_interval_leaves_the_range_its_metric_can_take() -> None:
+    """A t interval of a few skewed shares reaches below 0; reported, it is clipped to what a share can be."""
+    from simulation.analysis import metrics, stats
+
+    shares = [0.0, 0.0, 0.0, 0.9]
+    plain = stats.mean_ci(shares)
+    assert plain["ci_low"] is not None and plain["ci_low"] < 0  # what the t interval alone gives
+    clipped = stats.mean_ci(shares, bounds=metrics.BOUNDS["shock_share"])
+    assert clipped["mean"] == plain["mean"] and clipped["ci_low"] == 0.0 and clipped["ci_high"] == plain["ci_high"]
+    difference = stats.paired_difference([1.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0], bounds=metrics.SHARE)
+    assert -1.0 <= difference["ci_low"] <= difference["ci_high"] <= 1.0
+    assert set(metrics.BOUNDS) == set(metrics.HEADLINE)
+
+
+def test_a_printed_summary_shows_no_impossible_interval(tmp_path: Path) -> None:
+    scenario = write(tmp_path / "tiny.yaml", TINY + "name: tiny\n")
+    code, out, err = invoke(["run", str(scenario), "--replicates", "3", "--workers", "1", "--out", str(tmp_path)])
+    assert code == 0, err
+    assert "-" not in "".join(line.split("95% CI")[-1] for line in out.splitlines() if "%" in line)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from simulation.core.records import WEEKLY_COLUMNS, RunRecord
 from simulation.core.scenario import Scenario
 
 WEEKS_PER_YEAR = 52.0
+SHARE: stats.Bounds = (0.0, 1.0)
+RATE: stats.Bounds = (0.0, math.inf)
 RETENTION_WEEKS = 52
 HEADLINE = (
     "annual_turnover", "cohort_left_share", "retention_12m", "median_tenure_weeks", "shock_share",
@@ -31,6 +34,12 @@ HEADLINE = (
 replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean" is the Kaplan-Meier
 median of all replicates' spells pooled, with the interval read off the Greenwood band.
 (present.words.DISPLAY says how each is shown to people.)"""
+BOUNDS: dict[str, stats.Bounds] = {
+    "annual_turnover": RATE, "cohort_left_share": SHARE, "retention_12m": SHARE, "median_tenure_weeks": RATE,
+    "shock_share": SHARE, "job_starts_per_es_year": RATE, "job_starts_per_position_year": RATE,
+    "vacancy_weeks_per_position_year": (0.0, WEEKS_PER_YEAR),
+}
+"""The range each headline metric can take: every interval of it (and of a difference of it) stays inside."""
 
 
 def column(record: RunRecord, name: str) -> np.ndarray:
@@ -107,7 +116,7 @@ def _summary(records: Sequence[RunRecord], scenario: Scenario, per_rep: Sequence
     summary: dict = {"scenario": scenario.name, "replicates": len(records), "weeks": scenario.weeks,
                      "positions": positions(records[0])}
     for key in per_rep[0]:
-        summary[key] = mean_ci([m[key] for m in per_rep])
+        summary[key] = mean_ci([m[key] for m in per_rep], bounds=BOUNDS[key])
     summary["cohort_left_share"]["window_weeks"] = scenario.cohort_window_weeks
     summary["median_tenure_weeks"] = median_tenure([s for r in records for s in r.spells])
     summary["quit_reasons"] = quit_reasons(records)
@@ -159,7 +168,7 @@ def pressure_means(records: Sequence[RunRecord]) -> dict[str, Interval]:
     replicates."""
     per_rep = {f.weekly_column: [float(column(r, f.weekly_column).mean()) for r in records] for f in pressures.ALL}
     net = [float(net_pressure(r).mean()) for r in records]
-    return {**{name: mean_ci(values) for name, values in per_rep.items()}, "net": mean_ci(net)}
+    return {**{name: mean_ci(values, bounds=RATE) for name, values in per_rep.items()}, "net": mean_ci(net)}
 
 
 def quit_reason_intervals(records: Sequence[RunRecord]) -> dict[str, Interval] | None:
@@ -172,7 +181,8 @@ def quit_reason_intervals(records: Sequence[RunRecord]) -> dict[str, Interval] |
             per_rep.append([np.mean([s[f.share_column] for s in quits]) for f in pressures.DRAINS])
     if not per_rep:
         return None
-    return {f.name: mean_ci(col) for f, col in zip(pressures.DRAINS, zip(*per_rep, strict=True), strict=True)}
+    return {f.name: mean_ci(col, bounds=SHARE) for f, col in zip(pressures.DRAINS, zip(*per_rep, strict=True),
+                                                                 strict=True)}
 
 
 CHART_COLUMNS = ("headcount", "vacancies", "readiness_mean")
@@ -220,4 +230,4 @@ def outcome(records: Sequence[RunRecord], scenario: Scenario) -> Outcome:
 def difference(reference: Outcome, other: Outcome, metric: str) -> Interval:
     """``other`` minus ``reference`` for a per-replicate metric, paired replicate by replicate."""
     return stats.paired_difference([r[metric] for r in reference.per_replicate],
-                                   [r[metric] for r in other.per_replicate])
+                                   [r[metric] for r in other.per_replicate], BOUNDS[metric])

@@ -31,10 +31,17 @@ def t_half(sd: np.ndarray | float, n: np.ndarray | float, level: float = LEVEL) 
     return np.where(ok, stats.t.ppf(0.5 + level / 2, safe - 1) * sd / np.sqrt(safe), np.nan)
 
 
-def mean_ci(values: Sequence[float | None], level: float = LEVEL) -> Interval:
+Bounds = tuple[float, float]
+"""The range a quantity can take (a share: 0 to 1; a rate: 0 and up)."""
+UNBOUNDED: Bounds = (-math.inf, math.inf)
+
+
+def mean_ci(values: Sequence[float | None], level: float = LEVEL, bounds: Bounds = UNBOUNDED) -> Interval:
     """Mean with a t-based confidence interval across replicates; None and non-finite values are left out.
 
     No values: everything None. One value: the mean, no interval. All values equal: a zero-width interval.
+    The interval is clipped to ``bounds``, the range the quantity can take: a t interval of a few skewed values
+    (a share near 0, say) can reach past it, and an interval of impossible values says nothing more.
     """
     x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
     if x.size == 0:
@@ -43,17 +50,21 @@ def mean_ci(values: Sequence[float | None], level: float = LEVEL) -> Interval:
     if x.size < 2:
         return {"mean": mean, "ci_low": None, "ci_high": None}
     half = 0.0 if np.all(x == x[0]) else float(t_half(x.std(ddof=1), x.size, level))
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+    low, high = bounds
+    return {"mean": mean, "ci_low": max(low, mean - half), "ci_high": min(high, mean + half)}
 
 
-def paired_difference(reference: Sequence[float | None], other: Sequence[float | None]) -> Interval:
-    """Mean of ``other - reference`` replicate by replicate, with its t interval.
+def paired_difference(reference: Sequence[float | None], other: Sequence[float | None],
+                      bounds: Bounds = UNBOUNDED) -> Interval:
+    """Mean of ``other - reference`` replicate by replicate, with its t interval (clipped to the range a difference
+    of two values within ``bounds`` can take).
 
     Under common random numbers replicate k of both scenarios shares its seed, so the pairwise
     differences cancel the noise both share; replicates where either value is undefined are left out.
     """
     diffs = [b - a for a, b in zip(reference, other, strict=True) if a is not None and b is not None]
-    return mean_ci(diffs)
+    low, high = bounds
+    return mean_ci(diffs, bounds=(low - high, high - low))
 
 
 def welch_difference(a: Sequence[float], b: Sequence[float], level: float = LEVEL) -> Interval:

@@ -339,8 +339,8 @@ def test_quit_reason_intervals_are_across_replicate_means(record_a: RunRecord, r
     intervals = quit_reason_intervals([record_a, record_b])
     assert intervals is not None
     assert list(intervals) == [f.name for f in pressures.DRAINS]
-    assert intervals["travel"] == mean_ci([0.5, 0.0])
-    assert intervals["unmet_expectations"] == mean_ci([0.0, 1.0])
+    assert intervals["travel"] == mean_ci([0.5, 0.0], bounds=metrics.SHARE)  # shares of drain stay within 0-1
+    assert intervals["unmet_expectations"] == mean_ci([0.0, 1.0], bounds=metrics.SHARE)
     assert intervals["caseload_overflow"] == {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
 
 
@@ -430,14 +430,18 @@ def test_every_headline_metric_is_an_interval(two_replicates: Outcome) -> None:
 
 def test_headline_metrics_are_mean_ci_of_the_replicates(two_replicates: Outcome) -> None:
     summary = two_replicates.summary
-    assert summary["annual_turnover"] == mean_ci([5 / 3.5 / 2, 1 / 4 / 2])
-    assert summary["retention_12m"] == mean_ci([3 / 5, 4 / 5])
-    assert summary["shock_share"] == mean_ci([2 / 5, 0.0])
-    assert summary["vacancy_weeks_per_position_year"] == mean_ci([52 / 8, 0.0])
+    bounds = metrics.BOUNDS  # each interval stays within what its metric can be
+    assert summary["annual_turnover"] == mean_ci([5 / 3.5 / 2, 1 / 4 / 2], bounds=bounds["annual_turnover"])
+    assert summary["retention_12m"] == mean_ci([3 / 5, 4 / 5], bounds=bounds["retention_12m"])
+    assert summary["shock_share"] == mean_ci([2 / 5, 0.0], bounds=bounds["shock_share"])
+    assert summary["shock_share"]["ci_low"] == 0.0  # two replicates' t interval alone reaches far below 0
+    assert summary["vacancy_weeks_per_position_year"] == mean_ci([52 / 8, 0.0],
+                                                                 bounds=bounds["vacancy_weeks_per_position_year"])
 
 
 def test_cohort_left_share_in_the_summary_states_its_window(two_replicates: Outcome) -> None:
-    assert two_replicates.summary["cohort_left_share"] == {**mean_ci([2 / 4, 1 / 4]), "window_weeks": WINDOW}
+    assert two_replicates.summary["cohort_left_share"] == {**mean_ci([2 / 4, 1 / 4], bounds=metrics.SHARE),
+                                                           "window_weeks": WINDOW}
 
 
 def test_summary_median_tenure_pools_every_replicates_spells(two_replicates: Outcome) -> None:
