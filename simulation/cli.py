@@ -463,6 +463,18 @@ def _analyze(folder: Path) -> int:
     return 0
 
 
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is an address of this computer only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _app(scenario: Path, host: str, port: int) -> NoReturn:
     """Check the scenario and the port here, with ipsim's clear errors, then serve simulation/app.py with Solara."""
     from simulation import app  # Solara is imported only by the command that needs it
@@ -477,6 +489,11 @@ def _app(scenario: Path, host: str, port: int) -> NoReturn:
     note = app.front_end_note()
     if note:
         print(f"ipsim: warning: {note}", file=sys.stderr)
+    if not _loopback(host):
+        where = "every network address of this computer" if host in ("0.0.0.0", "::", "") else host
+        print(f"ipsim: warning: --host {host}: the app listens on {where}, port {port}, so anyone who can reach this "
+              "computer over the network can open it and change the run; leave --host out to keep it to this "
+              "computer (127.0.0.1)", file=sys.stderr)
     print(f"ipsim app on {scenario}: open http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port} in a browser "
           "(Ctrl+C stops it)", file=sys.stderr)
     command = [sys.executable, "-m", "solara", "run", app.__file__, "--host", host, "--port", str(port),

@@ -8,7 +8,9 @@ Chromium: load, pull a lever, Reset, Step, Play, and no errors in the console.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import io
 import os
 import re
 import shutil
@@ -28,6 +30,7 @@ import solara
 from pydantic import ValidationError
 
 from simulation import app
+from simulation.cli import main
 from simulation.core import levers
 from simulation.core import scenario as sc
 from simulation.core.model import IPSModel
@@ -251,6 +254,28 @@ def test_app_command_refuses_a_port_in_use() -> None:
         code, out, err = invoke(["app", "--port", str(port)])
     assert code == 2 and out == ""
     assert f"--port {port}: cannot listen there" in err and "choose another port" in err, err
+
+
+@pytest.mark.parametrize(("host", "warned"), [("0.0.0.0", "every network address of this computer"),
+                                              ("127.0.0.1", None), ("localhost", None)])
+def test_app_command_warns_when_it_listens_beyond_this_computer(host: str, warned: str | None,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server is started by exec; stop just before it, to read what the command said."""
+    class Started(Exception):
+        pass
+
+    def execve(*_: object) -> None:
+        raise Started
+
+    monkeypatch.setattr(os, "execve", execve)
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr), pytest.raises(Started):
+        main(["app", "--host", host, "--port", str(free_port())])
+    err = stderr.getvalue()
+    if warned:
+        assert f"ipsim: warning: --host {host}: the app listens on {warned}" in err, err
+    else:
+        assert "--host" not in err, err
 
 
 @pytest.mark.parametrize("port", ["0", "70000", "http"])
