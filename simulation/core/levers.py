@@ -15,7 +15,9 @@ follow. One ``@lever(...)`` declaration gives:
   ``scenarios/levers/*.yaml`` are generated, and its **control** in the workshop app.
 
 Effect sizes are settings, each with its default, range and source; most are assumptions open to
-sensitivity analysis. Adding a lever touches this file only.
+sensitivity analysis. Adding a lever touches this file only, unless it is a scheduled lever with a new kind of
+event: that event then needs a field in ``WeekEvents``, its merge in ``week_events`` and what the model does
+with it in ``IPSModel.step``.
 """
 
 from __future__ import annotations
