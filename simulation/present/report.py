@@ -646,9 +646,9 @@ def write(folder: Path, out: Path | None = None) -> Path:
     """Write the report of ``folder`` to ``out`` (default ``folder/report.html``), replacing an earlier report
     at once (a failure leaves no half-written file)."""
     out = out or folder / "report.html"
+    report = build(folder)  # first: a folder that is not a run folder is the first thing to say
     _check_destination(out)
-    text = render(build(folder))
-    write_text_atomically(out, text)
+    write_text_atomically(out, render(report))
     return out
 
 
