@@ -2,7 +2,8 @@
 
 The scenario-level steps here (``write_records``, ``draw``) are shared by every study that runs
 scenarios: records are written and reduced to an ``Outcome`` as soon as a scenario's replicates are in
-(the records are then let go); charts are drawn from the Outcome in this process after all runs.
+(the records are then let go); charts are drawn from the Outcomes after all runs, never in a run's worker
+(a comparison's scenarios on a pool of their own, ``draw_each``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def draw(folder: Path, result: Outcome) -> list[Path]:
 def draw_each(folders_and_outcomes: Sequence[tuple[Path, Outcome]], workers: int) -> None:
     """Every scenario's charts, after all runs: on a pool of ``workers`` processes when there are several
     scenarios (drawing is a second per scenario), in this process otherwise. Only Outcomes travel, no records."""
+    if not folders_and_outcomes:
+        return
     with local(min(workers, len(folders_and_outcomes))) as (executor, _):
         list(executor.map(draw, *zip(*folders_and_outcomes, strict=True)))  # list(): a drawing's error is raised here
 
