@@ -226,3 +226,41 @@ def test_a_printed_summary_shows_no_impossible_interval(tmp_path: Path) -> None:
     code, out, err = invoke(["run", str(scenario), "--replicates", "3", "--workers", "1", "--out", str(tmp_path)])
     assert code == 0, err
     assert "-" not in "".join(line.split("95% CI")[-1] for line in out.splitlines() if "%" in line)
+
+
+# --- generated YAML is generated, not pasted -----------------------------------------------------------------
+
+
+def test_hostile_sources_and_paths_cannot_change_what_a_calibrated_scenario_sets(tmp_path: Path) -> None:
+    """A target's source with line breaks and live YAML, and a base folder whose name holds ``#`` and ``: ``,
+    end up as comments and as the quoted ``extends`` path: the calibrated scenario sets exactly the base plus the
+    free parameters' medians."""
+    from simulation.inputs.scenarios import load_scenario
+
+    base_dir = tmp_path / "base #1: x"
+    base = write(base_dir / "tiny.yaml", TINY + "name: tiny\n")
+    injected = "B24\\nstaff:\\n  notice_weeks: 1\\r\\u2028weeks: 3\\x85# end"
+    spec = write(base_dir / "cal.yaml", f"""
+base: tiny.yaml
+name: hostile
+window_weeks: 10
+samples: 4
+replicates: 1
+seed: 3
+parameters:
+  - {{path: staff.quit_threshold.mean, range: [0.8, 1.6]}}
+targets:
+  - {{metric: cohort_left_share, successes: 1, trials: 4, source: "{injected}"}}
+""")
+    code, _, err = invoke(["calibrate", str(spec), "--workers", "1", "--out", str(tmp_path / "runs")])
+    assert code == 0, err
+    folder = next((tmp_path / "runs").iterdir())
+    calibrated = load_scenario(folder / "calibrated.yaml").model_dump()
+    expected = load_scenario(base).model_dump()
+    expected["staff"]["quit_threshold"]["mean"] = calibrated["staff"]["quit_threshold"]["mean"]
+    expected["cohort_window_weeks"] = 10
+    expected["name"] = "calibrated"
+    assert calibrated == expected  # notice_weeks and weeks as in the base: nothing injected took effect
+    text = (folder / "calibrated.yaml").read_text(encoding="utf-8")
+    assert "notice_weeks: 1" in text and all(line.startswith("#") for line in text.splitlines()
+                                               if "notice_weeks" in line)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from simulation.analysis import stats
 from simulation.analysis.calibration import Posterior
 from simulation.analysis.compare import Entry, untested
@@ -295,39 +297,40 @@ def shock_label(share: Interval) -> str:
 # --- calibration (ipsim calibrate) ---------------------------------------------------------------
 
 
+def comment(text: object) -> str:
+    """``text`` as one YAML comment line: every line break in it (a source, a path from an input file) becomes a
+    space, so it cannot end the comment and start live YAML."""
+    return "# " + " ".join(str(text).split())
+
+
 def calibrated_yaml(post: Posterior, spec_file: str, folder: Path, base_file: str) -> str:
-    """A scenario file that extends the base with the posterior medians, provenance in its comments."""
+    """A scenario file that extends the base with the posterior medians (to 3 significant digits).
+
+    The values are written by a YAML emitter (``yaml.safe_dump``), never pasted as text, so no source, path or
+    name can change what the file sets; the provenance is comment lines above them, each made by ``comment``.
+    """
     spec = post.spec
     medians, low, high = post.medians(), post.quantiles(0.05), post.quantiles(0.95)
     targets = "; ".join(f"{t.metric} {t.successes}/{t.trials} [{t.source}]" for t in spec.targets)
     lines = [
-        f"# Calibrated by `ipsim calibrate {spec_file}`: posterior medians of {len(medians)} free parameters.",
-        (f"# ABC rejection with the observations' binomial error as kernel: {int(post.accepted.sum())} of "
-        f"{len(post.accepted)} prior draws accepted ({plural(spec.replicates, 'replicate')} each, "
-        f"seed {spec.seed})."),
-        f"# Targets over a {spec.window_weeks}-week window: {targets}.",
-        "# Comments give each parameter's 90% posterior interval and its uniform prior.",
-        f"extends: {os.path.relpath(Path(base_file).resolve(), folder.resolve())}",
-        f"cohort_window_weeks: {spec.window_weeks}",
+        comment(f"Calibrated by `ipsim calibrate {spec_file}`: posterior medians of "
+                f"{plural(len(medians), 'free parameter')}."),
+        comment(f"ABC rejection with the observations' binomial error as kernel: {int(post.accepted.sum())} of "
+                f"{len(post.accepted)} prior draws accepted ({plural(spec.replicates, 'replicate')} each, "
+                f"seed {spec.seed})."),
+        comment(f"Targets over a {spec.window_weeks}-week window: {targets}."),
+        *(comment(f"{p.path}: 90% posterior interval {sig3(lo)} to {sig3(hi)}; uniform prior {p.range[0]:g} to "
+                  f"{p.range[1]:g}") for p, lo, hi in zip(spec.parameters, low, high, strict=True)),
     ]
-    tree: dict[str, Any] = {}
-    for p, m, lo, hi in zip(spec.parameters, medians, low, high, strict=True):
-        node = tree
+    data: dict[str, Any] = {"extends": os.path.relpath(Path(base_file).resolve(), folder.resolve()),
+                            "cohort_window_weeks": spec.window_weeks}
+    for p, m in zip(spec.parameters, medians, strict=True):
+        node = data
         *sections, leaf = p.path.split(".")
         for name in sections:
             node = node.setdefault(name, {})
-        node[leaf] = f"{sig3(m)}   # 90% interval {sig3(lo)} to {sig3(hi)}; prior {p.range[0]:g} to {p.range[1]:g}"
-
-    def emit(node: dict[str, Any], depth: int) -> None:
-        for key, value in node.items():
-            if isinstance(value, dict):
-                lines.append(f"{'  ' * depth}{key}:")
-                emit(value, depth + 1)
-            else:
-                lines.append(f"{'  ' * depth}{key}: {value}")
-
-    emit(tree, 0)
-    return "\n".join(lines) + "\n"
+        node[leaf] = float(sig3(m))
+    return "\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def calibration_markdown(spec: CalibrationSpec, summary: dict[str, Any]) -> str:
