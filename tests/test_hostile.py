@@ -264,3 +264,56 @@ targets:
     text = (folder / "calibrated.yaml").read_text(encoding="utf-8")
     assert "notice_weeks: 1" in text and all(line.startswith("#") for line in text.splitlines()
                                                if "notice_weeks" in line)
+
+
+# --- bounded inputs ------------------------------------------------------------------------------------------
+
+
+def special_extends(tmp_path: Path, target: str) -> Path:
+    return write(tmp_path / "child.yaml", f"extends: {target}\nname: child\n")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "endless device", "folder"])
+def test_extends_pointing_at_a_special_file_is_refused_at_once(kind: str, tmp_path: Path) -> None:
+    """A pipe would hang the read forever and /dev/zero would never end: only a regular file is read."""
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "pipe.yaml")
+        target = "pipe.yaml"
+    elif kind == "endless device":
+        target = "/dev/zero"
+    else:
+        (tmp_path / "folder.yaml").mkdir()
+        target = "folder.yaml"
+    code, _, err = invoke(["validate", str(special_extends(tmp_path, target))])
+    one_clear_error(code, err)
+    assert "not a regular file" in err, err
+
+
+@pytest.mark.parametrize("case", ["too big", "deeply nested", "deeper than the limit", "huge integer",
+                                  "long extends chain"])
+def test_oversized_input_is_one_clear_error(case: str, tmp_path: Path) -> None:
+    from simulation.inputs.reading import MAX_DEPTH, MAX_FILE_BYTES
+    from simulation.inputs.scenarios import MAX_CHAIN
+
+    path = tmp_path / "big.yaml"
+    if case == "too big":
+        write(path, TINY + "name: big\ndescription: '" + "x" * MAX_FILE_BYTES + "'\n")
+        expected = "an input file may have at most"
+    elif case == "deeply nested":
+        write(path, "name: deep\ndescription: " + "[" * 20_000 + "]" * 20_000 + "\n")
+        expected = "nested too deeply"
+    elif case == "deeper than the limit":
+        write(path, "name: deep\ndescription: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "\n")
+        expected = f"nested more than {MAX_DEPTH} levels deep"
+    elif case == "huge integer":
+        write(path, "name: big\nweeks: " + "9" * 5000 + "\n")
+        expected = "a value cannot be read"
+    else:
+        write(tmp_path / "f0.yaml", TINY + "name: f0\n")
+        for i in range(1, MAX_CHAIN + 3):
+            write(tmp_path / f"f{i}.yaml", f"extends: f{i - 1}.yaml\n")
+        path = tmp_path / f"f{MAX_CHAIN + 2}.yaml"
+        expected = f"extends chains more than {MAX_CHAIN} files"
+    code, _, err = invoke(["validate", str(path)])
+    one_clear_error(code, err)
+    assert expected in err, err

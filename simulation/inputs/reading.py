@@ -48,10 +48,25 @@ def named(chain: list[Path]) -> str:
     return f"{chain[-1]} (via {' -> '.join(map(str, chain[:-1]))})"
 
 
+MAX_FILE_BYTES = 1_000_000
+"""The largest input file read (the bundled baseline is about 5 kB): a bigger one is refused before it is read."""
+MAX_DEPTH = 50
+"""The deepest nesting of mappings and lists an input file may have (a scenario needs 4)."""
+
+
 def read_mapping(chain: list[Path], what: str = "scenario") -> dict[str, Any]:
-    """The top-level mapping of the chain's last file, read as UTF-8 with the safe, duplicate-refusing loader."""
+    """The top-level mapping of the chain's last file, read as UTF-8 with the safe, duplicate-refusing loader.
+
+    Only a regular file of at most MAX_FILE_BYTES is read (never a pipe or a device, which could hang or never
+    end), nested at most MAX_DEPTH deep; anything else is a ScenarioError naming the file and the limit.
+    """
     path, where = chain[-1], named(chain)
     try:
+        if not path.is_file():
+            raise ScenarioError(f"{where}: not a regular file (a folder, a pipe or a device); give a YAML file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{where}: {size:,} bytes; an input file may have at most {MAX_FILE_BYTES:,}")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{where}: cannot read file ({exc.strerror})") from None
@@ -65,9 +80,23 @@ def read_mapping(chain: list[Path], what: str = "scenario") -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise ScenarioError(f"{where}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:
+        raise ScenarioError(f"{where}: nested too deeply to read (at most {MAX_DEPTH} levels)") from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts (thousands of digits)
+        raise ScenarioError(f"{where}: a value cannot be read: {str(exc)[:200]}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError(f"{where}: nested more than {MAX_DEPTH} levels deep")
     if not isinstance(data, dict):
         raise ScenarioError(f"{where}: expected a mapping of {what} fields at the top level")
     return data
+
+
+def _depth(node: Any, limit: int = MAX_DEPTH + 1) -> int:
+    """How deep mappings and lists nest in ``node`` (counted up to ``limit``, which is enough to refuse it)."""
+    if limit <= 0 or not isinstance(node, dict | list):
+        return 0
+    children = node.values() if isinstance(node, dict) else node
+    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
 
 
 _MAPPINGS = frozenset({"model_type", "model_attributes_type", "dict_type"})

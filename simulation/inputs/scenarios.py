@@ -14,6 +14,10 @@ REPLACE_SITES = "replace_sites"
 """The loader-level key that makes a file's ``sites`` list replace the inherited one instead of merging into it."""
 
 
+MAX_CHAIN = 20
+"""The most files one ``extends`` chain may hold (the bundled scenarios need 2 or 3)."""
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file and any it extends; raise ScenarioError with every problem found.
 
@@ -88,6 +92,8 @@ def _resolve_chain(chain: list[Path]) -> tuple[dict[str, Any], list[Path]]:
     if not isinstance(written, str) or not written.strip():
         raise ScenarioError(f"{named(chain)}: extends must be the path of a scenario file, got {written!r}")
     parent = chain[-1].parent / written
+    if len(chain) >= MAX_CHAIN:
+        raise ScenarioError(f"{chain[0]}: extends chains more than {MAX_CHAIN} files; a scenario needs a few")
     if any(parent.resolve() == seen.resolve() for seen in chain):
         raise ScenarioError(f"{chain[0]}: extends makes a cycle: {' -> '.join(map(str, [*chain, parent]))}")
     if not parent.exists():
