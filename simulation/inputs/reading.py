@@ -62,7 +62,7 @@ def read_mapping(chain: list[Path], what: str = "scenario") -> dict[str, Any]:
     """
     path, where = chain[-1], named(chain)
     try:
-        if not path.is_file():
+        if path.exists() and not path.is_file():
             raise ScenarioError(f"{where}: not a regular file (a folder, a pipe or a device); give a YAML file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
