@@ -26,7 +26,7 @@ from simulation import __version__
 from simulation.core.scenario import Scenario, json_schema
 from simulation.execution import pool
 from simulation.execution.seeds import DEFAULT_SEED
-from simulation.inputs.reading import ScenarioError, describe_errors
+from simulation.inputs.reading import InputError, ScenarioError, describe_errors
 from simulation.inputs.scenarios import load_scenario
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ EXIT_BAD_INPUT = 2
 DEFAULT_APP_PORT = 8765
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad command-line input: reported in one line, exit status 2."""
 
 
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(parameter_table())
         return 0
-    except _bad_input_errors() as exc:
+    except (InputError, pool.ExecutionError) as exc:
         _report(exc)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -240,25 +240,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (``ipsim params | head``): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes stdout
         return 141
-
-
-_HEAVY_BAD_INPUT_ERRORS = (("simulation.analysis.compare", "ComparisonError"),
-                           ("simulation.present.report", "ReportError"))
-"""Bad-input exceptions defined in modules that import NumPy, SciPy or Jinja2: (module, class name)."""
-
-
-def _bad_input_errors() -> tuple[type[Exception], ...]:
-    """The exceptions ``main`` reports as bad input, without importing anything.
-
-    A class from ``_HEAVY_BAD_INPUT_ERRORS`` is included only if its module has been imported, which it must have
-    been for that exception to be raised; so catching them never imports a heavy module (the ``except`` clause
-    calls this only when an exception reaches it)."""
-    errors: list[type[Exception]] = [ScenarioError, UsageError, pool.ExecutionError]
-    for module_name, class_name in _HEAVY_BAD_INPUT_ERRORS:
-        error = getattr(sys.modules.get(module_name), class_name, None)
-        if error is not None:
-            errors.append(error)
-    return tuple(errors)
 
 
 def _report(exc: Exception) -> None:

@@ -12,6 +12,7 @@ import io
 import os
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,20 @@ def stop(*processes: subprocess.Popen, group: bool = False, timeout: float = 20)
         except subprocess.TimeoutExpired:
             send(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def interrupt_chunk(monkeypatch: pytest.MonkeyPatch, at: int) -> Callable[[], None]:
+    """Make the sweep runner's ``at``-th chunk raise KeyboardInterrupt, as Ctrl-C would then; returns the function
+    that puts the real runner back (for the resume that follows)."""
+    from simulation.execution import sweeps
+
+    real, calls = sweeps.run_chunk, []
+
+    def interrupt(*args: object) -> object:
+        calls.append(1)
+        if len(calls) == at:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(sweeps, "run_chunk", interrupt)
+    return lambda: monkeypatch.setattr(sweeps, "run_chunk", real)

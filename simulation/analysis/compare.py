@@ -15,13 +15,14 @@ from typing import Literal
 from simulation.analysis import metrics
 from simulation.core.levers import LEVERS
 from simulation.core.scenario import Scenario
+from simulation.inputs.reading import InputError
 
 ComparisonKind = Literal["compare", "levers"]
 AVOIDED = {"annual_turnover": "turnover_avoided", "cohort_left_share": "cohort_left_share_avoided"}
 """Metrics a lever is ranked by (the first ranks), and their names in levers.csv."""
 
 
-class ComparisonError(ValueError):
+class ComparisonError(InputError):
     """Scenarios that cannot be compared with each other (bad input, like a bad scenario file)."""
 
 

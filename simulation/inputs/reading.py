@@ -20,7 +20,13 @@ from simulation.core.params import NAME_PATTERN
 from simulation.core.scenario import Scenario, bounds
 
 
-class ScenarioError(Exception):
+class InputError(Exception):
+    """Bad input of any kind (a file, a folder, a command line): the command says so in one or a few lines and
+    exits with status 2. Defined here, in a module that imports little, so that a front end can catch every kind
+    without importing the modules that raise them."""
+
+
+class ScenarioError(InputError):
     """A scenario file that cannot be used; the message names the file, the field and what is allowed."""
 
 

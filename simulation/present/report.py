@@ -28,6 +28,7 @@ from simulation.core import references
 from simulation.core.scenario import ASSUMPTION, Scenario, SiteSpec, StartUpPlan, effective
 from simulation.execution.folders import write_text_atomically
 from simulation.inputs.docs import parameter_rows
+from simulation.inputs.reading import InputError
 from simulation.present import words
 
 TEMPLATE = "report.html.j2"
@@ -112,7 +113,7 @@ KIND_TITLES = {
 }
 
 
-class ReportError(Exception):
+class ReportError(InputError):
     """A folder that cannot be reported on (not an ipsim folder, unfinished, or damaged)."""
 
 

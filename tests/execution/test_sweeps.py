@@ -18,7 +18,7 @@ import pytest
 
 from simulation.execution import sweeps
 from simulation.execution.seeds import run_seed
-from tests.helpers import invoke, only_folder, stop
+from tests.helpers import interrupt_chunk, invoke, only_folder, stop
 
 LHS_SPEC = """
 design: lhs
@@ -84,15 +84,7 @@ def test_two_worker_processes_and_other_chunks_give_the_same_table(reference: tu
 def test_interrupted_sweep_resumes_to_the_same_table(reference: tuple[Path, bytes], tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     spec, results = reference
-    real, calls = sweeps.run_chunk, []
-
-    def interrupt_on_fourth(*args: object) -> object:
-        calls.append(1)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return real(*args)
-
-    monkeypatch.setattr(sweeps, "run_chunk", interrupt_on_fourth)
+    restore = interrupt_chunk(monkeypatch, at=4)
     code, _, err = invoke(["sweep", str(spec), "--out", str(tmp_path), "--workers", "1", "--chunk-size", "2"])
     assert code == 130
     folder = only_folder(tmp_path)
@@ -100,7 +92,7 @@ def test_interrupted_sweep_resumes_to_the_same_table(reference: tuple[Path, byte
     status = json.loads((folder / "status.json").read_text())
     assert status["state"] == "interrupted" and status["runs_done"] == 6
     assert not (folder / "results.csv").exists()
-    monkeypatch.setattr(sweeps, "run_chunk", real)
+    restore()
     code, _, err = invoke(["sweep", "--resume", str(folder), "--workers", "2"])
     assert code == 0, err
     assert (folder / "results.csv").read_bytes() == results

@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation.execution import sweeps
 from simulation.inputs import specs
 from simulation.inputs.reading import ScenarioError
 from simulation.inputs.scenarios import load_scenario
-from tests.helpers import invoke, only_folder
+from tests.helpers import interrupt_chunk, invoke, only_folder
 
 SPEC = """
 base: tiny.yaml
@@ -97,19 +96,11 @@ def test_calibration_does_not_depend_on_workers(calibrated: Path, tmp_path: Path
 
 def test_an_interrupted_calibration_resumes(calibrated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             calibration_spec: Callable[..., Path]) -> None:
-    real, calls = sweeps.run_chunk, []
-
-    def interrupt(*args: object) -> object:
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(*args)
-
-    monkeypatch.setattr(sweeps, "run_chunk", interrupt)
+    restore = interrupt_chunk(monkeypatch, at=3)
     code, _, err = invoke(["calibrate", str(calibration_spec(tmp_path)), "--workers", "1", "--chunk-size", "4",
                            "--out", str(tmp_path / "runs")])
     assert code == 130 and "ipsim calibrate --resume" in err
-    monkeypatch.setattr(sweeps, "run_chunk", real)
+    restore()
     folder = only_folder(tmp_path / "runs")
     code, _, err = invoke(["calibrate", "--resume", str(folder), "--workers", "1"])
     assert code == 0, err
