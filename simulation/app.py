@@ -128,7 +128,8 @@ def vary(
     ``levers`` maps lever names to their control's value (an enabled flag, or the scheduled field's
     value, e.g. network_seminars: every 8 weeks); ``context`` maps SITE_CONTROLS to a value set at every
     site. Values go into the dumped scenario unparsed, so the schema alone decides what is allowed:
-    ``Scenario.model_validate`` raises pydantic's ValidationError otherwise.
+    ``Scenario.model_validate`` raises pydantic's ValidationError otherwise. A drop-down gives its choice as
+    text ("2", "0.2"), so here, unlike for files, the schema converts text to the field's type (lax mode).
     """
     world = base.model_dump()
     plan = world["start_up_plan"]
@@ -144,7 +145,7 @@ def vary(
             continue
         for site in world["sites"]:
             site[SITE_CONTROLS[control].field] = value
-    return Scenario.model_validate(world)
+    return Scenario.model_validate(world, strict=False)
 
 
 class WorkshopModel(IPSModel):

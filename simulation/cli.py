@@ -9,6 +9,7 @@ runs (``tests/frontends/test_cli.py`` checks this).
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import socket
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -31,35 +33,51 @@ from simulation.inputs.scenarios import load_scenario
 
 if TYPE_CHECKING:
     from simulation.analysis import compare
+    from simulation.execution import sweeps
     from simulation.execution.batches import Options
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED / "baseline.yaml"
 DEFAULT_PLAN = BUNDLED / "startup-plan.yaml"
-EXIT_BAD_INPUT = 2
+EXIT_ENVIRONMENT, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
 DEFAULT_APP_PORT = 8765
+BAD_PATHS = frozenset({errno.ENAMETOOLONG, errno.ELOOP})
+"""Errors of the file system that mean a path given is bad (too long, links in a loop): bad input, not the
+environment failing."""
 
 
 class UsageError(InputError):
     """Bad command-line input: reported in one line, exit status 2."""
 
 
-def _whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least ``minimum``."""
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, reporting a bad command line as every other bad input is: one ``ipsim: error:`` line
+    (naming the command), exit status 2, with a pointer to the usage instead of the usage itself."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("ipsim").strip()
+        where = f"{command}: " if command else ""
+        self.exit(EXIT_BAD_INPUT, f"ipsim: error: {where}{message[:500]} (see: {self.prog} --help)\n")
+
+
+def _whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
         return value
 
     return parse
 
 
-_positive, _seed = _whole_number(1), _whole_number(0)
+_positive, _seed, _workers = _whole_number(1), _whole_number(0), _whole_number(1, pool.MAX_WORKERS)
 
 
 def _port(text: str) -> int:
@@ -75,25 +93,37 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
                          help=f"base seed; replicate seeds are spawned from it (default {DEFAULT_SEED})")
     command.add_argument("--out", type=Path, default=Path("runs"), help="parent folder for run folders (default runs/)")
-    command.add_argument("--workers", type=_positive, default=None,
-                         help="worker processes (default: all cores); results do not depend on it")
+    command.add_argument("--workers", type=_workers, default=None,
+                         help=f"worker processes, at most {pool.MAX_WORKERS} (default: all cores); results do not "
+                              "depend on it")
+    _allow_large(command)
+
+
+def _allow_large(command: argparse.ArgumentParser) -> None:
+    from simulation.execution import limits
+
+    command.add_argument(limits.OVERRIDE, action="store_true",
+                         help=f"allow more than {limits.MAX_REPLICATES:,} replicates or {limits.MAX_SWEEP_RUNS:,} "
+                              "sweep runs (the caps that catch a typo before it fills memory or disk)")
 
 
 def _sweep_options(command: argparse.ArgumentParser) -> None:
     """The options of the commands that run a design through the sweep runner."""
-    command.add_argument("--workers", type=_positive, default=None,
-                         help="local worker processes (default: all cores); results do not depend on it")
+    command.add_argument("--workers", type=_workers, default=None,
+                         help=f"local worker processes, at most {pool.MAX_WORKERS} (default: all cores); results do "
+                              "not depend on it")
     command.add_argument("--scheduler", metavar="ADDRESS",
                          help="run on a Dask distributed cluster instead, e.g. tcp://10.0.0.5:8786")
     command.add_argument("--chunk-size", type=_positive, default=None,
                          help="runs per task (default: about 16 tasks per worker, at most 50 runs)")
     command.add_argument("--out", type=Path, default=Path("runs"), help="parent folder for the run folder (default runs/)")
+    _allow_large(command)
 
 
 def parser() -> argparse.ArgumentParser:
     """The ``ipsim`` argument parser. Every command has a one-line description (the first line of its ``--help``)
     and every argument and option a help text (``tests/frontends/test_cli.py`` checks both)."""
-    p = argparse.ArgumentParser(prog="ipsim", description="Simulate why IPS employment specialists quit.")
+    p = _Parser(prog="ipsim", description="Simulate why IPS employment specialists quit.")
     p.add_argument("--version", action="version", version=f"ipsim {__version__}",
                    help="print ipsim's version and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
@@ -193,59 +223,85 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``ipsim ARGV``; the exit status: 0, 2 for bad input (one ``ipsim: error:`` line per problem, no
-    traceback) or 130 when interrupted. Only the modules the chosen command needs are imported."""
+    """Run ``ipsim ARGV``; the exit status: 0; 2 for bad input (one ``ipsim: error:`` line per problem, no
+    traceback); 1 when the environment fails (a full disk, no permission, no memory: one line); 130 when
+    interrupted (Ctrl-C) and 143 when terminated (SIGTERM), after the same cleanup. Only the modules the chosen
+    command needs are imported."""
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
     try:
-        if args.command == "run":
-            return _run(args, ["ipsim", *argv])
-        if args.command == "compare":
-            from simulation.analysis import compare
-
-            entries = [compare.Entry(load_scenario(path), str(path)) for path in args.scenarios]
-            return _compare(args, entries, "compare", ["ipsim", *argv])
-        if args.command == "levers":
-            from simulation.analysis import compare
-
-            base = compare.Entry(load_scenario(args.base), str(args.base))
-            plan = compare.Entry(load_scenario(args.plan), str(args.plan))
-            return _compare(args, compare.lever_entries(base, plan), "levers", ["ipsim", *argv])
-        if args.command in ("sweep", "calibrate"):
-            return _sweep(args, ["ipsim", *argv])
-        if args.command == "check-patterns":
-            return _check_patterns(args, ["ipsim", *argv])
-        if args.command == "analyze":
-            return _analyze(args.folder)
-        if args.command == "report":
-            return _report_html(args.folder, args.out)
-        if args.command == "app":
-            return _app(args.scenario, args.host, args.port)
-        if args.command == "validate":
-            return _validate(args.files)
-        if args.command == "show":
-            return _show(args.scenario)
-        if args.command == "schema":
-            return _schema(args.out)
-        from simulation.inputs.docs import parameter_table
-
-        print(parameter_table())
-        return 0
+        with pool.signals_handled():
+            return _dispatch(args, ["ipsim", *argv])
     except (InputError, pool.ExecutionError) as exc:
         _report(exc)
         return EXIT_BAD_INPUT
+    except pool.Terminated:
+        print("ipsim: terminated; nothing was written", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("ipsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (``ipsim params | head``): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes stdout
         return 141
+    except OSError as exc:  # the environment failed (full disk, no permission): what was being written is removed
+        where = f"{str(exc.filename)[:200]}: " if exc.filename and str(exc.filename) not in str(exc) else ""
+        print(f"ipsim: error: {where}{exc.strerror or str(exc)[:1000]}; nothing was written", file=sys.stderr)
+        return EXIT_BAD_INPUT if exc.errno in BAD_PATHS else EXIT_ENVIRONMENT
+    except MemoryError:
+        print("ipsim: error: out of memory; nothing was written (run fewer replicates or a smaller design)",
+              file=sys.stderr)
+        return EXIT_ENVIRONMENT
+
+
+def _dispatch(args: argparse.Namespace, command: list[str]) -> int:
+    """Run the chosen command."""
+    if args.command == "run":
+        return _run(args, command)
+    if args.command == "compare":
+        from simulation.analysis import compare
+
+        entries = [compare.Entry(load_scenario(path), str(path)) for path in args.scenarios]
+        return _compare(args, entries, "compare", command)
+    if args.command == "levers":
+        from simulation.analysis import compare
+
+        base = compare.Entry(load_scenario(args.base), str(args.base))
+        plan = compare.Entry(load_scenario(args.plan), str(args.plan))
+        return _compare(args, compare.lever_entries(base, plan), "levers", command)
+    if args.command in ("sweep", "calibrate"):
+        return _sweep(args, command)
+    if args.command == "check-patterns":
+        return _check_patterns(args, command)
+    if args.command == "analyze":
+        return _analyze(args.folder)
+    if args.command == "report":
+        return _report_html(args.folder, args.out)
+    if args.command == "app":
+        return _app(args.scenario, args.host, args.port)
+    if args.command == "validate":
+        return _validate(args.files)
+    if args.command == "show":
+        return _show(args.scenario)
+    if args.command == "schema":
+        return _schema(args.out)
+    from simulation.inputs.docs import parameter_table
+
+    print(parameter_table())
+    return 0
+
+
+MAX_ERROR_TEXT = 2000
+"""The most characters of error lines one command prints: a problem's first lines say what is wrong."""
 
 
 def _report(exc: Exception) -> None:
-    """One ``ipsim: error:`` line per problem, on stderr."""
-    for line in str(exc).splitlines():
-        print(f"ipsim: error: {line}", file=sys.stderr)
+    """One ``ipsim: error:`` line per problem, on stderr, at most MAX_ERROR_TEXT characters in all (a message that
+    would be longer is cut, saying so)."""
+    text = "".join(f"ipsim: error: {line}\n" for line in str(exc).splitlines())
+    if len(text) > MAX_ERROR_TEXT:
+        text = text[:MAX_ERROR_TEXT - 40].rsplit("\n", 1)[0] + "\nipsim: error: (and more; cut here)\n"
+    print(text, end="", file=sys.stderr)
 
 
 def _validate(files: list[Path]) -> int:
@@ -287,10 +343,9 @@ def _schema(out: Path | None) -> int:
     if out is None:
         print(text, end="")
         return 0
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write ({exc.strerror})") from None
+    from simulation.execution.folders import write_file
+
+    write_file(out, text, example="schema.json")
     print(f"wrote {out}")
     return 0
 
@@ -317,23 +372,24 @@ def _run(args: argparse.Namespace, command: list[str]) -> int:
     scenario = load_scenario(args.scenario)
     if args.weeks is not None:
         scenario = _with_weeks(scenario, args.weeks)
-    _check_out(args.out)
+    options = _options(args, command, [scenario])
     with tqdm(total=args.replicates, desc=scenario.name, unit="replicate", disable=None, file=sys.stderr) as bar:
-        result = run_study.run(scenario, _options(args, command, bar.update), scenario_file=str(args.scenario))
+        result = run_study.run(scenario, replace(options, progress=bar.update), scenario_file=str(args.scenario))
     print(words.summary_table(result.outcome.summary, result.folder))
     return 0
 
 
-def _options(args: argparse.Namespace, command: list[str], progress: Callable[[int], None]) -> Options:
-    """The run options of a command that runs replicates (``--replicates``, ``--seed``, ``--workers``, ``--out``)."""
+def _options(args: argparse.Namespace, command: list[str], scenarios: list[Scenario]) -> Options:
+    """The run options of a command that runs replicates (``--replicates``, ``--seed``, ``--workers``, ``--out``,
+    ``--allow-large``), checked before anything runs: the caps, and a destination that can take the output."""
+    from simulation.execution import folders, limits
     from simulation.execution.batches import Options
 
-    return Options(args.replicates, args.seed, args.workers or pool.default_workers(), args.out, command, progress)
-
-
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
+    options = Options(args.replicates, args.seed, args.workers or pool.default_workers(), args.out, command,
+                      allow_large=args.allow_large)
+    weeks = sum(s.weeks for s in scenarios) * args.replicates
+    folders.check_destination(args.out, folders.MIN_FREE_BYTES + weeks * limits.BYTES_PER_REPLICATE_WEEK)
+    return options
 
 
 def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compare.ComparisonKind,
@@ -343,9 +399,9 @@ def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compa
 
     from simulation.studies import compare as compare_study
 
-    _check_out(args.out)
+    options = _options(args, command, [e.scenario for e in entries])
     with tqdm(total=len(entries) * args.replicates, desc=kind, unit="run", disable=None, file=sys.stderr) as bar:
-        result = compare_study.compare(entries, kind, _options(args, command, bar.update))
+        result = compare_study.compare(entries, kind, replace(options, progress=bar.update))
     print(f"{result.findings}\nwritten to {result.folder}")
     return 0
 
@@ -353,10 +409,8 @@ def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compa
 def _sweep(args: argparse.Namespace, command: list[str]) -> int:
     """``ipsim sweep`` and ``ipsim calibrate``: make the folder (or reopen it), run what is missing with a
     progress bar, then analyse (and for a calibration, weigh and accept the draws)."""
-    from tqdm import tqdm
-
     from simulation.analysis import calibration
-    from simulation.execution import sweeps
+    from simulation.execution import folders, limits, sweeps
     from simulation.inputs import specs
     from simulation.studies import calibrate as calibrate_study
     from simulation.studies import sweep as sweep_study
@@ -373,41 +427,43 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
         folder = args.resume
         if not folder.is_dir():
             raise UsageError(f"--resume {folder}: no such folder")
-        plan = sweeps.open_plan(folder)
         if calibrating and not (folder / calibration.CALIBRATION).is_file():
             raise UsageError(f"--resume {folder}: not a calibration folder (no {calibration.CALIBRATION})")
-        complete = sweeps.Status.read(folder).state == "complete"
+        plan = sweeps.open_plan(folder)
+        if sweeps.busy(folder):
+            raise sweeps.SweepError(sweeps.BUSY.format(folder=folder))
+        try:
+            complete = sweeps.look(folder, args.command, record=True).state == "complete"
+        except sweeps.SweepError:
+            complete = False  # status.json is only a summary: running what is missing rebuilds it
+        destination, runs = folder, plan.runs
     else:
-        _check_out(args.out)
         if calibrating:
             cal = specs.load_calibration(args.spec)
             loaded = cal.sweep
         else:
             loaded = specs.load_sweep(args.spec)
-        complete = False
+        limits.check_design(loaded.spec.points, loaded.spec.replicates, args.allow_large)
+        complete, destination, runs = False, args.out, loaded.spec.runs
     if complete and not calibrating:
         print(f"{folder}: this sweep is already complete")
         return 0
     if not complete:
+        folders.check_destination(destination, folders.MIN_FREE_BYTES + runs * limits.BYTES_PER_SWEEP_RUN)
         with _sweep_executor(args) as (executor, slots):
             if args.resume is None:
                 folder, plan = sweep_study.create(loaded, args.out, slots, args.chunk_size, str(args.spec), command,
-                                                  label=args.command)
+                                                  label=args.command, allow_large=args.allow_large)
                 if cal is not None:
                     calibrate_study.keep_spec(folder, cal)
             print(f"{plan.runs} runs ({len(plan.points.values)} points x {plan.sweep.spec.replicates} replicates, "
                   f"{plan.sweep.spec.design} design) into {folder}", file=sys.stderr)
-            resume = f"resume with: ipsim {args.command} --resume {folder}"
-            try:
-                with tqdm(total=plan.runs, desc=plan.sweep.spec.name, unit="run", disable=None, file=sys.stderr) as bar:
-                    status = sweep_study.execute(folder, plan, executor, slots, progress=bar.update)
-            except KeyboardInterrupt:
-                print(f"ipsim: interrupted; finished runs are kept: {resume}", file=sys.stderr)
-                return 130
-            except Exception as exc:  # noqa: BLE001 - a lost worker or cluster: say how to carry on, no traceback
-                print(f"ipsim: error: the sweep stopped ({type(exc).__name__}: {exc}); finished runs are kept: {resume}",
-                      file=sys.stderr)
-                return 1
+            status = _execute_sweep(args.command, folder, plan, executor, slots)
+            if isinstance(status, int):
+                return status
+        if status.parts_redone:
+            print(f"note: {status.parts_redone} damaged or unfinished part file{'s' * (status.parts_redone > 1)} "
+                  "were run again", file=sys.stderr)
         if status.runs_failed:
             print(f"note: {status.runs_failed} of {status.runs_total} runs failed; their errors are in "
                   f"{folder / sweeps.LOG}", file=sys.stderr)
@@ -418,15 +474,45 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
     return 0
 
 
+def _execute_sweep(kind: str, folder: Path, plan: sweeps.Plan, executor: Executor, slots: int) -> sweeps.Status | int:
+    """Run the sweep's missing runs with a progress bar: its status, or the exit status after an interruption or a
+    failure, which keeps the finished runs and says how to carry on."""
+    from tqdm import tqdm
+
+    from simulation.execution import sweeps
+    from simulation.studies import sweep as sweep_study
+
+    resume = f"resume with: ipsim {kind} --resume {folder}"
+    try:
+        with tqdm(total=plan.runs, desc=plan.sweep.spec.name, unit="run", disable=None, file=sys.stderr) as bar:
+            return sweep_study.execute(folder, plan, executor, slots, progress=bar.update, command=kind)
+    except pool.Terminated:
+        print(f"ipsim: terminated; finished runs are kept: {resume}", file=sys.stderr)
+        return EXIT_TERMINATED
+    except KeyboardInterrupt:
+        print(f"ipsim: interrupted; finished runs are kept: {resume}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except sweeps.SweepError:
+        raise  # a clear error of its own (another process runs the sweep): no advice to resume
+    except OSError as exc:
+        print(f"ipsim: error: cannot write to {folder} ({exc.strerror or exc}); finished runs are kept: free some "
+              f"space or fix the permission, then {resume}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except Exception as exc:  # noqa: BLE001 - a lost worker or cluster: say how to carry on, no traceback
+        print(f"ipsim: error: the sweep stopped ({type(exc).__name__}: {str(exc)[:300]}); finished runs are kept: "
+              f"{resume}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+
+
 def _check_patterns(args: argparse.Namespace, command: list[str]) -> int:
     from tqdm import tqdm
 
     from simulation.studies.patterns import check_patterns
 
     scenario = load_scenario(args.scenario)
-    _check_out(args.out)
+    options = _options(args, command, [scenario] * 3)
     with tqdm(total=3 * args.replicates, desc="patterns", unit="run", disable=None, file=sys.stderr) as bar:
-        result = check_patterns(scenario, _options(args, command, bar.update), scenario_file=str(args.scenario))
+        result = check_patterns(scenario, replace(options, progress=bar.update), scenario_file=str(args.scenario))
     print(f"{result.text}\nwritten to {result.folder}")
     return 0
 

@@ -317,3 +317,34 @@ def test_oversized_input_is_one_clear_error(case: str, tmp_path: Path) -> None:
     code, _, err = invoke(["validate", str(path)])
     one_clear_error(code, err)
     assert expected in err, err
+
+
+# --- the command line ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [
+    ["frob"], [], ["run", "--bogus"], ["run", "--replicates", "1e9"], ["run", "--replicates", "0"],
+    ["run", "--seed", "-1"], ["run", "--workers", "0"], ["run", "--workers", "100000"], ["app", "--port", "70000"],
+    ["run", "--replicates", "x" * 1_000_000], ["sweep"], ["sweep", "a.yaml", "--resume", "b"],
+    ["run", "--out", "d" * 300], ["report", "x" * 5000],
+], ids=lambda argv: " ".join(a[:20] for a in argv) or "nothing")
+def test_a_bad_command_line_is_one_clear_error(argv: list[str], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = invoke(argv)
+    one_clear_error(code, err)
+    assert err.count("\n") == 1 and "usage:" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("body", [
+    "metrics: [" + ", ".join(["nonsense"] * 3000) + "]\n",
+    "parameters:\n  - {path: '" + "a." * 5000 + "', range: [1, 2]}\n",
+], ids=["thousands of problems", "a ten-thousand-character path"])
+def test_a_spec_with_thousands_of_problems_or_a_huge_value_is_a_few_lines(body: str, tmp_path: Path) -> None:
+    write(tmp_path / "tiny.yaml", TINY + "name: tiny\n")
+    spec = write(tmp_path / "spec.yaml", "base: tiny.yaml\ndesign: lhs\nsamples: 2\n" + (
+        body if body.startswith("parameters") else body + "parameters:\n  - {path: weeks, range: [1, 2], type: int}\n"))
+    code, _, err = invoke(["sweep", str(spec), "--out", str(tmp_path / "runs")])
+    one_clear_error(code, err)
+    assert err.count("\n") <= 10 and not (tmp_path / "runs").exists()

@@ -65,12 +65,12 @@ def posterior(folder: Path) -> Posterior:
     """Weigh and accept the prior draws of a finished calibration sweep."""
     if not (folder / CALIBRATION).is_file():
         raise sweeps.SweepError(f"{folder}: not a calibration folder (no {CALIBRATION})")
-    status = sweeps.Status.read(folder)
-    if status.state != "complete":
-        raise sweeps.SweepError(f"{folder}: the calibration's runs are not complete ({status.runs_done} of "
-                                f"{status.runs_total}); finish them with: ipsim calibrate --resume {folder}")
-    spec = CalibrationSpec.model_validate(json.loads((folder / CALIBRATION).read_text()))
-    plan = sweeps.open_plan(folder)
+    plan = sweeps.finished(folder)
+    try:
+        spec = CalibrationSpec.model_validate(json.loads((folder / CALIBRATION).read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        raise sweeps.SweepError(f"{folder}: {CALIBRATION} is damaged ({str(exc)[:120]}); run the calibration "
+                                "again into a new folder") from None
     values = np.array(plan.points.values, dtype=float)
     simulated, _ = sample_means(folder / sweeps.RESULTS, [t.metric for t in spec.targets], len(values))
     weight = np.ones(len(values))

@@ -141,18 +141,10 @@ def sample_means(path: Path, metric_names: list[str], points: int) -> tuple[np.n
     return means, Replicates(count, sd, shown)
 
 
-def load(folder: Path) -> SweepData:
-    """A finished sweep folder's design and per-point results; SweepError if it is not a complete sweep."""
-    sweeps.read_manifest(folder)
-    if not (folder / sweeps.STATUS).is_file():
-        raise sweeps.SweepError(f"{folder}: not a sweep folder (no {sweeps.STATUS})")
-    status = sweeps.Status.read(folder)
-    if status.state != "complete":
-        raise sweeps.SweepError(f"{folder} is not complete ({status.runs_done} of {status.runs_total} runs); "
-                                f"finish it with: ipsim sweep --resume {folder}")
-    if not (folder / sweeps.RESULTS).is_file():
-        raise sweeps.SweepError(f"{folder}: marked complete but has no {sweeps.RESULTS}")
-    plan = sweeps.open_plan(folder)
+def load(folder: Path, record: bool = False) -> SweepData:
+    """A finished sweep folder's design and per-point results; SweepError if it is not a complete sweep (with
+    ``record``, a killed one is marked interrupted: execution.sweeps.look)."""
+    plan = sweeps.finished(folder, record)
     spec = plan.sweep.spec
     means, replicates = sample_means(folder / sweeps.RESULTS, list(spec.metrics), len(plan.points.values))
     return SweepData(folder, spec, plan.points, means, replicates)
@@ -183,9 +175,9 @@ class Analysis:
                       key=lambda r: (-abs(r["value"]), r["parameter"]))
 
 
-def analyze(folder: Path) -> Analysis:
-    """The sensitivity indices of a finished sweep folder; SweepError if it is not one."""
-    data = load(folder)
+def analyze(folder: Path, record: bool = False) -> Analysis:
+    """The sensitivity indices of a finished sweep folder; SweepError if it is not one (``record``: see ``load``)."""
+    data = load(folder, record)
     spec = data.spec
     rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}

@@ -41,9 +41,14 @@ def param(
 
 
 class Schema(BaseModel):
-    """Base of every scenario section: unknown keys are errors and objects are immutable."""
+    """Base of every scenario section: unknown keys are errors, objects are immutable, and types are strict.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Strict: a value must already be of its field's type (a whole number may stand for a number), so ``"52"``,
+    ``true`` or ``1.0`` is no whole number, ``1`` or ``"yes"`` no boolean and ``"0.5"`` no number: a file means
+    what it says, as its editor's schema check (scenarios/schema.json) reads it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from pathlib import Path
 from simulation.core.model import IPSModel
 from simulation.core.records import RunRecord
 from simulation.core.scenario import Scenario
+from simulation.execution import limits
 from simulation.execution.pool import Bounded, local
 from simulation.execution.seeds import DEFAULT_SEED, replicate_seeds
 
@@ -21,8 +22,9 @@ from simulation.execution.seeds import DEFAULT_SEED, replicate_seeds
 @dataclass(frozen=True)
 class Options:
     """How a study runs its replicates and where it writes: the options every ``ipsim`` command that runs
-    scenarios shares (``--replicates``, ``--seed``, ``--workers``, ``--out``), plus the command line to record
-    and a progress callback (``progress(n)`` after n more runs)."""
+    scenarios shares (``--replicates``, ``--seed``, ``--workers``, ``--out``, ``--allow-large``), plus the command
+    line to record and a progress callback (``progress(n)`` after n more runs). More replicates than
+    ``limits.MAX_REPLICATES`` are a LimitError unless ``allow_large``."""
 
     replicates: int = 100
     seed: int = DEFAULT_SEED
@@ -30,6 +32,10 @@ class Options:
     out: Path = Path("runs")
     command: Sequence[str] = ()
     progress: Callable[[int], None] | None = None
+    allow_large: bool = False
+
+    def __post_init__(self) -> None:
+        limits.check("--replicates", self.replicates, limits.MAX_REPLICATES, self.allow_large)
 
     @property
     def seeds(self) -> list[int]:

@@ -3,23 +3,34 @@
 A run folder is named ``<out>/<UTC timestamp>-<name>[-n]`` and never overwrites another. Folders written
 in one go are built under a hidden temporary name and renamed when complete, so a failure or Ctrl-C leaves
 nothing half-written; a sweep folder, which must survive interruptions, is created under its final name.
+
+Every hidden temporary name (``.ipsim-partial-*`` folders, ``.ipsim-tmp-*`` files) carries its owner: the
+process id and start time of the process writing it. A process killed outright (``kill -9``, a power cut) cannot
+remove its temporary files, so the next command writing into the same folder removes those whose owner is no
+longer running (``remove_stale``); it never touches another name, or a live process's files.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+import psutil
+
 from simulation.core.records import SPELL_COLUMNS, WEEKLY_COLUMNS, RunRecord
 from simulation.core.scenario import Scenario
+from simulation.inputs.reading import InputError
 
 CORE_DISTRIBUTIONS = ("ipsim", "mesa", "numpy", "scipy", "pydantic")
 
@@ -93,6 +104,7 @@ def make_run_folder(out: Path, name: str, now: datetime) -> Path:
     """Create and return ``<out>/<UTC timestamp>-<name>[-n]`` under its final name (for folders that must exist
     from the start, like a resumable sweep's); another process creating the same name at once gets the next n."""
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale(out)
     while True:
         folder = new_run_folder(out, name, now)
         try:
@@ -110,9 +122,95 @@ def write_manifest(folder: Path, manifest: dict, started: datetime) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
+@cache
+def owner_tag() -> str:
+    """``<pid>-<start time in centiseconds>``: this process, told apart from a later one given the same pid."""
+    return f"{os.getpid()}-{round(psutil.Process().create_time() * 100)}"
+
+
+_OWNED = re.compile(r"^\.ipsim-(?:partial|tmp)-(\d+)-(\d+)-")
+"""A temporary name and its owner's pid and start time (centiseconds)."""
+
+
+def _running(pid: int, started: int) -> bool:
+    """Whether the process ``pid`` that started at ``started`` (centiseconds) still runs."""
+    try:
+        return abs(round(psutil.Process(pid).create_time() * 100) - started) <= 1
+    except psutil.Error:  # no such process (or not ours to look at, which a dead owner's pid reused may be)
+        return False
+
+
+def remove_stale(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temporary files and folders in ``folder`` whose owner no longer runs (only those of ``name``,
+    if given: in a folder that is not ipsim's own, such as a report's); return what was removed."""
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        owned = _OWNED.match(entry.name)
+        if name is not None and not entry.name.endswith(f"-{name}"):
+            continue
+        if owned and not _running(int(owned[1]), int(owned[2])):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def temporary_name(name: str) -> str:
+    """The hidden name under which this process writes ``name`` before renaming it."""
+    return f".ipsim-tmp-{owner_tag()}-{name}"
+
+
+MIN_FREE_BYTES = 50_000_000
+"""The free space a command needs in its destination before it starts (a baseline run folder is about 5 MB)."""
+
+
+class DestinationError(OSError):
+    """A destination that cannot be written (not a folder, no permission, a read-only or full disk)."""
+
+
+def check_destination(out: Path, need: int = MIN_FREE_BYTES) -> None:
+    """Make sure ``out`` is, or can become, a folder this process can write, with ``need`` bytes free, before any run
+    starts; an InputError if it is not a folder, a DestinationError if it cannot be written. Creates nothing: an existing ``out`` is probed with a temporary file (and
+    its stale temporary files are removed), a missing one through the nearest folder above it that exists."""
+    try:
+        existing = out
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise InputError(f"--out {out}: {existing} exists and is not a folder; give a folder or a new path")
+        if existing == out:
+            remove_stale(out)
+            probe = out / temporary_name("probe")
+            try:
+                with probe.open("wb") as handle:
+                    handle.write(b"ipsim")
+                    os.fsync(handle.fileno())
+            finally:
+                probe.unlink(missing_ok=True)
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            raise DestinationError(errno.EACCES, f"{out}: cannot create it in {existing} (no permission, or a "
+                                                 "read-only disk)")
+        free = shutil.disk_usage(existing).free
+    except (DestinationError, InputError):
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise InputError(f"--out {str(out)[:200]}: a name too long for the file system") from None
+        raise DestinationError(exc.errno, f"{out}: cannot write there ({exc.strerror})") from None
+    if free < need:
+        raise DestinationError(errno.ENOSPC, f"{out}: only {free / 1e6:.0f} MB free; ipsim needs at least "
+                                             f"{need / 1e6:.0f} MB there (free some space or choose another --out)")
+
+
 def write_text_atomically(path: Path, content: str) -> None:
     """Write a file whole or not at all: into a hidden temporary file beside it, then renamed over it."""
-    tmp = path.with_name(f".tmp-{path.name}")
+    tmp = path.with_name(temporary_name(path.name))
     try:
         with tmp.open("w", encoding="utf-8") as handle:
             handle.write(content)
@@ -124,6 +222,23 @@ def write_text_atomically(path: Path, content: str) -> None:
         raise
 
 
+def write_file(out: Path, content: str, example: str) -> None:
+    """Write one file a user named (``--out`` of ``report`` and ``schema``) atomically, replacing only a regular
+    file: never a folder, a link, a device or a pipe (as root, replacing /dev/full would be easy); an InputError
+    says why not, before anything is written. ``example`` is a file name the error suggests for a folder.
+    What a killed writer of the same file left beside it goes first."""
+    if out.is_symlink():
+        raise InputError(f"--out {out}: is a link; give the path of a regular file or a new one")
+    if out.is_dir():
+        raise InputError(f"--out {out}: is a folder; give a file name such as {out / example}")
+    if out.exists() and not out.is_file():
+        raise InputError(f"--out {out}: is not a regular file (a device or a pipe); give a file name")
+    if not out.parent.is_dir():
+        raise InputError(f"--out {out}: no such folder {out.parent}")
+    remove_stale(out.parent, out.name)
+    write_text_atomically(out, content)
+
+
 def write_atomically(out: Path, name: str, started: datetime, fill: Callable[[Path], None]) -> Path:
     """Let ``fill`` write into a hidden temporary folder, then rename it to ``<out>/<timestamp>-<name>``.
 
@@ -131,7 +246,8 @@ def write_atomically(out: Path, name: str, started: datetime, fill: Callable[[Pa
     half-written folder, and an existing folder is never overwritten.
     """
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".partial-{name}-", dir=out))
+    remove_stale(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".ipsim-partial-{owner_tag()}-{name}-", dir=out))
     try:
         fill(tmp)
         while True:

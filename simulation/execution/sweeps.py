@@ -1,17 +1,23 @@
 """Running a sweep: chunks of runs over any ``concurrent.futures.Executor``, streamed to disk, resumable.
 
 A sweep folder exists under its final name from the start. Each finished chunk of runs is written
-atomically as its own part file, so an interruption (Ctrl-C, a killed process, a lost worker) loses
-at most the chunks in flight, and ``resume`` runs only the chunks whose part is missing. When all are
-in, the parts are joined in run order into ``results.csv``. Every run's seed depends only on the
-spec's seed, its sample id and its replicate, and each row only on its run, so ``results.csv`` is
-byte-identical whatever the backend, the number of workers, the chunking or the interruptions.
+atomically as its own part (results, log, and last a seal with the run count and the checksums of both),
+so an interruption (Ctrl-C, SIGTERM, a killed process, a lost worker, a full disk) loses at most the
+chunks in flight, and ``resume`` runs every chunk whose part is missing, unsealed, short or corrupt.
+Only when every run is accounted for are the parts joined in run order into ``results.csv``, whose
+row count and checksum status.json then records. Every run's seed depends only on the spec's seed,
+its sample id and its replicate, and each row only on its run, so ``results.csv`` is byte-identical
+whatever the backend, the number of workers, the chunking or the interruptions.
+
+One process at a time runs a sweep (a lock file, held while running). A sweep whose status says
+``running`` while nobody holds its lock was killed: the next command that looks at it marks it
+``interrupted``.
 """
 
 from __future__ import annotations
 
 import csv
-import fcntl
+import hashlib
 import io
 import json
 import math
@@ -27,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import filelock
 from pydantic import ValidationError
 
 from simulation.core.model import IPSModel
@@ -123,25 +130,121 @@ def auto_chunk_size(runs: int, slots: int) -> int:
     return max(1, min(MAX_AUTO_CHUNK, runs // (slots * CHUNKS_PER_SLOT)))
 
 
+STATES = ("running", "interrupted", "complete")
+
+
 @dataclass
 class Status:
-    """What status.json says: state is running, interrupted or complete."""
+    """What status.json says: state is running, interrupted or complete; a complete sweep's results.csv has
+    ``results_rows`` runs and the SHA-256 ``results_sha256``. status.json is a summary of the folder, never
+    its only record: resume rebuilds it from the parts."""
 
     state: str
     runs_total: int
     runs_done: int
     runs_failed: int
+    results_rows: int | None = None
+    results_sha256: str | None = None
+    parts_redone: int = 0
+    """Damaged or unsealed parts found by this resume and run again."""
 
-    def write(self, folder: Path) -> None:
+    def write(self, folder: Path, command: str = "sweep") -> None:
         data = {**self.__dict__, "updated_utc": datetime.now(UTC).isoformat(timespec="seconds")}
         if self.state != "complete":
-            data["resume"] = f"ipsim sweep --resume {folder}"
+            data["resume"] = f"ipsim {command} --resume {folder}"
         folders.write_text_atomically(folder / STATUS, json.dumps(data, indent=2) + "\n")
 
     @classmethod
     def read(cls, folder: Path) -> Status:
-        data = json.loads((folder / STATUS).read_text())
-        return cls(data["state"], data["runs_total"], data["runs_done"], data["runs_failed"])
+        """The folder's status.json; SweepError naming what is wrong with it and how to recover."""
+        try:
+            data = json.loads((folder / STATUS).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SweepError(f"{folder}: cannot read {STATUS}: it is missing; {REBUILD}") from None
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise SweepError(f"{folder}: cannot read {STATUS}: it is damaged ({_short(exc)}); {REBUILD}") from None
+        problem = _status_problem(data)
+        if problem:
+            raise SweepError(f"{folder}: cannot read {STATUS}: it is damaged ({problem}); {REBUILD}")
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
+
+REBUILD = "--resume rebuilds it from the finished runs"
+_COUNTS = ("runs_total", "runs_done", "runs_failed")
+
+
+def _status_problem(data: object) -> str:
+    """What is wrong with status.json's content, or nothing."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    missing = [name for name in ("state", *_COUNTS) if name not in data]
+    if missing:
+        return f"no {', '.join(missing)}"
+    if data["state"] not in STATES:
+        return f"state {str(data['state'])[:40]!r} is none of {', '.join(STATES)}"
+    bad = [name for name in _COUNTS if type(data[name]) is not int or data[name] < 0]
+    if bad:
+        return f"{', '.join(bad)} not a count"
+    extra = {"results_rows": int, "results_sha256": str, "parts_redone": int}
+    wrong = [name for name, kind in extra.items() if data.get(name) is not None and type(data[name]) is not kind]
+    return f"{', '.join(wrong)} of the wrong type" if wrong else ""
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc)[:120] or type(exc).__name__
+
+
+BUSY = ("{folder}: another ipsim process is running this sweep now; wait for it to finish (or stop it), then "
+        "resume if it did not complete")
+
+
+def busy(folder: Path) -> bool:
+    """Whether another process holds the sweep's lock, that is, runs it now (a running sweep has a lock file, so
+    without one nothing is created to find out)."""
+    if not (folder / LOCK).exists():
+        return False
+    try:
+        with filelock.FileLock(folder / LOCK, timeout=0):
+            return False
+    except filelock.Timeout:
+        return True
+
+
+def look(folder: Path, command: str = "sweep", record: bool = False) -> Status:
+    """The sweep's status as it really is: a sweep marked ``running`` whose lock nobody holds was killed, so it is
+    ``interrupted`` (and, with ``record``, marked so in status.json, by a command that may write into the folder)."""
+    status = Status.read(folder)
+    if status.state == "running" and not busy(folder):
+        status.state = "interrupted"
+        if record:
+            status.write(folder, command)
+    return status
+
+
+def command_of(manifest: dict[str, Any]) -> str:
+    """The command that made a sweep folder, ``sweep`` or ``calibrate`` (for the advice on how to resume it)."""
+    command = manifest.get("command")
+    return command[1] if isinstance(command, list) and command[1:2] in (["sweep"], ["calibrate"]) else "sweep"
+
+
+def finished(folder: Path, record: bool = False) -> Plan:
+    """The plan of a complete sweep folder whose results.csv is whole (its rows and checksum as status.json
+    recorded them); SweepError saying how to finish or redo it otherwise. ``record``: mark a killed sweep
+    ``interrupted`` in status.json (see ``look``)."""
+    plan = open_plan(folder)
+    command = command_of(read_manifest(folder))
+    status = look(folder, command, record)
+    if status.state != "complete":
+        raise SweepError(f"{folder} is not complete ({status.runs_done} of {status.runs_total} runs, "
+                         f"{status.state}); finish it with: ipsim {command} --resume {folder}")
+    try:
+        found = file_digest(folder / RESULTS)
+    except OSError as exc:
+        raise SweepError(f"{folder}: marked complete but cannot read {RESULTS} ({exc.strerror})") from None
+    if status.results_sha256 is not None and found != (status.results_rows, status.results_sha256):
+        raise SweepError(f"{folder}: {RESULTS} is not the file this sweep wrote (changed or damaged since); "
+                         f"run the sweep again into a new folder")
+    return plan
 
 
 def _design_csv(plan: Plan) -> str:
@@ -181,12 +284,30 @@ def create(out: Path, plan: Plan, spec_file: str, command: list[str], label: str
     return folder
 
 
+MANIFEST_FIELDS = {"kind": str, "spec": dict, "base_file": str, "base_scenario": dict, "runs": int,
+                   "chunk_size": int, "spec_file": str}
+"""What a sweep folder's manifest.json must hold for the folder to be resumed or analysed, and of which type."""
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
-    if not (folder / MANIFEST).is_file():
-        raise SweepError(f"{folder}: not a sweep folder (no {MANIFEST})")
-    manifest = json.loads((folder / MANIFEST).read_text())
+    """A sweep folder's manifest.json; SweepError if there is none, or it is damaged or of another kind."""
+    if not folder.is_dir():
+        raise SweepError(f"{folder}: no such folder")
+    redo = "it cannot be resumed or analysed: run its spec again into a new folder"
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SweepError(f"{folder}: not a sweep folder (no {MANIFEST})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise SweepError(f"{folder}: {MANIFEST} is damaged ({_short(exc)}); {redo}") from None
+    if not isinstance(manifest, dict):
+        raise SweepError(f"{folder}: {MANIFEST} is damaged (not a JSON object); {redo}")
     if manifest.get("kind") != "sweep":
-        raise SweepError(f"{folder}: not a sweep folder (its manifest is of kind {manifest.get('kind')!r})")
+        raise SweepError(f"{folder}: not a sweep folder (its manifest is of kind {str(manifest.get('kind'))[:40]!r})")
+    for name, kind in MANIFEST_FIELDS.items():
+        if type(manifest.get(name)) is not kind:
+            raise SweepError(f"{folder}: {MANIFEST} is damaged ({name!r} is missing or not a{'n' * (kind is int)} "
+                             f"{kind.__name__}); {redo}")
     return manifest
 
 
@@ -197,62 +318,112 @@ def open_plan(folder: Path) -> Plan:
         spec = specs.SweepSpec.model_validate(manifest["spec"])
         loaded = specs.check_sweep(spec, manifest["base_scenario"], manifest["base_file"], str(folder / MANIFEST))
     except (ValidationError, ScenarioError) as exc:
-        raise SweepError(f"{folder}: its manifest no longer validates with this version of ipsim: {exc}") from None
+        raise SweepError(f"{folder}: its manifest no longer validates with this version of ipsim: "
+                         f"{_short(exc)}") from None
     plan = Plan(loaded, designs.design(spec), manifest["chunk_size"])
-    if (folder / DESIGN).read_text() != _design_csv(plan):
+    if plan.runs != manifest["runs"] or manifest["chunk_size"] < 1:
+        raise SweepError(f"{folder}: {MANIFEST} is damaged (its runs or chunk_size do not match its spec)")
+    try:
+        design = (folder / DESIGN).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SweepError(f"{folder}: cannot read {DESIGN} ({_short(exc)}); run the spec again into a new folder")\
+            from None
+    if design != _design_csv(plan):
         raise SweepError(f"{folder}: the design this version of ipsim draws differs from the folder's "
-                               f"{DESIGN} (library versions changed?); resume with the versions in {MANIFEST}")
+                         f"{DESIGN} (library versions changed, or the file was edited); resume with the "
+                         f"versions in {MANIFEST}")
     return plan
 
 
-def _part(folder: Path, k: int) -> Path:
-    return folder / PARTS / f"{k:06d}.csv"
+def _part(folder: Path, k: int, suffix: str = ".csv") -> Path:
+    return folder / PARTS / f"{k:06d}{suffix}"
+
+
+PART_FILES = (".csv", ".log", ".json")
+"""A chunk's part: its results rows, its log rows, and its seal (written last)."""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _store_part(folder: Path, k: int, results: str, log: str) -> None:
+    """Write chunk k's rows, then its seal: a part without a valid seal is never trusted."""
+    folders.write_text_atomically(_part(folder, k, ".log"), log)
+    folders.write_text_atomically(_part(folder, k), results)
+    seal = {"runs": results.count("\n"), "results_sha256": _digest(results), "log_sha256": _digest(log)}
+    folders.write_text_atomically(_part(folder, k, ".json"), json.dumps(seal) + "\n")
+
+
+def _read_part(folder: Path, plan: Plan, k: int) -> tuple[str, str] | None:
+    """Chunk k's results and log rows if its part is whole: sealed, with the chunk's run count, and both files
+    matching their checksums; None if it is missing, short, corrupt or unsealed (it is then run again)."""
+    try:
+        seal = json.loads(_part(folder, k, ".json").read_text(encoding="utf-8"))
+        results = _part(folder, k).read_text(encoding="utf-8")
+        log = _part(folder, k, ".log").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    expected = len(plan.chunk_runs(k))
+    whole = (isinstance(seal, dict) and seal.get("runs") == expected == results.count("\n") == log.count("\n")
+             and seal.get("results_sha256") == _digest(results) and seal.get("log_sha256") == _digest(log))
+    return (results, log) if whole else None
 
 
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    """Hold the folder's lock file while running; a finished sweep leaves none behind (an interrupted one may:
-    it is harmless, since the lock is the flock on the open file, not the file itself)."""
-    with open(folder / LOCK, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SweepError(f"{folder}: another ipsim process is running this sweep") from None
+    """Hold the folder's lock while running (a file lock, which the system releases if the process dies); a
+    second process gets a SweepError at once. A finished sweep leaves no lock file behind."""
+    lock = filelock.FileLock(folder / LOCK, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise SweepError(BUSY.format(folder=folder)) from None
+    try:
         yield
-        if Status.read(folder).state == "complete":
+    finally:
+        lock.release()
+        if (folder / RESULTS).exists():
             (folder / LOCK).unlink(missing_ok=True)
 
 
 def execute(folder: Path, plan: Plan, executor: Executor, slots: int, measure: Measure,
-            progress: Callable[[int], None] | None = None) -> Status:
-    """Run every chunk whose part is missing, writing each part as it completes; then join the parts.
+            progress: Callable[[int], None] | None = None, command: str = "sweep") -> Status:
+    """Run every chunk whose part is missing or damaged, writing each part as it completes; then join the parts.
 
     At most ``2 * slots`` chunks are in flight, so memory does not grow with the sweep's size.
     On any interruption the status file says ``interrupted`` and the parts written so far stay.
+    ``Status.parts_redone`` counts the damaged parts found and run again.
     """
     with _locked(folder):
+        folders.remove_stale(folder)
+        (folder / PARTS).mkdir(exist_ok=True)
+        folders.remove_stale(folder / PARTS)
         status = Status("running", plan.runs, 0, 0)
-        pending = []
+        pending, redone = [], 0
         for k in range(plan.chunks):
-            if _part(folder, k).exists():
-                rows = _part(folder, k).read_text().splitlines()
-                status.runs_done += len(rows)
-                status.runs_failed += sum(row.endswith(",failed") for row in rows)
-            else:
+            part = _read_part(folder, plan, k)
+            if part is None:
+                redone += any(_part(folder, k, suffix).exists() for suffix in PART_FILES)
+                for suffix in PART_FILES:
+                    _part(folder, k, suffix).unlink(missing_ok=True)
                 pending.append(k)
-        status.write(folder)
+            else:
+                status.runs_done += part[0].count("\n")
+                status.runs_failed += part[0].count(",failed\n")
+        status.parts_redone = redone
+        status.write(folder, command)
         if progress and status.runs_done:
             progress(status.runs_done)
         spec, paths = plan.sweep.spec, plan.sweep.paths
 
         def store(k: int, future: Future) -> None:
             results, log = future.result()
-            folders.write_text_atomically(_part(folder, k).with_suffix(".log"), log)
-            folders.write_text_atomically(_part(folder, k), results)
+            _store_part(folder, k, results, log)
             n = results.count("\n")
             status.runs_done += n
             status.runs_failed += results.count(",failed\n")
-            status.write(folder)
+            status.write(folder, command)
             if progress:
                 progress(n)
 
@@ -261,26 +432,62 @@ def execute(folder: Path, plan: Plan, executor: Executor, slots: int, measure: M
         try:
             for k, future in bounded.run(tasks):
                 store(k, future)
+            _join(folder, plan, status)
         except BaseException:
             for k, future in bounded.salvage():
                 store(k, future)  # finished before the interruption: keep it
             status.state = "interrupted"
-            status.write(folder)
+            status.write(folder, command)
             raise
-        _join(folder, plan)
         status.state = "complete"
-        status.write(folder)
+        status.write(folder, command)
         shutil.rmtree(folder / PARTS)
         return status
 
 
-def _join(folder: Path, plan: Plan) -> None:
-    """results.csv and log.csv: a header, then every part in chunk order (which is run order)."""
-    for name, header, suffix in ((RESULTS, results_columns(plan.sweep.spec), ".csv"), (LOG, LOG_COLUMNS, ".log")):
-        tmp = folder / f".tmp-{name}"
-        with tmp.open("w", newline="") as out:
-            csv.writer(out, lineterminator="\n").writerow(header)
+def _join(folder: Path, plan: Plan, status: Status) -> None:
+    """results.csv and log.csv: a header, then every part in chunk order (which is run order), each checked
+    against its seal once more, streamed (one part in memory at a time) and renamed into place only when whole;
+    results.csv's row count and checksum go into ``status``."""
+    targets = [folder / RESULTS, folder / LOG]
+    temporary = [path.with_name(folders.temporary_name(path.name)) for path in targets]
+    digest, rows = hashlib.sha256(), 0
+    try:
+        with temporary[0].open("w", encoding="utf-8", newline="") as results, \
+                temporary[1].open("w", encoding="utf-8", newline="") as log:
+            for handle, header in ((results, results_columns(plan.sweep.spec)), (log, LOG_COLUMNS)):
+                csv.writer(handle, lineterminator="\n").writerow(header)
+            digest.update(_header(results_columns(plan.sweep.spec)).encode("utf-8"))
             for k in range(plan.chunks):
-                with _part(folder, k).with_suffix(suffix).open() as part:
-                    shutil.copyfileobj(part, out)
-        os.replace(tmp, folder / name)
+                part = _read_part(folder, plan, k)
+                if part is None:
+                    raise SweepError(f"{folder}: part {k} was damaged while the sweep ran; resume to run it again")
+                results.write(part[0])
+                log.write(part[1])
+                digest.update(part[0].encode("utf-8"))
+                rows += part[0].count("\n")
+            for handle in (results, log):
+                handle.flush()
+                os.fsync(handle.fileno())
+        for tmp, path in zip(temporary, targets, strict=True):
+            os.replace(tmp, path)
+    finally:
+        for tmp in temporary:
+            tmp.unlink(missing_ok=True)
+    status.results_rows, status.results_sha256 = rows, digest.hexdigest()
+
+
+def _header(columns: list[str]) -> str:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow(columns)
+    return text.getvalue()
+
+
+def file_digest(path: Path) -> tuple[int, str]:
+    """A file's line count (after its header) and SHA-256, read in blocks."""
+    digest, lines = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            lines += block.count(b"\n")
+    return lines - 1, digest.hexdigest()

@@ -1,16 +1,18 @@
 """Reading YAML input files safely and saying what is wrong with them in the scenario's own terms.
 
-Every input file (scenario, sweep spec, calibration spec) is read as UTF-8 with PyYAML's safe loader,
-refusing duplicate keys; validation errors become one line each, naming the field path and what is allowed.
+Every input file (scenario, sweep spec, calibration spec) is read as UTF-8 with PyYAML's safe loader, reading
+plain scalars as YAML 1.2 does (as editors do), accepting merge keys and refusing duplicate keys; validation errors
+become one line each, naming the field path and what is allowed, and showing at most the start of a long value.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, ClassVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -30,21 +32,117 @@ class ScenarioError(InputError):
     """A scenario file that cannot be used; the message names the file, the field and what is allowed."""
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing duplicate keys instead of silently keeping the last one."""
+_MERGE = "tag:yaml.org,2002:merge"
+_CORE_SCHEMA = (
+    ("tag:yaml.org,2002:null", r"~|null|Null|NULL|", ("~", "n", "N", "")),
+    ("tag:yaml.org,2002:bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("tag:yaml.org,2002:int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    ("tag:yaml.org,2002:float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                                r"|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN", "-+.0123456789"),
+    (_MERGE, r"<<", "<"),
+)
+"""The plain scalars that are not strings, by tag, as YAML 1.2's core schema reads them, with their first characters
+(the empty scalar is null); and the merge key ``<<``, a YAML 1.1 type that YAML 1.2 dropped but its tools (the YAML
+language server among them) still read."""
+_DECIMAL = re.compile(r"[-+]?[0-9]+")
+MAX_MERGED = 100_000
+"""The most entries merge keys (``<<``) may merge in one file, counting a mapping's entries each time it is merged
+(a scenario has a few hundred fields): more would let a small file that merges one long mapping into many others
+grow to gigabytes in memory."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader reading plain scalars as YAML 1.2 does, accepting merge keys and refusing duplicate keys.
+
+    Editors check scenario files with YAML 1.2 tools (a YAML language server with ``scenarios/schema.json``), and
+    PyYAML reads YAML 1.1, where many plain scalars mean something else; so a file means here what the editor
+    says. A plain (unquoted) scalar is, as in YAML 1.2's core schema:
+
+    - null: ``~``, ``null``, ``Null``, ``NULL`` or nothing;
+    - a boolean: ``true``, ``True``, ``TRUE``, ``false``, ``False``, ``FALSE`` (never ``yes``, ``no``, ``on``,
+      ``off``, ``y``, ``n``);
+    - a whole number: decimal digits with an optional sign, leading zeros included (``0156`` is 156, not octal
+      110), ``0o`` and octal digits (``0o17`` is 15), or ``0x`` and hex digits (``0x1F`` is 31);
+    - a number with a fraction or exponent (``012.5``, ``1e3`` is 1000.0), ``.inf``, ``-.inf``, ``.nan`` (in
+      those capitalisations);
+    - otherwise a string: ``yes``, ``2:36`` (not sexagesimal 156), ``1_000``, ``0b101``, ``2024-01-31`` (not a date).
+
+    An explicitly tagged scalar (``!!int``, ``!!float``, ...) is read by PyYAML's constructors, except that
+    ``!!int 0156`` is 156 too. A merge key (``<<: *anchor`` or ``<<: [*a, *b]``) lays the merged mappings
+    under the mapping's own keys, which win over them; the first merged mapping listed wins over later ones.
+    A key given twice in one mapping (``<<`` too) is refused, naming it and its line.
+    """
+
+    # its own table (first character -> tags and patterns), filled below: PyYAML's SafeLoader keeps YAML 1.1's
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._flattened: set[int] = set()
+        self._merged = 0
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """Decimal digits as a decimal number (``0156`` is 156); any other form as PyYAML reads it."""
+        value = self.construct_scalar(node)
+        return int(value) if _DECIMAL.fullmatch(value) else super().construct_yaml_int(node)
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """Refuse a key given twice in ``node``, then replace its merge key by the entries it merges, in place.
+
+        Of equal keys, ``node``'s own wins, then the first mapping listed (each flattened first): YAML's rule,
+        which PyYAML's own expansion keeps only by chance (it tells keys apart by object identity). A mapping
+        is flattened once, however often it is merged.
+        """
+        if id(node) in self._flattened:
+            return
+        self._flattened.add(id(node))
+        taken = self._own_keys(node) - {"<<"}
+        merges = [value for key, value in node.value if key.tag == _MERGE]
+        if merges:
+            own = [pair for pair in node.value if pair[0].tag != _MERGE]
+            node.value = self._inherited(merges[0], taken) + own
+
+    def _own_keys(self, node: yaml.MappingNode) -> set[object]:
+        """The keys ``node`` gives itself (``<<`` for a merge key); ScenarioError, naming the line, for a key
+        given twice or one that is not a scalar."""
+        seen: set[object] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
+            key = "<<" if key_node.tag == _MERGE else self.construct_object(key_node)
+            line = key_node.start_mark.line + 1
             if not isinstance(key, (str, int, float, bool)) and key is not None:
-                line = key_node.start_mark.line + 1
                 raise ScenarioError(f"a key must be a plain name, not {type(key).__name__} (line {line})")
             if key in seen:
-                line = key_node.start_mark.line + 1
-                raise ScenarioError(f"duplicate key '{key}' (line {line})")
+                hint = "; merge several mappings with one <<: [*a, *b]" if key == "<<" else ""
+                raise ScenarioError(f"duplicate key '{_cut(str(key))}' (line {line}){hint}")
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        return seen
+
+    def _inherited(self, merged: yaml.Node, taken: set[object]) -> list[tuple[yaml.Node, yaml.Node]]:
+        """The entries a merge key's value (a mapping or a list of them) gives whose keys are not yet ``taken``;
+        ScenarioError beyond MAX_MERGED entries merged in the file."""
+        sources = merged.value if isinstance(merged, yaml.SequenceNode) else [merged]
+        entries = []
+        for source in sources:
+            line = source.start_mark.line + 1
+            if not isinstance(source, yaml.MappingNode):
+                raise ScenarioError(f"a merge key (<<) takes a mapping or a list of mappings, not a {source.id} "
+                                    f"(line {line})")
+            self.flatten_mapping(source)
+            self._merged += len(source.value)
+            if self._merged > MAX_MERGED:
+                raise ScenarioError(f"merge keys (<<) merge more than {MAX_MERGED:,} entries (line {line}); "
+                                    f"merge fewer or smaller mappings")
+            for key_node, value_node in source.value:
+                key = self.construct_object(key_node)
+                if key not in taken:
+                    taken.add(key)
+                    entries.append((key_node, value_node))
+        return entries
+
+
+for _tag, _pattern, _first in _CORE_SCHEMA:
+    _Yaml12Loader.add_implicit_resolver(_tag, re.compile(rf"^(?:{_pattern})$"), list(_first))
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _Yaml12Loader.construct_yaml_int)
 
 
 def named(chain: list[Path]) -> str:
@@ -58,13 +156,25 @@ MAX_FILE_BYTES = 1_000_000
 """The largest input file read (the bundled baseline is about 5 kB): a bigger one is refused before it is read."""
 MAX_DEPTH = 50
 """The deepest nesting of mappings and lists an input file may have (a scenario needs 4)."""
+MAX_VALUES = MAX_FILE_BYTES
+"""The most values (scalars, mappings and lists) an input file may hold once its aliases (``*name``) are expanded: a
+file of MAX_FILE_BYTES without aliases holds fewer, and aliases to aliases could make billions for validation to walk
+or a message to show."""
+MAX_SHOWN = 60
+"""The most characters of an input value (or key) a message shows: a longer one is cut, so that a megabyte
+string in a file never reaches the terminal."""
+MAX_MESSAGE = 300
+"""The most characters of a message that may hold input (YAML's, a validator's), cut like a value."""
+MAX_ERRORS = 8
+"""The most problems of one file listed: the first ones say what is wrong, thousands would hide it."""
 
 
 def read_mapping(chain: list[Path], what: str = "scenario") -> dict[str, Any]:
-    """The top-level mapping of the chain's last file, read as UTF-8 with the safe, duplicate-refusing loader.
+    """The top-level mapping of the chain's last file, read as UTF-8 with the safe YAML 1.2 loader (_Yaml12Loader).
 
     Only a regular file of at most MAX_FILE_BYTES is read (never a pipe or a device, which could hang or never
-    end), nested at most MAX_DEPTH deep; anything else is a ScenarioError naming the file and the limit.
+    end), nested at most MAX_DEPTH deep and holding at most MAX_VALUES values with its aliases expanded; anything
+    else is a ScenarioError naming the file and the limit.
     """
     path, where = chain[-1], named(chain)
     try:
@@ -79,41 +189,52 @@ def read_mapping(chain: list[Path], what: str = "scenario") -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{where}: not a UTF-8 text file (byte {exc.start})") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_Yaml12Loader)
+        depth, values = _shape(data, {})
     except ScenarioError as exc:
         raise ScenarioError(f"{where}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ScenarioError(f"{where}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+        problem = _cut(str(getattr(exc, "problem", exc)), MAX_MESSAGE)
+        raise ScenarioError(f"{where}: not valid YAML{at}: {problem}") from None
     except RecursionError:
         raise ScenarioError(f"{where}: nested too deeply to read (at most {MAX_DEPTH} levels)") from None
     except ValueError as exc:  # e.g. an integer longer than Python converts (thousands of digits)
-        raise ScenarioError(f"{where}: a value cannot be read: {str(exc)[:200]}") from None
-    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError(f"{where}: a value cannot be read: {_cut(str(exc), MAX_MESSAGE)}") from None
+    if depth > MAX_DEPTH:
         raise ScenarioError(f"{where}: nested more than {MAX_DEPTH} levels deep")
+    if values > MAX_VALUES:
+        raise ScenarioError(f"{where}: holds more than {MAX_VALUES:,} values once its aliases (*name) are expanded")
     if not isinstance(data, dict):
         raise ScenarioError(f"{where}: expected a mapping of {what} fields at the top level")
     return data
 
 
-def _depth(node: Any, limit: int = MAX_DEPTH + 1) -> int:
-    """How deep mappings and lists nest in ``node`` (counted up to ``limit``, which is enough to refuse it)."""
-    if limit <= 0 or not isinstance(node, dict | list):
-        return 0
-    children = node.values() if isinstance(node, dict) else node
-    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
+def _shape(node: Any, known: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """How deep mappings and lists nest in ``node`` and how many values it holds with its aliases expanded.
+
+    ``known`` holds each collection already walked, so a collection an alias shares is walked once and a file of
+    aliases to aliases takes no longer than its size; a collection inside itself (``&a [*a]``) counts as deeper
+    than MAX_DEPTH, as it nests without end.
+    """
+    if not isinstance(node, dict | list):
+        return 0, 1
+    if id(node) not in known:
+        known[id(node)] = (MAX_DEPTH + 1, 1)  # until walked: met again inside itself
+        depth, values = 0, 1
+        for child in node.values() if isinstance(node, dict) else node:
+            child_depth, child_values = _shape(child, known)
+            depth, values = max(depth, child_depth), values + child_values
+        known[id(node)] = (depth + 1, values)
+    return known[id(node)]
 
 
 _MAPPINGS = frozenset({"model_type", "model_attributes_type", "dict_type"})
 """Error types of a section, lever or other mapping given something else (pydantic names the class in some)."""
-_SCALARS = {
-    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "a whole number"),
-    **dict.fromkeys(("float_type", "float_parsing"), "a number"),
-    **dict.fromkeys(("bool_type", "bool_parsing"), "true or false"),
-    "string_type": "text",
-}
-"""Error types of a value of the wrong kind, and the kind expected (numbers add the field's range)."""
+_SCALARS = {"int_type": "a whole number", "float_type": "a number", "bool_type": "true or false", "string_type": "text"}
+"""Error types of a value of the wrong kind, and the kind expected (numbers add the field's range). The schemas are
+strict, so a value of another kind is this error, never converted (nor a parsing error)."""
 
 
 def describe_errors(exc: ValidationError, root: type[BaseModel] | None = None,
@@ -126,18 +247,23 @@ def describe_errors(exc: ValidationError, root: type[BaseModel] | None = None,
     for a mapping given something else, which is reworded. Range and choice errors keep pydantic's
     wording, which already speaks of values. ``site_names``, the names of a merged ``sites`` list's
     entries, are shown after their index (``sites[5] (extra)``), as that index need not be the file's.
+    At most MAX_ERRORS lines: the last says how many more problems there are.
     """
     root = root or Scenario
+    errors = exc.errors()
     lines = []
-    for err in exc.errors():
+    for err in errors[:MAX_ERRORS]:
         loc = err["loc"]
         where = _dotted(loc, site_names) or "(top level)"
         lines.append(f"{where}: {_problem(err, root)}")
+    if len(errors) > MAX_ERRORS:
+        lines.append(f"and {len(errors) - MAX_ERRORS:,} more problems like these")
     return lines
 
 
 def shown(value: Any) -> str:
-    """A value as a message shows it: scalars as YAML writes them (strings quoted), collections by kind."""
+    """A value as a message shows it: scalars as YAML writes them (strings quoted), collections by kind; a long
+    string by its first MAX_SHOWN characters and its length, any other long value cut to MAX_SHOWN characters."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list | tuple):
@@ -146,7 +272,14 @@ def shown(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    if isinstance(value, str) and len(value) > MAX_SHOWN:
+        return f"{value[:MAX_SHOWN]!r}... ({len(value):,} characters)"
+    return _cut(repr(value))
+
+
+def _cut(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` if it has at most ``limit`` characters, else its start and ``...``: input echoed in a message."""
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def _problem(err: ErrorDetails, root: type[BaseModel]) -> str:
@@ -177,7 +310,7 @@ def _problem(err: ErrorDetails, root: type[BaseModel]) -> str:
         limit = ctx["min_length"] if kind == "too_short" else ctx["max_length"]
         return (f"expected at {'least' if kind == 'too_short' else 'most'} {limit} "
                 f"entr{'y' if limit == 1 else 'ies'}, got {ctx['actual_length']}")
-    message = err["msg"].removeprefix("Value error, ")
+    message = _cut(err["msg"].removeprefix("Value error, "), MAX_MESSAGE)
     return message if isinstance(got, dict | list) else f"{message} (got {shown(got)})"
 
 
@@ -197,14 +330,15 @@ def _range(loc: tuple, root: type[BaseModel]) -> str:
 
 
 def _dotted(loc: tuple, site_names: Sequence[object] = ()) -> str:
+    """``loc`` as a dotted path (``sites[5] (extra).positions``), each key and site name cut to MAX_SHOWN."""
     out = ""
     for depth, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
             if depth == 1 and loc[0] == "sites" and part < len(site_names) and isinstance(site_names[part], str):
-                out += f" ({site_names[part]})"
+                out += f" ({_cut(site_names[part])})"
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{_cut(str(part))}" if out else _cut(str(part))
     return out
 
 

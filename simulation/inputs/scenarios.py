@@ -90,14 +90,18 @@ def _resolve_chain(chain: list[Path]) -> tuple[dict[str, Any], list[Path]]:
         return data, chain
     written = data.pop("extends")
     if not isinstance(written, str) or not written.strip():
-        raise ScenarioError(f"{named(chain)}: extends must be the path of a scenario file, got {written!r}")
+        raise ScenarioError(f"{named(chain)}: extends must be the path of a scenario file, got {shown(written)}")
     parent = chain[-1].parent / written
     if len(chain) >= MAX_CHAIN:
         raise ScenarioError(f"{chain[0]}: extends chains more than {MAX_CHAIN} files; a scenario needs a few")
-    if any(parent.resolve() == seen.resolve() for seen in chain):
+    try:
+        resolved, found = parent.resolve(), parent.exists()
+    except OSError as exc:  # a name too long for the file system, say
+        raise ScenarioError(f"{named(chain)}: extends {shown(written)}: not a usable path ({exc.strerror})") from None
+    if any(resolved == seen.resolve() for seen in chain):
         raise ScenarioError(f"{chain[0]}: extends makes a cycle: {' -> '.join(map(str, [*chain, parent]))}")
-    if not parent.exists():
-        raise ScenarioError(f"{named(chain)}: extends {written!r}: no such file (resolved to {parent.resolve()})")
+    if not found:
+        raise ScenarioError(f"{named(chain)}: extends {shown(written)}: no such file (resolved to {resolved})")
     inherited, full_chain = _resolve_chain([*chain, parent])
     inherited.pop("name", None)
     if "sites" in data and not replace:

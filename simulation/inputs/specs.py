@@ -31,14 +31,18 @@ RUN_METRICS = (
     "job_starts_per_es_year", "job_starts_per_position_year", "vacancy_weeks_per_position_year",
 )
 """The per-run metrics a sweep can keep (simulation.analysis.metrics.replicate_metrics)."""
+MAX_PATH = 300
+"""The longest parameter path (a scenario's deepest is under 60 characters)."""
 DISTRIBUTION_QUANTILES = (0.005, 0.995)
 """A distribution's unit coordinate is clipped to these quantiles, so unbounded distributions give
 finite values (Morris's end levels are exactly 0 and 1)."""
-MAX_GRID_RUNS = 1_000_000
 
 
 class SpecSchema(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of every spec section: unknown keys are errors, objects are immutable, and types are strict (as
+    core.params.Schema: ``"10"`` is no whole number, ``1`` no boolean)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Distribution(SpecSchema):
@@ -70,10 +74,11 @@ class Distribution(SpecSchema):
 class Parameter(SpecSchema):
     """One varied parameter: where it is in the scenario, its type, and its range, levels or distribution."""
 
-    path: str = Field(description="dotted path into the scenario, e.g. staff.quit_threshold.mean or sites[0].team_contact "
+    path: str = Field(max_length=MAX_PATH, description="dotted path into the scenario, e.g. staff.quit_threshold.mean or sites[0].team_contact "
                                   "(sites[*].x sets x at every site entry)")
     type: Literal["float", "int", "bool", "categorical"] = Field("float", description="the value's type")
-    range: tuple[float, float] | None = Field(None, description="[low, high]: uniform (int: every whole number in it)")
+    range: tuple[float, float] | None = Field(None, strict=False,  # a YAML list; its two ends are still strict
+                                              description="[low, high]: uniform (int: every whole number in it)")
     levels: list[Any] | None = Field(None, min_length=1, description="the values it takes (bool: default [false, true])")
     distribution: Distribution | None = Field(None, description="for lhs, sobol and morris: values drawn by quantile")
     steps: int | None = Field(None, ge=2, le=1000, description="grid design: evenly spaced points over the range")
@@ -97,8 +102,8 @@ class Parameter(SpecSchema):
             raise ValueError(f"a {self.type} parameter takes levels, not {given[0]}")
         if self.range is not None:
             low, high = self.range
-            if not low < high:
-                raise ValueError(f"range must be [low, high] with low < high, got {list(self.range)}")
+            if not (math.isfinite(low) and math.isfinite(high) and low < high):
+                raise ValueError(f"range must be [low, high], finite, with low < high, got {list(self.range)}")
             if self.type == "int" and not (float(low).is_integer() and float(high).is_integer()):
                 raise ValueError(f"an int range needs whole-number ends, got {list(self.range)}")
         if self.distribution is not None and self.type != "float":
@@ -114,6 +119,13 @@ class Parameter(SpecSchema):
             if len(set(map(repr, self.levels))) != len(self.levels):
                 raise ValueError("levels must be distinct")
         return self
+
+    def grid_size(self) -> int:
+        """How many values a grid design takes, counted without listing them (an int range may be huge)."""
+        if self.levels is None and self.distribution is None and self.type == "int" and self.steps is None:
+            low, high = self.range  # type: ignore[misc]
+            return int(high) - int(low) + 1
+        return len(self.grid_points())
 
     def grid_points(self) -> list[Any]:
         """The values a grid design takes."""
@@ -184,11 +196,9 @@ class SweepSpec(SpecSchema):
                 raise ValueError("a grid design runs every combination of levels: leave samples out")
             for i, p in enumerate(self.parameters):
                 try:
-                    p.grid_points()
+                    p.grid_size()
                 except ValueError as exc:
                     raise ValueError(f"parameters[{i}] ({p.path}): {exc}") from None
-            if math.prod(len(p.grid_points()) for p in self.parameters) * self.replicates > MAX_GRID_RUNS:
-                raise ValueError(f"the grid has more than {MAX_GRID_RUNS:,} runs; use fewer levels or lhs")
         else:
             if self.samples is None:
                 raise ValueError(f"a {self.design} design needs samples")
@@ -203,7 +213,7 @@ class SweepSpec(SpecSchema):
         """Design points (samples) the design gives."""
         d = len(self.parameters)
         if self.design == "grid":
-            return math.prod(len(p.grid_points()) for p in self.parameters)
+            return math.prod(p.grid_size() for p in self.parameters)
         n = self.samples or 0
         if self.design == "sobol":
             return n * (2 * d + 2 if self.second_order else d + 2)
@@ -259,10 +269,14 @@ _TYPE_FITS = {"float": {"float"}, "int": {"int", "float"}, "bool": {"bool"}, "ca
 
 
 def apply(base: dict[str, Any], paths: list[str], values: list[Any]) -> Scenario:
-    """The base scenario (as a dict) with each path set to its value, validated (ValidationError if not valid)."""
+    """The base scenario (as a dict) with each path set to its value, validated (ValidationError if not valid).
+
+    A numpy value (``numpy.float64``, ``numpy.int64``, ``numpy.bool_``, as a design may give) is set as its Python
+    bool, int, float or str, so the strict schema takes a sweep's own values as it takes a file's.
+    """
     data = copy.deepcopy(base)
     for path, value in zip(paths, values, strict=True):
-        _set(data, path.split("."), value)
+        _set(data, path.split("."), value.item() if isinstance(value, np.generic) else value)
     return Scenario.model_validate(data)
 
 

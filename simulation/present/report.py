@@ -4,32 +4,56 @@ patterns folder, for a workshop room and to send round afterwards.
 The report only reads what the folder already holds (manifest.json, summary files, CSVs and the
 charts' PNGs), so it says exactly what the run said. Charts are embedded as data URIs and the
 styles are inline: the file makes no request outside itself, opens offline and prints to A4.
+
+Every file is read by ``report_files``, which checks it as it reads it: a missing, damaged or foreign one is
+a ReportError (defined there) naming it, what is wrong and how to recover, never a traceback, and nothing is
+written into the folder. This module builds the report from what those readers return and renders it.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
-import json
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import jinja2
 import markdown as md
 import markupsafe
 import nh3
 import yaml
-from pydantic import ValidationError
 
 from simulation.core import references
 from simulation.core.scenario import ASSUMPTION, Scenario, SiteSpec, StartUpPlan, effective
-from simulation.execution.folders import write_text_atomically
+from simulation.execution.folders import write_file
 from simulation.inputs.docs import parameter_rows
-from simulation.inputs.reading import InputError
+from simulation.inputs.specs import DISTRIBUTION_QUANTILES
 from simulation.present import words
+from simulation.present.report_files import (
+    CompareManifest,
+    Interval,
+    PatternsManifest,
+    Provenance,
+    ReportError,
+    RunManifest,
+    RunSummary,
+    SweepManifest,
+    SweepParameter,
+    chart_files,
+    check_finished,
+    check_lists,
+    kind_of,
+    own_folder,
+    read_csv,
+    read_json,
+    read_manifest,
+    read_png,
+    read_text,
+    recorded_scenario,
+    recovery,
+    shaped,
+)
 
 TEMPLATE = "report.html.j2"
 MAX_DETAILED_SCENARIOS = 4
@@ -113,10 +137,6 @@ KIND_TITLES = {
 }
 
 
-class ReportError(InputError):
-    """A folder that cannot be reported on (not an ipsim folder, unfinished, or damaged)."""
-
-
 @dataclass(frozen=True)
 class Chart:
     title: str
@@ -173,54 +193,6 @@ class Report:
     provenance: list[tuple[str, str]] = field(default_factory=list)
 
 
-# --- reading the folder ------------------------------------------------------------------------
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(f"{path.parent}: no {path.name} (is this a finished ipsim run folder?)") from None
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{path}: cannot be read ({exc})") from None
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh))
-    except FileNotFoundError:
-        raise ReportError(f"{path.parent}: no {path.name} (is the folder complete?)") from None
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportError(f"{path.parent}: no {path.name} (is the folder complete?)") from None
-
-
-def kind_of(folder: Path, manifest: dict) -> str:
-    """What the folder holds: run, compare, levers, sweep, calibration or patterns."""
-    kind = manifest.get("kind")
-    if kind is None and "scenario_file" in manifest:
-        return "run"
-    if kind == "sweep":
-        return "calibration" if (folder / "calibration.json").is_file() else "sweep"
-    if kind in ("compare", "levers", "patterns"):
-        return kind
-    raise ReportError(f"{folder}: manifest.json is not of an ipsim run, compare, levers, sweep, calibration or "
-                      f"patterns folder (kind {kind!r})")
-
-
-def _scenario(data: dict, where: str) -> Scenario:
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ReportError(f"{where}: the scenario recorded in manifest.json does not validate with this version of "
-                          f"ipsim ({exc.error_count()} problems); report it with the version that ran it") from None
-
-
 # --- charts -------------------------------------------------------------------------------------
 
 
@@ -235,17 +207,13 @@ def _order(path: Path) -> tuple[int, str]:
 
 
 def charts_in(folder: Path, comparison: bool = False) -> list[Chart]:
-    """The folder's PNG charts as data URIs, headline charts first."""
+    """The folder's PNG charts as data URIs, headline charts first; each must be a whole PNG file of the folder's
+    own (see chart_files and read_png)."""
     captions = {**HOW_TO_READ, **HOW_TO_READ_COMPARISON} if comparison else HOW_TO_READ
     found = []
-    if (folder / "charts").is_symlink():
-        raise ReportError(f"{folder / 'charts'}: is a link; a report embeds only the folder's own charts")
-    for path in sorted((folder / "charts").glob("*.png"), key=_order):
-        if path.is_symlink() or not path.is_file():
-            raise ReportError(f"{path}: is a link or not a regular file; a report embeds only the folder's own "
-                              "charts (it is meant to be sent on), so replace it with the chart itself")
+    for path in sorted(chart_files(folder), key=_order):
         family = path.stem if path.stem in captions else path.stem.split("_")[0]
-        uri = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+        uri = "data:image/png;base64," + base64.b64encode(read_png(path)).decode("ascii")
         title = path.stem.replace("_", " ").capitalize()
         found.append(Chart(title, captions.get(family, ""), uri))
     return found
@@ -258,14 +226,14 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def _ci(m: dict, scale: float = 100, digits: int = 0, unit: str = "%") -> str:
-    if m["ci_low"] is None:
+def _ci(m: Interval, scale: float = 100, digits: int = 0, unit: str = "%") -> str:
+    if m["ci_low"] is None or m["ci_high"] is None:
         return ""
     low, high = (max(0.0, m["ci_low"]), min(1.0, m["ci_high"])) if unit == "%" else (m["ci_low"], m["ci_high"])
     return f" (95% CI {scale * low:.{digits}f}{unit} to {scale * high:.{digits}f}{unit})"
 
 
-def run_findings(summary: dict) -> list[str]:
+def run_findings(summary: RunSummary) -> list[str]:
     """The headline figures of one scenario's run in plain words, each with its 95% CI."""
     turnover, cohort = summary["annual_turnover"], summary["cohort_left_share"]
     retained, shock = summary["retention_12m"], summary["shock_share"]
@@ -295,13 +263,14 @@ def run_findings(summary: dict) -> list[str]:
 def sweep_findings(folder: Path, design: str) -> list[str]:
     """Per metric, the parameters it depends on most, from sensitivity.csv, in words."""
     index = words.RANKED_BY[design]
-    rows = [r for r in _read_csv(folder / "sensitivity.csv") if r["index"] == index and r["value"] != ""]
+    rows = [r for r in read_csv(folder / "sensitivity.csv") if r["index"] == index and r["value"] != ""]
     out = []
     for metric in dict.fromkeys(r["metric"] for r in rows):
         mine = sorted((r for r in rows if r["metric"] == metric), key=lambda r: -abs(float(r["value"])))
         parts = []
         for r in mine[:words.TOP]:
-            ci = f", 95% CI {float(r['ci_low']):.2f} to {float(r['ci_high']):.2f}" if r["ci_low"] != "" else ""
+            ends = _ends(r)
+            ci = f", 95% CI {ends[0]:.2f} to {ends[1]:.2f}" if ends else ""
             parts.append(f"{r['parameter']} ({float(r['value']):.2f}{ci})")
         label = words.DISPLAY.get(metric, (metric.replace("_", " "), 1, ""))[0].format(window="the window's")
         out.append(f"{label} depends most on {', then '.join(parts)}; "
@@ -312,6 +281,16 @@ def sweep_findings(folder: Path, design: str) -> list[str]:
 MARKDOWN_TAGS = {"p", "ul", "ol", "li", "strong", "em", "code", "pre", "table", "thead", "tbody", "tr", "th", "td",
                  "h2", "h3", "h4", "h5", "h6", "a", "br", "hr", "blockquote"}
 """What the findings' Markdown may become in the report: text, lists, tables and links; no image, script or style."""
+
+
+def _findings_html(path: Path) -> str:
+    """One of the folder's Markdown files (see read_text) as safe HTML (see _markdown); ReportError if it nests
+    deeper than Markdown converts."""
+    text = read_text(path)
+    try:
+        return _markdown(text)
+    except RecursionError:
+        raise ReportError(f"{path}: nests lists or quotes too deeply to be shown; {recovery(path)}") from None
 
 
 def _markdown(text: str) -> str:
@@ -431,6 +410,13 @@ def _number(row: dict[str, str], key: str) -> float | None:
     return None if row.get(key, "") == "" else float(row[key])
 
 
+def _ends(row: dict[str, str], prefix: str = "") -> tuple[float, float] | None:
+    """The 95% CI in ``row``'s ``{prefix}ci_low`` and ``{prefix}ci_high``; None unless both ends are given (a
+    Kaplan-Meier interval may have no upper end)."""
+    low, high = _number(row, f"{prefix}ci_low"), _number(row, f"{prefix}ci_high")
+    return None if low is None or high is None else (low, high)
+
+
 def key_figures(rows: list[dict[str, str]], window: int, weeks: int) -> Table:
     """The comparison's headline metrics, one column per scenario: mean (95% CI), and the paired difference
     from the first scenario (in percentage points for shares)."""
@@ -444,7 +430,7 @@ def key_figures(rows: list[dict[str, str]], window: int, weeks: int) -> Table:
                 line.append(f"not reached in {weeks} weeks" if metric == "median_tenure_weeks" else "n/a")
                 continue
             cell = words.shown(metric, mean)
-            if low is not None and unit == "%":  # a t interval of a share can stray past 0 or 100%
+            if low is not None and high is not None and unit == "%":  # a t interval can stray past 0 or 100%
                 low, high = max(0.0, low), min(1.0, high)
             if low is not None:
                 cell += f" ({words.shown(metric, low)} to {words.shown(metric, high)})"
@@ -463,9 +449,7 @@ def _list_items(summary_md: str) -> list[str]:
 
 
 def _unclear_levers(ranking: list[dict[str, str]]) -> list[str]:
-    unclear = [r["lever"] for r in ranking
-               if r["turnover_avoided_ci_low"] != "" and float(r["turnover_avoided_ci_low"]) <= 0
-               <= float(r["turnover_avoided_ci_high"])]
+    unclear = [r["lever"] for r in ranking if (ends := _ends(r, "turnover_avoided_")) and ends[0] <= 0 <= ends[1]]
     if not unclear:
         return []
     who = ("The one tested lever makes" if len(ranking) == 1 else
@@ -498,7 +482,7 @@ def lever_table(rows: list[dict[str, str]], window: int) -> Table:
 # --- the report ---------------------------------------------------------------------------------
 
 
-def _provenance(manifest: dict) -> list[tuple[str, str]]:
+def _provenance(manifest: Provenance) -> list[tuple[str, str]]:
     versions = ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())
     started = manifest.get("started_utc") or manifest.get("created_utc", "")
     return [("base seed", str(manifest.get("base_seed", manifest.get("spec", {}).get("seed", "")))),
@@ -507,12 +491,10 @@ def _provenance(manifest: dict) -> list[tuple[str, str]]:
 
 
 def build(folder: Path) -> Report:
-    """Gather everything the report shows from ``folder``; ReportError if it is not a finished ipsim folder."""
-    if not folder.is_dir():
-        raise ReportError(f"{folder}: no such folder")
-    manifest = _read_json(folder / "manifest.json")
+    """Gather everything the report shows from ``folder``; ReportError if it is not a finished ipsim folder, or if
+    anything it reads is missing or damaged (see report_files)."""
+    manifest = read_manifest(folder)
     kind = kind_of(folder, manifest)
-    command = shlex.join(manifest.get("command", []))
     if kind == "run":
         report = _run_report(folder, manifest)
     elif kind in ("compare", "levers"):
@@ -521,16 +503,18 @@ def build(folder: Path) -> Report:
         report = _patterns_report(folder, manifest)
     else:
         report = _sweep_report(folder, manifest, kind)
-    report.reproduce = command
-    report.provenance = _provenance(manifest)
+    made = shaped(manifest, Provenance, folder / "manifest.json")
+    report.reproduce = shlex.join(made.get("command", []))
+    report.provenance = _provenance(made)
     if report.assumptions is not None:
         report.references = references.cited([row[4] for row in report.assumptions.rows])
     return report
 
 
-def _run_report(folder: Path, manifest: dict) -> Report:
-    scenario = _scenario(manifest["scenario"], str(folder))
-    summary = _read_json(folder / "summary.json")
+def _run_report(folder: Path, raw: dict[str, object]) -> Report:
+    manifest = shaped(raw, RunManifest, folder / "manifest.json")
+    scenario = recorded_scenario(manifest["scenario"], str(folder))
+    summary = read_json(folder / "summary.json", RunSummary)
     report = Report(KIND_TITLES["run"].format(name=scenario.name),
                     f"{summary['replicates']} simulated replicates of {scenario.weeks} weeks, "
                     f"{summary['positions']} ES positions")
@@ -543,20 +527,24 @@ def _run_report(folder: Path, manifest: dict) -> Report:
     return report
 
 
-def _compare_report(folder: Path, manifest: dict, kind: str) -> Report:
+def _compare_report(folder: Path, raw: dict[str, object], kind: str) -> Report:
+    manifest = shaped(raw, CompareManifest, folder / "manifest.json")
     entries = manifest["scenarios"]
-    named = [(e["folder"], _scenario(e["scenario"], f"{folder}: {e['folder']}")) for e in entries]
+    named = [(e["folder"], recorded_scenario(e["scenario"], f"{folder}: {e['folder']}")) for e in entries]
     reference = named[0][1]
-    rows = _read_csv(folder / "comparison.csv")
+    rows = read_csv(folder / "comparison.csv")
+    check_lists(folder / "comparison.csv", "scenarios", [r["scenario"] for r in rows], [n for n, _ in named])
     name = " vs ".join(n for n, _ in named) if kind == "compare" else reference.name
     replicates = len(manifest["replicate_seeds"])
     report = Report(KIND_TITLES[kind].format(name=name),
                     f"{len(named)} scenarios, {words.plural(replicates, 'replicate')} each of {reference.weeks} "
                     "weeks, with common random numbers")
     report.about = ABOUT[kind].format(name=reference.name, count=len(named))
-    report.findings = _list_items(_read_text(folder / "summary.md"))
+    report.findings = _list_items(read_text(folder / "summary.md"))
     if kind == "levers":
-        ranking = _read_csv(folder / "levers.csv")
+        ranking = read_csv(folder / "levers.csv")
+        check_lists(folder / "levers.csv", "levers", sorted(r["lever"] for r in ranking),
+               sorted(e["lever"] for e in entries if e.get("lever")))
         not_tested = words.not_tested(reference.name, manifest.get("not_tested", []))
         report.findings = report.findings[:TOP_LEVERS] + _unclear_levers(ranking) + [not_tested] * bool(not_tested)
         report.key_figures = lever_table(ranking, reference.cohort_window_weeks)
@@ -565,7 +553,7 @@ def _compare_report(folder: Path, manifest: dict, kind: str) -> Report:
         report.key_figures = key_figures(rows, reference.cohort_window_weeks, reference.weeks)
     report.chart_groups = [("Comparison", charts_in(folder, comparison=True))]
     if len(named) <= MAX_DETAILED_SCENARIOS:
-        report.chart_groups += [(f"{n} on its own", charts_in(folder / n)) for n, _ in named]
+        report.chart_groups += [(f"{n} on its own", charts_in(own_folder(folder, n))) for n, _ in named]
     shown = 1 if kind == "levers" else len(named)  # a lever variant is its base plus one lever: see the changes
     report.scenarios = [scenario_view(s, e["source"]) for (_, s), e in zip(named[:shown], entries, strict=False)]
     report.changes = changes_table(named)
@@ -574,13 +562,14 @@ def _compare_report(folder: Path, manifest: dict, kind: str) -> Report:
     return report
 
 
-def _patterns_report(folder: Path, manifest: dict) -> Report:
-    scenario = _scenario(manifest["scenario"], str(folder))
+def _patterns_report(folder: Path, raw: dict[str, object]) -> Report:
+    manifest = shaped(raw, PatternsManifest, folder / "manifest.json")
+    scenario = recorded_scenario(manifest["scenario"], str(folder))
     replicates = len(manifest["replicate_seeds"])
     report = Report(KIND_TITLES["patterns"].format(name=scenario.name),
                     f"{replicates} replicates each of the scenario and its solo-post and team-of-three variants")
     report.about = ABOUT["patterns"].format(name=scenario.name)
-    report.findings_html = _markdown(_read_text(folder / "patterns.md"))
+    report.findings_html = _findings_html(folder / "patterns.md")
     report.chart_groups = [("Charts", charts_in(folder))]
     report.scenarios = [scenario_view(scenario, manifest["scenario_file"])]
     report.assumptions, report.assumptions_of = assumptions_table(scenario), scenario.name
@@ -588,27 +577,23 @@ def _patterns_report(folder: Path, manifest: dict) -> Report:
     return report
 
 
-def _sweep_report(folder: Path, manifest: dict, kind: str) -> Report:
-    status = _read_json(folder / "status.json")
-    if status.get("state") != "complete":
-        command = "calibrate" if kind == "calibration" else "sweep"
-        raise ReportError(f"{folder}: the {kind} is not finished ({status.get('runs_done')} of "
-                          f"{status.get('runs_total')} runs); finish it with: ipsim {command} --resume {folder}")
+def _sweep_report(folder: Path, raw: dict[str, object], kind: str) -> Report:
+    check_finished(folder, kind)
+    manifest = shaped(raw, SweepManifest, folder / "manifest.json")
     spec = manifest["spec"]
-    base = _scenario(manifest["base_scenario"], f"{folder}: base scenario")
+    base = recorded_scenario(manifest["base_scenario"], f"{folder}: base scenario")
     report = Report(KIND_TITLES[kind].format(name=spec["name"]),
                     f"{spec['design']} design: {manifest['points']} parameter sets x {manifest['replicates']} "
                     f"replicates of {base.weeks} weeks ({manifest['runs']} runs)")
     report.about = ABOUT[kind].format(name=base.name)
     if kind == "calibration":
-        report.findings_html = _markdown(_read_text(folder / "summary.md"))
+        report.findings_html = _findings_html(folder / "summary.md")
     else:
         report.findings = sweep_findings(folder, spec["design"])
     report.chart_groups = [("Charts", charts_in(folder))]
     report.sweep_parameters = Table(
         ["parameter", "values tried", "distribution"],
-        [[p["path"], _tried(p), p.get("distribution") or ("levels" if p.get("levels") else "uniform")]
-         for p in spec["parameters"]],
+        [[p["path"], _tried(p), _drawn(p)] for p in spec["parameters"]],
     )
     report.scenarios = [scenario_view(base, manifest["base_file"])]
     report.assumptions, report.assumptions_of = assumptions_table(base), base.name
@@ -618,12 +603,28 @@ def _sweep_report(folder: Path, manifest: dict, kind: str) -> Report:
     return report
 
 
-def _tried(p: dict) -> str:
-    if p.get("levels"):
-        return ", ".join(str(v) for v in p["levels"])
-    low, high = p["range"]
-    steps = f" in {p['steps']} steps" if p.get("steps") else ""
-    return f"{low} to {high}{steps}"
+def _tried(p: SweepParameter) -> str:
+    """The values a swept parameter took: its levels, its range (in a grid, its steps) or its distribution's
+    middle (DISTRIBUTION_QUANTILES)."""
+    levels, ends = p.get("levels"), p.get("range")
+    if levels:
+        return ", ".join(str(v) for v in levels)
+    if ends:
+        low, high = ends
+        steps = f" in {p['steps']} steps" if p.get("steps") else ""
+        return f"{low} to {high}{steps}"
+    low, high = DISTRIBUTION_QUANTILES
+    return f"its {100 * low:g}% to {100 * high:g}% quantiles"
+
+
+def _drawn(p: SweepParameter) -> str:
+    """How a swept parameter's values were drawn: from its distribution (with its parameters), its levels, or
+    uniformly over its range."""
+    distribution = p.get("distribution")
+    if distribution:
+        params = ", ".join(f"{k} {v}" for k, v in distribution["params"].items())
+        return f"{distribution['name']} ({params})" if params else distribution["name"]
+    return "levels" if p.get("levels") else "uniform"
 
 
 def _breakable(text: str) -> markupsafe.Markup:
@@ -648,19 +649,7 @@ def write(folder: Path, out: Path | None = None) -> Path:
     at once (a failure leaves no half-written file)."""
     out = out or folder / "report.html"
     report = build(folder)  # first: a folder that is not a run folder is the first thing to say
-    _check_destination(out)
-    write_text_atomically(out, render(report))
+    write_file(out, render(report), example="report.html")
     return out
 
 
-def _check_destination(out: Path) -> None:
-    """The report may replace only a regular file, or be a new file in an existing folder: never a folder, a
-    link, a device or a pipe (as root, replacing /dev/full with a report would be easy)."""
-    if out.is_symlink():
-        raise ReportError(f"--out {out}: is a link; give the path of a regular file or a new one")
-    if out.is_dir():
-        raise ReportError(f"--out {out}: is a folder; give a file name such as {out / 'report.html'}")
-    if out.exists() and not out.is_file():
-        raise ReportError(f"--out {out}: is not a regular file (a device or a pipe); give a file name")
-    if not out.parent.is_dir():
-        raise ReportError(f"--out {out}: no such folder {out.parent}")

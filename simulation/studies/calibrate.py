@@ -4,8 +4,10 @@ then written as the accepted set, a calibrated scenario, a summary and charts.""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,15 +16,21 @@ import numpy as np
 from simulation.analysis import calibration
 from simulation.analysis.calibration import Posterior
 from simulation.execution import sweeps
-from simulation.execution.folders import cell
+from simulation.execution.folders import cell, write_text_atomically
 from simulation.inputs.specs import Calibration
 from simulation.present import words
 from simulation.present.charts import calibration as calibration_charts
 
 
+def _write_csv(path: Path, rows: Iterable[Sequence[object]]) -> None:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    write_text_atomically(path, text.getvalue())
+
+
 def keep_spec(folder: Path, cal: Calibration) -> None:
     """Keep the calibration spec in its sweep folder, so the folder can be finished on its own."""
-    (folder / calibration.CALIBRATION).write_text(json.dumps(cal.spec.model_dump(mode="json"), indent=2) + "\n")
+    write_text_atomically(folder / calibration.CALIBRATION, json.dumps(cal.spec.model_dump(mode="json"), indent=2) + "\n")
 
 
 @dataclass(frozen=True)
@@ -41,24 +49,20 @@ def finish(folder: Path) -> CalibrationResult:
     post = calibration.posterior(folder)
     spec = post.spec
     paths = [p.path for p in spec.parameters]
-    with (folder / "samples.csv").open("w", newline="") as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow(["sample_id", *paths, *(f"{t.metric}_mean" for t in spec.targets), "weight", "accepted"])
-        for i, (row, sim) in enumerate(zip(post.values, post.simulated, strict=True)):
-            out.writerow([i, *(cell(float(v)) for v in row), *(cell(None if math.isnan(v) else float(v)) for v in sim),
-                          cell(float(post.weight[i])), "true" if post.accepted[i] else "false"])
-    with (folder / "posterior.csv").open("w", newline="") as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow(["sample_id", *paths])
-        for i in np.flatnonzero(post.accepted):
-            out.writerow([int(i), *(cell(float(v)) for v in post.values[i])])
-    (folder / "calibrated.yaml").write_text(
-        words.calibrated_yaml(post, manifest["spec_file"], folder, manifest["base_file"]))
+    samples = [["sample_id", *paths, *(f"{t.metric}_mean" for t in spec.targets), "weight", "accepted"]]
+    for i, (row, sim) in enumerate(zip(post.values, post.simulated, strict=True)):
+        samples.append([i, *(cell(float(v)) for v in row), *(cell(None if math.isnan(v) else float(v)) for v in sim),
+                        cell(float(post.weight[i])), "true" if post.accepted[i] else "false"])
+    _write_csv(folder / "samples.csv", samples)
+    _write_csv(folder / "posterior.csv", [["sample_id", *paths], *([int(i), *(cell(float(v)) for v in post.values[i])]
+                                                                   for i in np.flatnonzero(post.accepted))])
+    write_text_atomically(folder / "calibrated.yaml",
+                          words.calibrated_yaml(post, manifest["spec_file"], folder, manifest["base_file"]))
     params, targets = calibration.summary_rows(post)
     summary = {"accepted": int(post.accepted.sum()), "samples": len(post.accepted), "window_weeks": spec.window_weeks,
                "parameters": params, "targets": targets}
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_text_atomically(folder / "summary.json", json.dumps(summary, indent=2) + "\n")
     text = words.calibration_markdown(spec, summary)
-    (folder / "summary.md").write_text(text)
+    write_text_atomically(folder / "summary.md", text)
     calibration_charts.calibration(folder / "charts", post)
     return CalibrationResult(post, summary, text)

@@ -8,7 +8,7 @@ indices; this module writes sensitivity.csv, draws the charts and words the summ
 from __future__ import annotations
 
 import csv
-import os
+import io
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from simulation.analysis import metrics, sensitivity
 from simulation.analysis.sensitivity import Analysis
-from simulation.execution import designs, sweeps
-from simulation.execution.folders import cell
+from simulation.execution import designs, limits, sweeps
+from simulation.execution.folders import cell, write_text_atomically
 from simulation.inputs.specs import Sweep
 from simulation.present import words
 from simulation.present.charts import sweep as sweep_charts
@@ -27,17 +27,19 @@ SENSITIVITY_COLUMNS = ["metric", "parameter", "index", "value", "ci_low", "ci_hi
 
 
 def create(loaded: Sweep, out: Path, slots: int, chunk_size: int | None, spec_file: str, command: Sequence[str],
-           label: str = "sweep") -> tuple[Path, sweeps.Plan]:
-    """A new sweep folder for a validated spec, cut into chunks (by default about 16 per slot)."""
+           label: str = "sweep", allow_large: bool = False) -> tuple[Path, sweeps.Plan]:
+    """A new sweep folder for a validated spec, cut into chunks (by default about 16 per slot); a LimitError
+    before anything is drawn if the design is larger than the caps (execution.limits) allow."""
+    limits.check_design(loaded.spec.points, loaded.spec.replicates, allow_large)
     chunk = chunk_size or sweeps.auto_chunk_size(loaded.spec.runs, slots)
     plan = sweeps.Plan(loaded, designs.design(loaded.spec), chunk)
     return sweeps.create(out, plan, spec_file, list(command), label=label), plan
 
 
 def execute(folder: Path, plan: sweeps.Plan, executor: Executor, slots: int,
-            progress: Callable[[int], None] | None = None) -> sweeps.Status:
+            progress: Callable[[int], None] | None = None, command: str = "sweep") -> sweeps.Status:
     """Run every run the folder is missing (see execution.sweeps.execute)."""
-    return sweeps.execute(folder, plan, executor, slots, metrics.replicate_metrics, progress)
+    return sweeps.execute(folder, plan, executor, slots, metrics.replicate_metrics, progress, command)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class SweepAnalysis:
 
 def analyze(folder: Path) -> SweepAnalysis:
     """Write sensitivity.csv and the sweep's charts into a finished sweep folder; SweepError if it is not one."""
-    found = sensitivity.analyze(folder)
+    found = sensitivity.analyze(folder, record=True)
     _write_indices(folder / SENSITIVITY, found.rows)
     drawn = sweep_charts.sensitivity_charts(folder / "charts", found.data, found.rows)
     return SweepAnalysis(found, drawn, words.sensitivity_report(found, folder, len(drawn)))
@@ -60,10 +62,9 @@ def analyze(folder: Path) -> SweepAnalysis:
 
 def _write_indices(path: Path, rows: list[dict]) -> None:
     """sensitivity.csv, written atomically."""
-    tmp = path.with_name(f".tmp-{path.name}")
-    with tmp.open("w", newline="") as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow(SENSITIVITY_COLUMNS)
-        for row in rows:
-            out.writerow([cell(row[c]) for c in SENSITIVITY_COLUMNS])
-    os.replace(tmp, path)
+    text = io.StringIO()
+    out = csv.writer(text, lineterminator="\n")
+    out.writerow(SENSITIVITY_COLUMNS)
+    for row in rows:
+        out.writerow([cell(row[c]) for c in SENSITIVITY_COLUMNS])
+    write_text_atomically(path, text.getvalue())

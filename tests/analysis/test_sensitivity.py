@@ -216,7 +216,7 @@ def test_only_a_complete_sweep_folder_can_be_analysed(tmp_path: Path, base: dict
     folder = make_folder(tmp_path, base, {"design": "lhs", "samples": 4, "metrics": ["annual_turnover"]},
                             lambda sample, replicate, unit, values: {"annual_turnover": float(unit[0])})
     sweeps.Status("interrupted", 8, 3, 0).write(folder)
-    with pytest.raises(sweeps.SweepError, match=r"is not complete \(3 of 8 runs\); finish it with: "
+    with pytest.raises(sweeps.SweepError, match=r"is not complete \(3 of 8 runs, interrupted\); finish it with: "
                                                 r"ipsim sweep --resume "):
         sweep_study.analyze(folder)
     with pytest.raises(sweeps.SweepError, match="not a sweep folder"):

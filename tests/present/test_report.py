@@ -17,7 +17,8 @@ import pytest
 from simulation.core import references
 from simulation.inputs.docs import parameter_rows
 from simulation.present import report, words
-from tests.helpers import invoke
+from simulation.present.report_files import read_csv, recorded_scenario
+from tests.helpers import invoke, only_folder
 from tests.helpers import small_world_yaml as small_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,11 +59,6 @@ URL_ATTRIBUTE = re.compile(r"""\b(?:src|href|action|srcset|poster|data)\s*=\s*["
 
 
 KINDS = ["run", "compare", "levers", "sweep", "calibration", "patterns"]
-
-
-def only_folder(out: Path) -> Path:
-    (folder,) = [p for p in out.iterdir() if p.is_dir()]
-    return folder
 
 
 def make(tmp: Path, *argv: str) -> Path:
@@ -142,7 +138,7 @@ def test_compare_report_has_the_findings_key_figures_and_both_scenarios(folders:
     html = html_of(folder)
     findings = [line[2:] for line in (folder / "summary.md").read_text().splitlines() if line.startswith("- ")]
     assert findings and all(report.markupsafe.escape(f) in html for f in findings)
-    rows = {r["scenario"]: r for r in report._read_csv(folder / "comparison.csv")}
+    rows = {r["scenario"]: r for r in read_csv(folder / "comparison.csv")}
     plan_turnover = words.shown("annual_turnover", float(rows["startup-plan"]["annual_turnover_mean"]))
     assert plan_turnover in html
     assert "<h3>baseline</h3>" in html and "<h3>startup-plan</h3>" in html
@@ -159,7 +155,7 @@ def test_assumptions_table_lists_every_parameter_with_a_source(folders: dict[str
         assert str(report._breakable(path)) in section, path
     assert str(report._breakable("sites[pair].travel_burden")) in section
     assert section.count('class="marked"') > 10  # most effect sizes are assumptions, and say so
-    table = report.assumptions_table(report._scenario(json.loads(
+    table = report.assumptions_table(recorded_scenario(json.loads(
         (folders["run"] / "manifest.json").read_text())["scenario"], "test"))
     assert all(row[4] for row in table.rows)  # every value has a source or is an assumption
 
@@ -183,7 +179,7 @@ def test_scenario_text_is_escaped_not_interpreted(folders: dict[str, Path]) -> N
 
 def test_sweep_findings_name_the_most_influential_parameter(folders: dict[str, Path]) -> None:
     folder = folders["sweep"]
-    rows = [r for r in report._read_csv(folder / "sensitivity.csv")
+    rows = [r for r in read_csv(folder / "sensitivity.csv")
             if r["metric"] == "annual_turnover" and r["index"] == "spearman"]
     top = max(rows, key=lambda r: abs(float(r["value"])))
     assert f"Annual turnover depends most on {top['parameter']}" in html_of(folder)
@@ -211,7 +207,7 @@ def bad_folders(tmp: Path, folders: dict[str, Path]) -> dict[str, tuple[list[str
     unfinished.mkdir()
     sweep = folders["sweep"]
     (unfinished / "manifest.json").write_text((sweep / "manifest.json").read_text())
-    (unfinished / "status.json").write_text(json.dumps({"state": "running", "runs_done": 3, "runs_total": 8}))
+    (unfinished / "status.json").write_text(json.dumps({"state": "running", "runs_done": 3, "runs_total": 8, "runs_failed": 0}))
     odd = tmp / "odd"
     odd.mkdir()
     (odd / "manifest.json").write_text(json.dumps({"kind": "mystery"}))

@@ -21,6 +21,7 @@ it in all of them. The rule:
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from simulation.core import pressures
+from simulation.execution.folders import temporary_name
 
 STYLE = {
     "figure.figsize": (11, 6.2), "figure.dpi": 110, "font.size": 14, "axes.titlesize": 17,
@@ -92,8 +94,13 @@ def save(fig: plt.Figure, path: Path, note: str) -> Path:
     lines = textwrap.wrap(note, int(fig.get_figwidth() * NOTE_CHARS_PER_INCH))
     fig.text(0.01, 0.01, "\n".join(lines), fontsize=10, color=GREY, ha="left", va="bottom")
     fig.tight_layout(rect=(0, (0.1 + 0.18 * len(lines)) / fig.get_figheight(), 1, 1))
-    fig.savefig(path)
-    plt.close(fig)
+    tmp = path.with_name(temporary_name(path.name))  # whole or not at all, as every file ipsim writes
+    try:
+        fig.savefig(tmp)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)
     return path
 
 
