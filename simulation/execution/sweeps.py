@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from simulation.core.model import IPSModel
 from simulation.core.records import RunRecord
 from simulation.core.scenario import Scenario
-from simulation.execution import designs, folders
+from simulation.execution import designs, folders, limits
 from simulation.execution.pool import Bounded, ExecutionError
 from simulation.execution.seeds import run_seed
 from simulation.inputs import specs
@@ -298,7 +298,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SweepError(f"{folder}: not a sweep folder (no {MANIFEST})") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise SweepError(f"{folder}: {MANIFEST} is damaged ({_short(exc)}); {redo}") from None
     if not isinstance(manifest, dict):
         raise SweepError(f"{folder}: {MANIFEST} is damaged (not a JSON object); {redo}")
@@ -320,6 +320,10 @@ def open_plan(folder: Path) -> Plan:
     except (ValidationError, ScenarioError) as exc:
         raise SweepError(f"{folder}: its manifest no longer validates with this version of ipsim: "
                          f"{_short(exc)}") from None
+    try:
+        limits.check_design(spec.points, spec.replicates, allow_large=True)  # a manifest edited to billions
+    except limits.LimitError as exc:
+        raise SweepError(f"{folder}: {MANIFEST} is damaged ({exc})") from None
     plan = Plan(loaded, designs.design(spec), manifest["chunk_size"])
     if plan.runs != manifest["runs"] or manifest["chunk_size"] < 1:
         raise SweepError(f"{folder}: {MANIFEST} is damaged (its runs or chunk_size do not match its spec)")

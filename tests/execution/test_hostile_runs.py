@@ -130,6 +130,7 @@ MANIFEST_DAMAGES: dict[str, Callable[[Path], None]] = {
     "empty": lambda p: p.write_text(""),
     "truncated": lambda p: p.write_text(p.read_text()[:100]),
     "garbage": lambda p: p.write_bytes(os.urandom(300)),
+    "nested too deeply": lambda p: p.write_text("[" * 100_000 + "]" * 100_000),
     "a list": lambda p: p.write_text("[1, 2]"),
     "a key missing": lambda p: p.write_text(json.dumps({k: v for k, v in json.loads(p.read_text()).items()
                                                         if k != "chunk_size"})),
