@@ -16,6 +16,7 @@ from simulation.present.charts.style import (
     OTHER,
     draw_into,
     label,
+    one_line,
     panels,
     save,
     wrap,
@@ -62,7 +63,7 @@ def calibration_fit(path: Path, post: Posterior) -> Path:
         ax.hist(sim[~np.isnan(sim)], bins=bins, color=OTHER, label="all prior draws")
         kept = sim[post.accepted]
         ax.hist(kept[~np.isnan(kept)], bins=bins, color=BLUE, label="accepted draws")
-        ax.axvline(t.share, color=ORANGE, lw=2.5, label=f"observed {t.successes}/{t.trials} [{t.source}]")
+        ax.axvline(t.share, color=ORANGE, lw=2.5, label=f"observed {t.successes}/{t.trials} [{one_line(t.source)}]")
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
         ax.set_xlabel(f"{label(t.metric)} (mean over replicates)", fontsize=12)
         ax.set_ylabel("Number of prior draws")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +91,15 @@ def label(name: str) -> str:
 
 
 
+def one_line(text: str) -> str:
+    """Text from an input file (a source, a name) as a chart shows it: line breaks and other control characters
+    as spaces."""
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+
+
 def save(fig: plt.Figure, path: Path, note: str) -> Path:
+    """Add the note under the chart and write the PNG."""
+    note = one_line(note)
     lines = textwrap.wrap(note, int(fig.get_figwidth() * NOTE_CHARS_PER_INCH))
     fig.text(0.01, 0.01, "\n".join(lines), fontsize=10, color=GREY, ha="left", va="bottom")
     fig.tight_layout(rect=(0, (0.1 + 0.18 * len(lines)) / fig.get_figheight(), 1, 1))
