@@ -345,7 +345,7 @@ def _schema(out: Path | None) -> int:
         return 0
     from simulation.execution.folders import write_file
 
-    write_file(out, text, example="schema.json")
+    write_file(out, text, example="schema.json", earlier=lambda head: head.startswith(text[:80].encode()))
     print(f"wrote {out}")
     return 0
 
@@ -449,7 +449,8 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
         print(f"{folder}: this sweep is already complete")
         return 0
     if not complete:
-        folders.check_destination(destination, folders.MIN_FREE_BYTES + runs * limits.BYTES_PER_SWEEP_RUN)
+        folders.check_destination(destination, folders.MIN_FREE_BYTES + runs * limits.BYTES_PER_SWEEP_RUN,
+                                  run_folder=args.resume is not None)
         with _sweep_executor(args) as (executor, slots):
             if args.resume is None:
                 folder, plan = sweep_study.create(loaded, args.out, slots, args.chunk_size, str(args.spec), command,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -348,3 +349,99 @@ def test_a_spec_with_thousands_of_problems_or_a_huge_value_is_a_few_lines(body: 
     code, _, err = invoke(["sweep", str(spec), "--out", str(tmp_path / "runs")])
     one_clear_error(code, err)
     assert err.count("\n") <= 10 and not (tmp_path / "runs").exists()
+
+
+# --- found by an adversarial round beyond the issue's list ---------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["extends", "base"])
+def test_a_nul_byte_in_a_path_is_one_clear_error(field: str, tmp_path: Path) -> None:
+    write(tmp_path / "tiny.yaml", TINY + "name: tiny\n")
+    if field == "extends":
+        bad = write(tmp_path / "bad.yaml", 'extends: "tiny.yaml\\0x"\nname: nul\n')
+        argv = ["validate", str(bad)]
+    else:
+        bad = write(tmp_path / "spec.yaml", 'base: "tiny.yaml\\0"\ndesign: lhs\nsamples: 2\n'
+                                            "parameters:\n  - {path: weeks, range: [1, 2], type: int}\n")
+        argv = ["sweep", str(bad), "--out", str(tmp_path / "runs")]
+    code, _, err = invoke(argv)
+    one_clear_error(code, err)
+
+
+@pytest.mark.parametrize("target", ["manifest.json", "summary.json", "the scenario", "another run's folder"])
+@pytest.mark.parametrize("command", ["report", "schema"])
+def test_out_never_replaces_a_runs_files_or_a_scenario(target: str, command: str, run_folder: Path,
+                                                      tmp_path: Path) -> None:
+    other = tmp_path / "other-run"
+    other.mkdir()
+    (other / "manifest.json").write_text("{}")
+    path = {"manifest.json": run_folder / "manifest.json", "summary.json": run_folder / "summary.json",
+            "the scenario": write(tmp_path / "mine.yaml", TINY), "another run's folder": other / "x.html"}[target]
+    before = snapshot(run_folder) | snapshot(tmp_path)
+    code, _, err = invoke(["report", str(run_folder), "--out", str(path)] if command == "report"
+                          else ["schema", "--out", str(path)])
+    one_clear_error(code, err)
+    assert snapshot(run_folder) | snapshot(tmp_path) == before
+
+
+def test_a_run_is_never_written_into_another_run_folder(run_folder: Path, tmp_path: Path) -> None:
+    scenario = write(tmp_path / "tiny.yaml", TINY + "name: tiny\n")
+    before = snapshot(run_folder)
+    for out in (run_folder, run_folder / "charts", run_folder / "charts" / "new"):
+        code, _, err = invoke(["run", str(scenario), "--replicates", "2", "--workers", "1", "--out", str(out)])
+        one_clear_error(code, err)
+        assert "inside the run folder" in err
+    assert snapshot(run_folder) == before
+
+
+@pytest.mark.parametrize(("case", "body"), [
+    ("a line break in a text level", "parameters:\n  - {path: description, type: categorical, levels: [\"a\\rb\", c]}\n"),
+    ("a distribution that overflows", "parameters:\n  - {path: staff.quit_threshold.mean, distribution: "
+                                      "{name: gausshyper, params: {a: 1e10, b: 1e-10, c: 1e10, z: 1e10}}}\n"),
+    ("a distribution of huge numbers", "parameters:\n  - {path: staff.quit_threshold.mean, distribution: "
+                                       "{name: norm, params: {loc: 1e308, scale: 1e308}}}\n"),
+])
+def test_a_sweep_parameter_that_cannot_be_run_or_recorded_is_refused(case: str, body: str, tmp_path: Path) -> None:
+    write(tmp_path / "tiny.yaml", TINY + "name: tiny\n")
+    design = "design: grid\n" if "level" in case else "design: lhs\nsamples: 2\n"
+    spec = write(tmp_path / "spec.yaml", f"base: tiny.yaml\n{design}replicates: 1\n{body}")
+    code, _, err = invoke(["sweep", str(spec), "--out", str(tmp_path / "runs")])
+    one_clear_error(code, err)
+    assert "Warning" not in err and not (tmp_path / "runs").exists()
+
+
+def test_a_calibration_target_must_be_a_share_of_es(tmp_path: Path) -> None:
+    write(tmp_path / "tiny.yaml", TINY + "name: tiny\n")
+    spec = write(tmp_path / "cal.yaml", "base: tiny.yaml\nwindow_weeks: 10\nsamples: 4\nparameters:\n"
+                 "  - {path: staff.quit_threshold.mean, range: [0.4, 1.6]}\ntargets:\n"
+                 "  - {metric: job_starts_per_position_year, successes: 1, trials: 4, source: x}\n")
+    code, _, err = invoke(["calibrate", str(spec), "--out", str(tmp_path / "runs")])
+    one_clear_error(code, err)
+    assert "targets[0].metric" in err and "cohort_left_share" in err
+
+
+def test_a_huge_staff_is_refused_at_once(tmp_path: Path) -> None:
+    sites = "".join(f"  - {{name: s{k}, count: 100, positions: 50}}\n" for k in range(2000))
+    scenario = write(tmp_path / "huge.yaml", TINY.split("\nsites:")[0] + "\nname: huge\nsites:\n" + sites)
+    started = time.monotonic()
+    code, _, err = invoke(["validate", str(scenario)])
+    one_clear_error(code, err)
+    assert "at most 1000 entries" in err and time.monotonic() - started < 5
+    scenario = write(tmp_path / "big.yaml", TINY.split("\nsites:")[0] + "\nname: big\nsites:\n"
+                     + "".join(f"  - {{name: s{k}, count: 100, positions: 50}}\n" for k in range(3)))
+    code, _, err = invoke(["validate", str(scenario)])
+    one_clear_error(code, err)
+    assert "15,000 positions" in err
+
+
+@pytest.mark.parametrize("key", ["\x1b]0;pwned\x07\x1b[2J", "a\nb\nc"])
+def test_control_characters_in_keys_never_reach_the_terminal(key: str, tmp_path: Path) -> None:
+    scenario = write(tmp_path / "bad.yaml", TINY + "name: bad\n" + yaml_key(key) + ": 1\n")
+    code, _, err = invoke(["validate", str(scenario)])
+    one_clear_error(code, err)
+    assert err.count("\n") == 1 and "\x1b" not in err and "\x07" not in err
+
+
+def yaml_key(key: str) -> str:
+    """``key`` as a double-quoted YAML key (escapes for the control characters)."""
+    return '"' + key.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'

@@ -367,6 +367,13 @@ PressureWeights = create_model(
 )
 
 
+MAX_SITE_ENTRIES = 1_000
+"""The most entries a scenario's sites list may have (each may stand for up to 100 identical sites)."""
+MAX_POSITIONS = 10_000
+"""The most ES positions a scenario may have in all: a run holds every position's state, and the largest
+programme studied had 45 positions (Moe et al. 2021); a region-wide rollout of hundreds fits well within it."""
+
+
 class Scenario(Schema):
     """A whole simulated setting: the sites, their people and the start-up conditions."""
 
@@ -379,7 +386,7 @@ class Scenario(Schema):
         description="window for cohort_left_share (share of the week-0 ES gone by its end)",
         source="B22a (window not reported; two years is the default reading)",
     )
-    sites: list[SiteSpec] = Field(min_length=1, description="the local IPS services")
+    sites: list[SiteSpec] = Field(min_length=1, max_length=MAX_SITE_ENTRIES, description="the local IPS services")
     staff: Staff = param(Staff(), unit="-", description="employment specialists", source="see fields")
     clients: Clients = param(Clients(), unit="-", description="job seekers", source="see fields")
     strain: Strain = param(Strain(), unit="-", description="strain dynamics", source="see fields")
@@ -401,6 +408,9 @@ class Scenario(Schema):
         names = [s.name for s in self.sites]
         if len(set(names)) != len(names):
             raise ValueError("site names must be unique")
+        if self.positions > MAX_POSITIONS:
+            raise ValueError(f"the sites have {self.positions:,} positions in all; a scenario may have at most "
+                             f"{MAX_POSITIONS:,} (the Northern Norway programme had 45)")
         return self
 
     @property

@@ -174,16 +174,23 @@ class DestinationError(OSError):
     """A destination that cannot be written (not a folder, no permission, a read-only or full disk)."""
 
 
-def check_destination(out: Path, need: int = MIN_FREE_BYTES) -> None:
+def check_destination(out: Path, need: int = MIN_FREE_BYTES, run_folder: bool = False) -> None:
     """Make sure ``out`` is, or can become, a folder this process can write, with ``need`` bytes free, before any run
-    starts; an InputError if it is not a folder, a DestinationError if it cannot be written. Creates nothing: an existing ``out`` is probed with a temporary file (and
-    its stale temporary files are removed), a missing one through the nearest folder above it that exists."""
+    starts; an InputError if it is not a folder, a DestinationError if it cannot be written. Creates nothing: an
+    existing ``out`` is probed with a temporary file (and its stale temporary files are removed), a missing one
+    through the nearest folder above it that exists. A new
+    run folder goes only into a folder of run folders, never inside a run folder, unless ``run_folder``: ``out`` is
+    the run folder being finished (a sweep resumed)."""
     try:
         existing = out
         while not existing.exists() and existing != existing.parent:
             existing = existing.parent
         if not existing.is_dir():
             raise InputError(f"--out {out}: {existing} exists and is not a folder; give a folder or a new path")
+        run = None if run_folder else inside_run_folder(existing)
+        if run is not None:
+            raise InputError(f"--out {out}: is inside the run folder {run}; give a folder of run folders, such as "
+                             f"{run.parent}")
         if existing == out:
             remove_stale(out)
             probe = out / temporary_name("probe")
@@ -222,17 +229,36 @@ def write_text_atomically(path: Path, content: str) -> None:
         raise
 
 
-def write_file(out: Path, content: str, example: str) -> None:
-    """Write one file a user named (``--out`` of ``report`` and ``schema``) atomically, replacing only a regular
-    file: never a folder, a link, a device or a pipe (as root, replacing /dev/full would be easy); an InputError
-    says why not, before anything is written. ``example`` is a file name the error suggests for a folder.
-    What a killed writer of the same file left beside it goes first."""
+def inside_run_folder(path: Path) -> Path | None:
+    """The ipsim run folder (one holding a manifest.json) that ``path`` is in or under, two levels up at most."""
+    for folder in (path, path.parent, path.parent.parent):
+        if (folder / "manifest.json").is_file():
+            return folder
+    return None
+
+
+def write_file(out: Path, content: str, example: str, earlier: Callable[[bytes], bool],
+               allowed: Path | None = None) -> None:
+    """Write one file a user named (``--out`` of ``report`` and ``schema``) atomically; an InputError says why not,
+    before anything is written. It replaces only a regular file that ``earlier`` (given its first 4 kB) takes for
+    an earlier output of the same command, so never a folder, a link, a device or a pipe (as root, replacing
+    /dev/full would be easy), a scenario file or a run's own files; and it writes inside a run folder only at
+    ``allowed``. ``example`` is a file name the error suggests for a folder. What a killed writer of the same
+    file left beside it goes first."""
+    run = inside_run_folder(out.parent)
+    if run is not None and (allowed is None or out.resolve() != allowed.resolve()):
+        raise InputError(f"--out {out}: is inside the run folder {run}; write it elsewhere")
     if out.is_symlink():
         raise InputError(f"--out {out}: is a link; give the path of a regular file or a new one")
     if out.is_dir():
         raise InputError(f"--out {out}: is a folder; give a file name such as {out / example}")
     if out.exists() and not out.is_file():
         raise InputError(f"--out {out}: is not a regular file (a device or a pipe); give a file name")
+    if out.is_file():
+        with out.open("rb") as handle:
+            if not earlier(handle.read(4096)):
+                raise InputError(f"--out {out}: exists and is not an earlier {example}; ipsim replaces only its own "
+                                 "output, so give a new file name")
     if not out.parent.is_dir():
         raise InputError(f"--out {out}: no such folder {out.parent}")
     remove_stale(out.parent, out.name)

@@ -30,6 +30,7 @@ from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,13 @@ class Plan:
     @property
     def chunks(self) -> int:
         return math.ceil(self.runs / self.chunk_size)
+
+    @cached_property
+    def digest(self) -> str:
+        """What the runs depend on (the spec, the base scenario, the chunking), hashed: a part sealed under another
+        plan (a manifest edited since) is never joined."""
+        what = {"spec": self.sweep.spec.model_dump(mode="json"), "base": self.sweep.base, "chunk_size": self.chunk_size}
+        return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
     def chunk_runs(self, k: int) -> list[tuple[int, int, int, list[Any]]]:
         spec = self.sweep.spec
@@ -351,25 +359,27 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _store_part(folder: Path, k: int, results: str, log: str) -> None:
+def _store_part(folder: Path, plan: Plan, k: int, results: str, log: str) -> None:
     """Write chunk k's rows, then its seal: a part without a valid seal is never trusted."""
     folders.write_text_atomically(_part(folder, k, ".log"), log)
     folders.write_text_atomically(_part(folder, k), results)
-    seal = {"runs": results.count("\n"), "results_sha256": _digest(results), "log_sha256": _digest(log)}
+    seal = {"runs": len(plan.chunk_runs(k)), "plan_sha256": plan.digest, "results_sha256": _digest(results),
+            "log_sha256": _digest(log)}
     folders.write_text_atomically(_part(folder, k, ".json"), json.dumps(seal) + "\n")
 
 
 def _read_part(folder: Path, plan: Plan, k: int) -> tuple[str, str] | None:
-    """Chunk k's results and log rows if its part is whole: sealed, with the chunk's run count, and both files
-    matching their checksums; None if it is missing, short, corrupt or unsealed (it is then run again)."""
+    """Chunk k's results and log rows if its part is whole: sealed under this plan, with the chunk's run count, and
+    both files matching their checksums; None if it is missing, short, corrupt, unsealed or of another plan (it is
+    then run again)."""
     try:
         seal = json.loads(_part(folder, k, ".json").read_text(encoding="utf-8"))
         results = _part(folder, k).read_text(encoding="utf-8")
         log = _part(folder, k, ".log").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    expected = len(plan.chunk_runs(k))
-    whole = (isinstance(seal, dict) and seal.get("runs") == expected == results.count("\n") == log.count("\n")
+    whole = (isinstance(seal, dict) and seal.get("runs") == len(plan.chunk_runs(k))
+             and seal.get("plan_sha256") == plan.digest
              and seal.get("results_sha256") == _digest(results) and seal.get("log_sha256") == _digest(log))
     return (results, log) if whole else None
 
@@ -423,7 +433,7 @@ def execute(folder: Path, plan: Plan, executor: Executor, slots: int, measure: M
 
         def store(k: int, future: Future) -> None:
             results, log = future.result()
-            _store_part(folder, k, results, log)
+            _store_part(folder, plan, k, results, log)
             n = results.count("\n")
             status.runs_done += n
             status.runs_failed += results.count(",failed\n")

@@ -278,7 +278,9 @@ def shown(value: Any) -> str:
 
 
 def _cut(text: str, limit: int = MAX_SHOWN) -> str:
-    """``text`` if it has at most ``limit`` characters, else its start and ``...``: input echoed in a message."""
+    """Input echoed in a message: ``text`` with any character that is not printable escaped (a line break must not
+    start a new message line, nor an escape sequence reach the terminal), cut to ``limit`` characters with ``...``."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit + 1])
     return text if len(text) <= limit else f"{text[:limit]}..."
 
 

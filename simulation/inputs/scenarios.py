@@ -96,8 +96,9 @@ def _resolve_chain(chain: list[Path]) -> tuple[dict[str, Any], list[Path]]:
         raise ScenarioError(f"{chain[0]}: extends chains more than {MAX_CHAIN} files; a scenario needs a few")
     try:
         resolved, found = parent.resolve(), parent.exists()
-    except OSError as exc:  # a name too long for the file system, say
-        raise ScenarioError(f"{named(chain)}: extends {shown(written)}: not a usable path ({exc.strerror})") from None
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte in it
+        why = exc.strerror if isinstance(exc, OSError) else "it holds a NUL byte"
+        raise ScenarioError(f"{named(chain)}: extends {shown(written)}: not a usable path ({why})") from None
     if any(resolved == seen.resolve() for seen in chain):
         raise ScenarioError(f"{chain[0]}: extends makes a cycle: {' -> '.join(map(str, [*chain, parent]))}")
     if not found:

@@ -13,6 +13,7 @@ import copy
 import difflib
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Self, get_args, get_origin
@@ -23,7 +24,7 @@ from scipy import stats
 
 from simulation.core.params import name_field
 from simulation.core.scenario import Scenario
-from simulation.inputs.reading import ScenarioError, describe_errors, read_mapping
+from simulation.inputs.reading import ScenarioError, describe_errors, read_mapping, shown
 from simulation.inputs.scenarios import load_scenario
 
 RUN_METRICS = (
@@ -31,6 +32,8 @@ RUN_METRICS = (
     "job_starts_per_es_year", "job_starts_per_position_year", "vacancy_weeks_per_position_year",
 )
 """The per-run metrics a sweep can keep (simulation.analysis.metrics.replicate_metrics)."""
+SHARE_METRICS = ("cohort_left_share", "retention_12m", "shock_share")
+"""The per-run metrics that are shares of ES, so that an observed count of ES (a calibration target) estimates them."""
 MAX_PATH = 300
 """The longest parameter path (a scenario's deepest is under 60 characters)."""
 DISTRIBUTION_QUANTILES = (0.005, 0.995)
@@ -60,9 +63,11 @@ class Distribution(SpecSchema):
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ValueError(f"'{self.name}' is not a continuous scipy.stats distribution{hint}")  # noqa: TRY004 - pydantic reports ValueError
         try:
-            low, high = dist(**self.params).ppf(DISTRIBUTION_QUANTILES)
-        except TypeError as exc:
-            raise ValueError(f"bad parameters for {self.name}: {exc}") from None
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # scipy's overflow warnings: the finiteness check below says it
+                low, high = dist(**self.params).ppf(DISTRIBUTION_QUANTILES)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ValueError(f"bad parameters for {self.name}: {str(exc)[:120]}") from None
         if not (math.isfinite(low) and math.isfinite(high)):
             raise ValueError(f"{self.name} with {self.params} has no finite quantiles (check its parameters)")
         return self
@@ -118,6 +123,9 @@ class Parameter(SpecSchema):
                 raise ValueError(f"levels of a {self.type} parameter must be {self.type} values, got {bad[0]!r}")
             if len(set(map(repr, self.levels))) != len(self.levels):
                 raise ValueError("levels must be distinct")
+            if any(isinstance(v, str) and not v.isprintable() for v in self.levels):
+                raise ValueError("a text level must hold printable characters only (no line breaks, tabs or control "
+                                 "characters): it becomes a CSV cell and a file name part")
         return self
 
     def grid_size(self) -> int:
@@ -334,8 +342,11 @@ def read_spec[M: BaseModel](path: str | Path, model: type[M], what: str) -> tupl
     except ValidationError as exc:
         raise ScenarioError("\n".join(f"{path}: {line}" for line in describe_errors(exc, model))) from None
     base_file = path.parent / spec.base  # type: ignore[attr-defined]
+    if "\0" in spec.base:  # type: ignore[attr-defined]
+        raise ScenarioError(f"{path}: base: not a usable path (it holds a NUL byte)")
     if not base_file.is_file():
-        raise ScenarioError(f"{path}: base: no such scenario file {spec.base!r} "  # type: ignore[attr-defined]
+        what_is = "not a regular file" if base_file.exists() else "no such scenario file"
+        raise ScenarioError(f"{path}: base: {what_is} {shown(spec.base)} "  # type: ignore[attr-defined]
                             f"(resolved to {base_file.resolve()})")
     return spec, base_file, load_scenario(base_file)
 
@@ -379,7 +390,7 @@ def check_sweep(spec: SweepSpec, base: dict[str, Any], base_file: str, where: st
 class Target(SpecSchema):
     """An observed count: ``successes`` of ``trials``, matched by a per-run metric's replicate mean."""
 
-    metric: Literal[RUN_METRICS] = Field(description="the per-run metric that estimates the observed share")  # type: ignore[valid-type]
+    metric: Literal[SHARE_METRICS] = Field(description="the per-run metric that estimates the observed share")  # type: ignore[valid-type]
     successes: int = Field(ge=0, description="observed count, e.g. 18 ES who left")
     trials: int = Field(ge=1, description="observed sample size, e.g. 40 ES")
     source: str = Field(min_length=1, description="where the figure comes from")

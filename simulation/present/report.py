@@ -56,6 +56,9 @@ from simulation.present.report_files import (
 )
 
 TEMPLATE = "report.html.j2"
+EARLIER = b"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:"
+"""In the head of every report ipsim has written (the template's): how ``write`` knows an earlier report, the only
+file it replaces."""
 MAX_DETAILED_SCENARIOS = 4
 """A comparison of more scenarios than this shows only the comparison charts, not each scenario's own."""
 TOP_REASONS = 3
@@ -649,7 +652,8 @@ def write(folder: Path, out: Path | None = None) -> Path:
     at once (a failure leaves no half-written file)."""
     out = out or folder / "report.html"
     report = build(folder)  # first: a folder that is not a run folder is the first thing to say
-    write_file(out, render(report), example="report.html")
+    write_file(out, render(report), example="report.html", allowed=folder / "report.html",
+               earlier=lambda head: head.startswith(b"<!DOCTYPE html>") and EARLIER in head)
     return out
 
 

@@ -422,3 +422,16 @@ def test_a_sweep_that_fills_the_disk_keeps_its_sealed_parts_and_says_how_to_carr
     assert "No space left on device" in err and f"ipsim sweep --resume {folder}" in err
     assert not (folder / "results.csv").exists()
     assert not [p for p in folder.rglob("*") if p.name.startswith(".ipsim-tmp-")]
+
+
+def test_parts_sealed_under_another_plan_are_run_again(interrupted: Path) -> None:
+    """A manifest edited by hand so that it still validates (one replicate instead of two) describes other runs:
+    the parts sealed under the old plan are not joined, and results.csv holds exactly the edited plan's runs."""
+    path = interrupted / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest |= {"replicates": 1, "runs": 4, "spec": {**manifest["spec"], "replicates": 1}}
+    path.write_text(json.dumps(manifest))
+    code, _, err = invoke(["sweep", "--resume", str(interrupted), "--workers", "1"])
+    assert code == 0, err
+    rows = (interrupted / "results.csv").read_text().splitlines()[1:]
+    assert [tuple(map(int, row.split(",")[:2])) for row in rows] == [(s, 0) for s in range(4)]

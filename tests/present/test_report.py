@@ -185,13 +185,19 @@ def test_sweep_findings_name_the_most_influential_parameter(folders: dict[str, P
     assert f"Annual turnover depends most on {top['parameter']}" in html_of(folder)
 
 
-def test_out_writes_elsewhere_and_replaces_an_older_report(folders: dict[str, Path], tmp_path: Path) -> None:
+def test_out_writes_elsewhere_and_replaces_an_older_report_but_nothing_else(folders: dict[str, Path],
+                                                                            tmp_path: Path) -> None:
     target = tmp_path / "for-the-room.html"
-    target.write_text("old")
-    code, _, err = invoke(["report", str(folders["run"]), "--out", str(target)])
-    assert code == 0, err
+    for folder in ("compare", "run"):  # the second replaces the first
+        code, _, err = invoke(["report", str(folders[folder]), "--out", str(target)])
+        assert code == 0, err
     assert target.read_text(encoding="utf-8") == html_of(folders["run"])
     assert [p.name for p in tmp_path.iterdir()] == ["for-the-room.html"]  # no temporary file left behind
+    notes = tmp_path / "notes.html"
+    notes.write_text("<!DOCTYPE html><p>the planner's own notes</p>")
+    code, _, err = invoke(["report", str(folders["run"]), "--out", str(notes)])
+    assert code == 2 and "exists and is not an earlier report.html" in err, err
+    assert notes.read_text() == "<!DOCTYPE html><p>the planner's own notes</p>"
 
 
 def test_the_report_does_not_depend_on_when_it_is_written(folders: dict[str, Path], tmp_path: Path) -> None:
