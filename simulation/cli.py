@@ -417,7 +417,8 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
 
     calibrating = args.command == "calibrate"
     if (args.spec is None) == (args.resume is None):
-        raise UsageError(f"give a {'calibration' if calibrating else 'sweep'} spec file or --resume RUN_DIR (one of them)")
+        what = "calibration" if calibrating else "sweep"
+        raise UsageError(f"give a {what} spec file or --resume RUN_DIR (one of them)")
     if args.scheduler and args.workers:
         raise UsageError("--workers is for local runs; with --scheduler the cluster's workers run the sweep")
     cal = None

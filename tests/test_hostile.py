@@ -395,7 +395,8 @@ def test_a_run_is_never_written_into_another_run_folder(run_folder: Path, tmp_pa
 
 
 @pytest.mark.parametrize(("case", "body"), [
-    ("a line break in a text level", "parameters:\n  - {path: description, type: categorical, levels: [\"a\\rb\", c]}\n"),
+    ("a line break in a text level",
+     "parameters:\n  - {path: description, type: categorical, levels: [\"a\\rb\", c]}\n"),
     ("a distribution that overflows", "parameters:\n  - {path: staff.quit_threshold.mean, distribution: "
                                       "{name: gausshyper, params: {a: 1e10, b: 1e-10, c: 1e10, z: 1e10}}}\n"),
     ("a distribution of huge numbers", "parameters:\n  - {path: staff.quit_threshold.mean, distribution: "

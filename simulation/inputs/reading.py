@@ -113,7 +113,7 @@ class _Yaml12Loader(yaml.SafeLoader):
                 raise ScenarioError(f"a key must be a plain name, not {type(key).__name__} (line {line})")
             if key in seen:
                 hint = "; merge several mappings with one <<: [*a, *b]" if key == "<<" else ""
-                raise ScenarioError(f"duplicate key '{_cut(str(key))}' (line {line}){hint}")
+                raise ScenarioError(f"duplicate key '{cut(str(key))}' (line {line}){hint}")
             seen.add(key)
         return seen
 
@@ -196,12 +196,12 @@ def read_mapping(chain: list[Path], what: str = "scenario") -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = _cut(str(getattr(exc, "problem", exc)), MAX_MESSAGE)
+        problem = cut(str(getattr(exc, "problem", exc)), MAX_MESSAGE)
         raise ScenarioError(f"{where}: not valid YAML{at}: {problem}") from None
     except RecursionError:
         raise ScenarioError(f"{where}: nested too deeply to read (at most {MAX_DEPTH} levels)") from None
     except ValueError as exc:  # e.g. an integer longer than Python converts (thousands of digits)
-        raise ScenarioError(f"{where}: a value cannot be read: {_cut(str(exc), MAX_MESSAGE)}") from None
+        raise ScenarioError(f"{where}: a value cannot be read: {cut(str(exc), MAX_MESSAGE)}") from None
     if depth > MAX_DEPTH:
         raise ScenarioError(f"{where}: nested more than {MAX_DEPTH} levels deep")
     if values > MAX_VALUES:
@@ -274,10 +274,10 @@ def shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str) and len(value) > MAX_SHOWN:
         return f"{value[:MAX_SHOWN]!r}... ({len(value):,} characters)"
-    return _cut(repr(value))
+    return cut(repr(value))
 
 
-def _cut(text: str, limit: int = MAX_SHOWN) -> str:
+def cut(text: str, limit: int = MAX_SHOWN) -> str:
     """Input echoed in a message: ``text`` with any character that is not printable escaped (a line break must not
     start a new message line, nor an escape sequence reach the terminal), cut to ``limit`` characters with ``...``."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit + 1])
@@ -312,7 +312,7 @@ def _problem(err: ErrorDetails, root: type[BaseModel]) -> str:
         limit = ctx["min_length"] if kind == "too_short" else ctx["max_length"]
         return (f"expected at {'least' if kind == 'too_short' else 'most'} {limit} "
                 f"entr{'y' if limit == 1 else 'ies'}, got {ctx['actual_length']}")
-    message = _cut(err["msg"].removeprefix("Value error, "), MAX_MESSAGE)
+    message = cut(err["msg"].removeprefix("Value error, "), MAX_MESSAGE)
     return message if isinstance(got, dict | list) else f"{message} (got {shown(got)})"
 
 
@@ -338,9 +338,9 @@ def _dotted(loc: tuple, site_names: Sequence[object] = ()) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
             if depth == 1 and loc[0] == "sites" and part < len(site_names) and isinstance(site_names[part], str):
-                out += f" ({_cut(site_names[part])})"
+                out += f" ({cut(site_names[part])})"
         else:
-            out += f".{_cut(str(part))}" if out else _cut(str(part))
+            out += f".{cut(str(part))}" if out else cut(str(part))
     return out
 
 

@@ -31,7 +31,7 @@ from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, Vali
 from simulation.core.params import NAME_PATTERN
 from simulation.core.scenario import Scenario
 from simulation.execution import sweeps
-from simulation.inputs.reading import InputError, describe_errors
+from simulation.inputs.reading import InputError, cut, describe_errors
 from simulation.inputs.specs import Design
 from simulation.present import words
 
@@ -194,14 +194,9 @@ WRONG = {"missing": "missing", "dict_type": "not a JSON object", "list_type": "n
 """What is wrong with a JSON value, by pydantic's error type (other errors keep pydantic's words)."""
 
 
-def _cut(text: str, width: int = 60) -> str:
-    """``text`` cut to ``width`` characters: a damaged file may hold anything, and a message stays short."""
-    return text if len(text) <= width else text[:width - 3] + "..."
-
-
 def _listed(names: list[str], most: int = 5) -> str:
     """Names for a message: ``a, b, c and 4 more``."""
-    shown = ", ".join(_cut(name, 40) for name in names[:most])
+    shown = ", ".join(cut(name, 40) for name in names[:most])
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
@@ -278,7 +273,7 @@ def _problems(exc: ValidationError, most: int = 3) -> str:
 def _where(loc: tuple[int | str, ...]) -> str:
     """A place in a JSON file: ``scenarios[0].folder``, or ``the top level``."""
     path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).removeprefix(".")
-    return _cut(path) or "the top level"
+    return cut(path) or "the top level"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -304,7 +299,7 @@ def _row(path: Path, line: int, row: dict[str, str], columns: Columns) -> dict[s
                           f"{recovery(path)}")
     for column in columns.numbers:
         if row[column] != "" and not _is_number(row[column]):
-            raise ReportError(f"{path}: line {line}, column {column}: {_cut(repr(row[column]), 40)} is not a number; "
+            raise ReportError(f"{path}: line {line}, column {column}: {cut(repr(row[column]), 40)} is not a number; "
                               f"{recovery(path)}")
     return row
 
@@ -379,7 +374,7 @@ def kind_of(folder: Path, manifest: dict[str, object]) -> str:
         return "calibration" if (folder / "calibration.json").is_file() else "sweep"
     if isinstance(kind, str) and kind in ("compare", "levers", "patterns"):
         return kind
-    named = "it names no kind" if kind is None else f"kind {_cut(repr(kind), 40)}"
+    named = "it names no kind" if kind is None else f"kind {cut(repr(kind), 40)}"
     raise ReportError(f"{folder}: manifest.json is not of an ipsim run, compare, levers, sweep, calibration or "
                       f"patterns folder ({named}); the folder was not written by ipsim, or by a version this one "
                       "does not know")
@@ -391,7 +386,7 @@ def recorded_scenario(data: dict[str, object], where: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        first, count = _cut(describe_errors(exc)[0], 200), exc.error_count()
+        first, count = cut(describe_errors(exc)[0], 200), exc.error_count()
         problems = first if count == 1 else f"{count} problems, the first: {first}"
         raise ReportError(f"{where}: the scenario recorded in manifest.json does not validate with this version of "
                           f"ipsim ({problems}); report it with the version that ran it, or run the command that made "
