@@ -374,7 +374,7 @@ def test_out_never_replaces_a_runs_files_or_a_scenario(target: str, command: str
                                                       tmp_path: Path) -> None:
     other = tmp_path / "other-run"
     other.mkdir()
-    (other / "manifest.json").write_text("{}")
+    (other / "manifest.json").write_text('{"versions": {"ipsim": "0.1.0"}}')
     path = {"manifest.json": run_folder / "manifest.json", "summary.json": run_folder / "summary.json",
             "the scenario": write(tmp_path / "mine.yaml", TINY), "another run's folder": other / "x.html"}[target]
     before = snapshot(run_folder) | snapshot(tmp_path)
@@ -392,6 +392,10 @@ def test_a_run_is_never_written_into_another_run_folder(run_folder: Path, tmp_pa
         one_clear_error(code, err)
         assert "inside the run folder" in err
     assert snapshot(run_folder) == before
+    project = tmp_path / "project"  # another tool's manifest.json is not a run folder's
+    write(project / "manifest.json", '{"name": "a web app"}')
+    code, _, err = invoke(["run", str(scenario), "--replicates", "2", "--workers", "1", "--out", str(project / "runs")])
+    assert code == 0, err
 
 
 @pytest.mark.parametrize(("case", "body"), [

@@ -230,10 +230,15 @@ def write_text_atomically(path: Path, content: str) -> None:
 
 
 def inside_run_folder(path: Path) -> Path | None:
-    """The ipsim run folder (one holding a manifest.json) that ``path`` is in or under, two levels up at most."""
+    """The ipsim run folder (one holding a manifest.json that records ipsim's version, as every manifest ipsim
+    writes does) that ``path`` is in or under, two levels up at most."""
     for folder in (path, path.parent, path.parent.parent):
-        if (folder / "manifest.json").is_file():
-            return folder
+        manifest = folder / "manifest.json"
+        try:
+            if manifest.is_file() and manifest.stat().st_size < 10_000_000 and b'"ipsim":' in manifest.read_bytes():
+                return folder
+        except OSError:
+            continue
     return None
 
 
