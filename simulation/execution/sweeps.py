@@ -125,10 +125,15 @@ class Plan:
         what = {"spec": self.sweep.spec.model_dump(mode="json"), "base": self.sweep.base, "chunk_size": self.chunk_size}
         return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
+    def chunk_range(self, k: int) -> range:
+        """The run indices of chunk k (in sample-id, replicate order)."""
+        return range(k * self.chunk_size, min((k + 1) * self.chunk_size, self.runs))
+
     def chunk_runs(self, k: int) -> list[tuple[int, int, int, list[Any]]]:
+        """Chunk k's runs: (sample id, replicate, seed, values)."""
         spec = self.sweep.spec
         out = []
-        for i in range(k * self.chunk_size, min((k + 1) * self.chunk_size, self.runs)):
+        for i in self.chunk_range(k):
             sample, replicate = divmod(i, spec.replicates)
             out.append((sample, replicate, run_seed(spec.seed, sample, replicate), self.points.values[sample]))
         return out
@@ -363,7 +368,7 @@ def _store_part(folder: Path, plan: Plan, k: int, results: str, log: str) -> Non
     """Write chunk k's rows, then its seal: a part without a valid seal is never trusted."""
     folders.write_text_atomically(_part(folder, k, ".log"), log)
     folders.write_text_atomically(_part(folder, k), results)
-    seal = {"runs": len(plan.chunk_runs(k)), "plan_sha256": plan.digest, "results_sha256": _digest(results),
+    seal = {"runs": len(plan.chunk_range(k)), "plan_sha256": plan.digest, "results_sha256": _digest(results),
             "log_sha256": _digest(log)}
     folders.write_text_atomically(_part(folder, k, ".json"), json.dumps(seal) + "\n")
 
@@ -378,7 +383,7 @@ def _read_part(folder: Path, plan: Plan, k: int) -> tuple[str, str] | None:
         log = _part(folder, k, ".log").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    whole = (isinstance(seal, dict) and seal.get("runs") == len(plan.chunk_runs(k))
+    whole = (isinstance(seal, dict) and seal.get("runs") == len(plan.chunk_range(k))
              and seal.get("plan_sha256") == plan.digest
              and seal.get("results_sha256") == _digest(results) and seal.get("log_sha256") == _digest(log))
     return (results, log) if whole else None
