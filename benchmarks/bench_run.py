@@ -2,6 +2,8 @@
 
 Usage: python benchmarks/bench_run.py [--runs 20]
 
+The last line printed is ``ratio=<x>``: the median of the paired ratios, for tools that read it.
+
 The trivial reference is a Mesa model with as many agents as the baseline has positions, each
 agent's step adding one to a counter, stepped with ``shuffle_do`` for the same number of weeks:
 the least any Mesa model pays per agent per tick. Target: a baseline run costs no more than
@@ -77,6 +79,7 @@ def main() -> None:
     print(f"  trivial Mesa agent step:    {trivial_step * 1e6:8.2f} us")
     print(f"  median of paired ratios:    {ratio:8.1f}x  (target <= {TARGET_RATIO:.0f}x: "
           f"{'met' if ratio <= TARGET_RATIO else 'NOT met'})")
+    print(f"ratio={ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ TITLE_CHARS = 50
 """Characters of a title that fit across the figure at charts.STYLE's title size."""
 NO_WEEKS_YET = "No weeks simulated yet: press Step or \u25b6"
 SHOCK_NAMES = {
-    "contract_end": "contract ended",
+    "contract_end": "contract not renewed",
     "work_life_conflict": "work-life conflict",
     "reorganisation": "reorganisation",
 }
@@ -256,13 +256,13 @@ def leavers(model: IPSModel) -> list[dict[str, Any]]:
     for s in model.spells:
         shares = {f.name: s[f.share_column] for f in pressures.DRAINS}
         rows.append({"week": s["end_week"], "decided": s["decision_week"], "site": s["site"],
-                     "tenure": s["end_week"] - s["start_week"], "shock": s["shock"], "shares": shares,
-                     "notice": False})
+                     "tenure": s["end_week"] - s["start_week"], "shock": s["shock"],
+                     "ordinary": s["ordinary_reason"], "shares": shares, "notice": False})
     for es in model.slots:
         if es is not None and es.leaving:
             rows.append({"week": es.leave_week, "decided": es.decision_week, "site": es.site.name,
-                         "tenure": model.week - es.start_week, "shock": es.shock or "", "shares": es.attribution(),
-                         "notice": True})
+                         "tenure": model.week - es.start_week, "shock": es.shock or "",
+                         "ordinary": es.ordinary_reason or "", "shares": es.attribution(), "notice": True})
     return sorted(rows, key=lambda r: (r["notice"], r["week"], r["decided"] or 0), reverse=True)
 
 
@@ -377,7 +377,7 @@ def pressure_figure(model: WorkshopModel) -> Figure:
     """Draining (right) against nourishing (left) pressure per factor, mean of the last weeks."""
     fig, ax = _figure()
     fig.set_figheight(FIGSIZE[1] * 1.45)
-    names = [f.weekly_column for f in pressures.ALL]
+    names = [f.weekly_column for f in [*pressures.DRAINS, *pressures.NOURISHERS]]  # buffers act through the drains
     ax.axvline(0, color=GREY, linewidth=1)
     recent = weekly(model)[-RECENT_WEEKS:]
     if len(recent):
@@ -452,6 +452,7 @@ def Headline(model: WorkshopModel) -> solara.Element:
     positions = len(model.slots)
     in_post = sum(es is not None for es in model.slots)
     quits = len(model.spells)
+    ordinary = sum(1 for s in model.spells if s["exit_kind"] == "ordinary")
     notice = sum(1 for es in model.slots if es is not None and es.leaving)
     rows = weekly(model)
     if len(rows):
@@ -464,7 +465,8 @@ def Headline(model: WorkshopModel) -> solara.Element:
         _tile(f"Week {model.week}", f"of {model.settings.weeks}"),
         _tile(f"{in_post} of {positions}", "ES in post"),
         _tile(str(quits), "quits so far" + (f" (+{notice} working their notice)" if notice else "")),
-        _tile(turnover, "annual turnover so far"),
+        _tile(turnover, "annual turnover so far" + (f" ({ordinary} of the {quits} leavers ordinary exits)"
+                                                    if ordinary else "")),
     ])
     status = ("End of the scenario's horizon: press Reset to run again."
               if not model.running else "Change settings on the left, then press Reset to apply them.")
@@ -486,17 +488,23 @@ def QuitsPanel(model: WorkshopModel) -> solara.Element:
         return solara.HTML(tag="div", unsafe_innerHTML=body, classes=["ipsim-quits"])
     cells = []
     for r in rows[:MAX_LEAVERS_SHOWN]:
-        began = SHOCK_NAMES.get(r["shock"], r["shock"]) if r["shock"] else "gradual strain"
+        if r["ordinary"]:
+            began = f"ordinary exit: {r['ordinary']}"
+        else:
+            began = SHOCK_NAMES.get(r["shock"], r["shock"]) if r["shock"] else "gradual strain"
         week = f"leaves {r['week']} (notice)" if r["notice"] else str(r["week"])
         cells.append(
             f'<tr class="{"ipsim-notice" if r["notice"] else ""}"><td>{html.escape(week)}</td>'
             f"<td>{html.escape(r['site'])}</td><td>{r['tenure']}</td><td>{html.escape(began)}</td>"
-            f"<td>{html.escape(top_drains(r['shares']))}</td></tr>"
+            f"<td>{html.escape('not worn down' if r['ordinary'] else top_drains(r['shares']))}</td></tr>"
         )
     more = len(rows) - MAX_LEAVERS_SHOWN
     quits = sum(not r["notice"] for r in rows)
     shocks = sum(1 for r in rows if not r["notice"] and r["shock"])
-    summary = f"{quits} quit so far, {shocks} of them begun by a shock." if quits else "Nobody has left yet."
+    ordinary = sum(1 for r in rows if not r["notice"] and r["ordinary"])
+    summary = (f"{quits} left so far: {shocks} quits begun by a shock, {quits - shocks - ordinary} gradual, and "
+               f"{ordinary} ordinary exits (promotion, moving, retirement) no plan changes." if quits
+               else "Nobody has left yet.")
     body = (
         f"<h3>Who quit and why</h3><p>{summary}</p>"
         "<table><thead><tr><th>Week left</th><th>Site</th><th>Tenure (weeks)</th><th>Began with</th>"

@@ -68,7 +68,7 @@ def test_a_lever_registered_in_one_place_appears_everywhere() -> None:
                                         source="test (size: assumption)")
 
         @levers.lever("mentoring", Mentoring, description="a mentor from a mature IPS team", source="test",
-                      moves={"professional_isolation": -1, "team_support": +1}, in_plan=levers.ON)
+                      moves={"team_support": +1}, in_plan=levers.ON)
         def mentoring(world, lv):
             """A mentor meets the site's ES: more team contact (test)."""
             for site in world["sites"]:

@@ -20,22 +20,31 @@ from simulation.analysis import stats
 from simulation.analysis.stats import Interval, mean_ci
 from simulation.core import pressures
 from simulation.core.records import WEEKLY_COLUMNS, RunRecord
-from simulation.core.scenario import Scenario
+from simulation.core.scenario import ORDINARY_REASONS, Scenario
 
 WEEKS_PER_YEAR = 52.0
 SHARE: stats.Bounds = (0.0, 1.0)
 RATE: stats.Bounds = (0.0, math.inf)
 RETENTION_WEEKS = 52
+GRADUAL_EARLY_WEEKS = 26
+"""A gradual decision taken at a tenure of more than this many weeks counts as late (gradual_decisions_after_26w)."""
 HEADLINE = (
-    "annual_turnover", "cohort_left_share", "retention_12m", "median_tenure_weeks", "shock_share",
+    "annual_turnover", "avoidable_turnover", "ordinary_turnover", "cohort_left_share", "retention_12m",
+    "median_tenure_weeks", "shock_share", "ordinary_share", "gradual_decisions_after_26w",
     "job_starts_per_es_year", "job_starts_per_position_year", "vacancy_weeks_per_position_year",
 )
 """The scalar metrics of summary.json, each reported as {mean, ci_low, ci_high}: the mean across
 replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean" is the Kaplan-Meier
 median of all replicates' spells pooled, with the interval read off the Greenwood band.
+``annual_turnover`` counts every departure; ``avoidable_turnover`` (departures decided gradually or begun by a shock,
+which a start-up plan can act on) and ``ordinary_turnover`` (promotion, moving, retirement: no lever changes them) add
+up to it. ``shock_share`` is the share of the voluntary, non-ordinary quits begun by a shock, as B24 counted it (the
+promoted left out); ``ordinary_share`` the share of all departures that were ordinary exits; and
+``gradual_decisions_after_26w`` the share of gradual decisions taken after 26 weeks of tenure.
 (present.words.DISPLAY says how each is shown to people.)"""
 BOUNDS: dict[str, stats.Bounds] = {
-    "annual_turnover": RATE, "cohort_left_share": SHARE, "retention_12m": SHARE, "median_tenure_weeks": RATE,
+    "annual_turnover": RATE, "avoidable_turnover": RATE, "ordinary_turnover": RATE, "cohort_left_share": SHARE,
+    "ordinary_share": SHARE, "gradual_decisions_after_26w": SHARE, "retention_12m": SHARE, "median_tenure_weeks": RATE,
     "shock_share": SHARE, "job_starts_per_es_year": RATE, "job_starts_per_position_year": RATE,
     "vacancy_weeks_per_position_year": (0.0, WEEKS_PER_YEAR),
 }
@@ -93,11 +102,19 @@ def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float 
     cohort_left = [s for s in cohort if s["outcome"] == "quit" and s["end_week"] <= window]
     position_years = positions(record) * years
     job_starts = column(record, "job_starts").sum()
+    ordinary = [s for s in quits if s["exit_kind"] == "ordinary"]
+    voluntary = [s for s in quits if s["exit_kind"] != "ordinary"]
+    gradual = [s for s in quits if s["exit_kind"] == "gradual"]
+    late = [s for s in gradual if s["decision_week"] - s["start_week"] > GRADUAL_EARLY_WEEKS]
     return {
         "annual_turnover": len(quits) / headcount / years if headcount else None,
+        "avoidable_turnover": len(voluntary) / headcount / years if headcount else None,
+        "ordinary_turnover": len(ordinary) / headcount / years if headcount else None,
         "cohort_left_share": len(cohort_left) / len(cohort) if cohort else None,
         "retention_12m": retention_at(spells, RETENTION_WEEKS) if scenario.weeks >= RETENTION_WEEKS else None,
-        "shock_share": sum(1 for s in quits if s["shock"]) / len(quits) if quits else None,
+        "shock_share": sum(1 for s in voluntary if s["exit_kind"] == "shock") / len(voluntary) if voluntary else None,
+        "ordinary_share": len(ordinary) / len(quits) if quits else None,
+        "gradual_decisions_after_26w": len(late) / len(gradual) if gradual else None,
         "job_starts_per_es_year": job_starts / headcount / years if headcount else None,
         "job_starts_per_position_year": job_starts / position_years,
         "vacancy_weeks_per_position_year": column(record, "vacancies").sum() / position_years,
@@ -105,8 +122,9 @@ def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float 
 
 
 def quit_reasons(records: Sequence[RunRecord]) -> dict[str, float]:
-    """Mean share of attributed drain per draining factor over every quit in every replicate."""
-    quits = [s for r in records for s in r.spells if s["outcome"] == "quit"]
+    """Mean share of attributed drain per draining factor over every voluntary (not ordinary) quit in every
+    replicate."""
+    quits = [s for r in records for s in r.spells if s["outcome"] == "quit" and s["exit_kind"] != "ordinary"]
     if not quits:
         return {f.name: 0.0 for f in pressures.DRAINS}
     return {f.name: float(np.mean([s[f.share_column] for s in quits])) for f in pressures.DRAINS}
@@ -120,10 +138,13 @@ def _summary(records: Sequence[RunRecord], scenario: Scenario, per_rep: Sequence
     summary["cohort_left_share"]["window_weeks"] = scenario.cohort_window_weeks
     summary["median_tenure_weeks"] = median_tenure([s for r in records for s in r.spells])
     summary["quit_reasons"] = quit_reasons(records)
-    shocks = Counter(s["shock"] for r in records for s in r.spells if s["outcome"] == "quit")
+    shocks = Counter(s["shock"] for r in records for s in r.spells if s["outcome"] == "quit"
+                     and s["exit_kind"] != "ordinary")
     summary["quits_by_shock"] = {k or "none (gradual)": v for k, v in sorted(shocks.items())}
+    reasons = Counter(s["ordinary_reason"] for r in records for s in r.spells if s["exit_kind"] == "ordinary")
+    summary["ordinary_exits_by_reason"] = {reason: reasons[reason] for reason in ORDINARY_REASONS}
     return {k: summary[k] for k in ["scenario", "replicates", "weeks", "positions", *HEADLINE,
-                                      "quit_reasons", "quits_by_shock"]}
+                                      "quit_reasons", "quits_by_shock", "ordinary_exits_by_reason"]}
 
 
 @dataclass(frozen=True)
@@ -145,7 +166,8 @@ def weekly_band(records: Sequence[RunRecord], name: str) -> Band:
 
 
 def net_pressure(record: RunRecord) -> np.ndarray:
-    """A replicate's weekly net pressure: all effective drain minus all nourishment."""
+    """A replicate's weekly net pressure: all effective drain minus all effective gains (buffers act through the
+    drain)."""
     return (sum(column(record, f.weekly_column) for f in pressures.DRAINS)
             - sum(column(record, f.weekly_column) for f in pressures.NOURISHERS))
 
@@ -172,11 +194,11 @@ def pressure_means(records: Sequence[RunRecord]) -> dict[str, Interval]:
 
 
 def quit_reason_intervals(records: Sequence[RunRecord]) -> dict[str, Interval] | None:
-    """Per draining factor, the replicates' mean share of leavers' drain with its 95% CI (replicates without a
-    quit left out); None when nobody quit in any replicate."""
+    """Per draining factor, the replicates' mean share of voluntary (not ordinary) leavers' drain with its 95% CI
+    (replicates without such a quit left out); None when nobody quit so in any replicate."""
     per_rep = []
     for record in records:
-        quits = [s for s in record.spells if s["outcome"] == "quit"]
+        quits = [s for s in record.spells if s["outcome"] == "quit" and s["exit_kind"] != "ordinary"]
         if quits:
             per_rep.append([np.mean([s[f.share_column] for s in quits]) for f in pressures.DRAINS])
     if not per_rep:

@@ -57,7 +57,7 @@ class Caseloads:
         self._alpha = self._group[:n, None] + np.array([0.0, s, s * (1.0 - d) + d])
         self._beta = np.array([1.0, 1.0 - s, (1.0 - s) * (1.0 - d)])
         self.job_starts, self.setbacks, self.jobs_lost = [0] * n, [0] * n, [0] * n
-        self.caseload, self.in_work, self.in_contact = [0] * n, [0] * n, [0] * n
+        self.caseload, self.in_work, self.searching = [0] * n, [0] * n, [0] * n
 
     def week(self, staffed: np.ndarray, p_job: np.ndarray) -> None:
         """Move clients between states, then fill open caseload places (staffed positions only)."""
@@ -136,4 +136,4 @@ class Caseloads:
         c = self.counts
         self.caseload = c.sum(axis=0).tolist()
         self.in_work = c[WORKING].tolist()
-        self.in_contact = (c[SEARCHING] + c[WORKING]).tolist()
+        self.searching = c[SEARCHING].tolist()

@@ -165,8 +165,10 @@ def _raise_readiness(world: World, parts: tuple[str, ...], level: float) -> None
             site["readiness"][part] = max(site["readiness"][part], level)
 
 
-CONTEXT_FACTORS = {"unprepared_context": -1, "implementation_workload": -1}
-"""The factors any readiness a lever prepares before start moves: less unprepared context, less work."""
+MET = {"unmet_expectations": -1}
+"""Any readiness a lever prepares narrows the gap between what new ES expect to find and what they meet."""
+CONTEXT_FACTORS = {"unprepared_context": -1, **MET}
+"""What preparing structures or managers' knowledge moves: less unprepared context, a smaller expectation gap."""
 ON = {"enabled": True}
 
 
@@ -175,8 +177,8 @@ ON = {"enabled": True}
 
 class JobPreview(Switch):
     gap_reduction: float = param(
-        0.3, ge=0, le=1, unit="share of the expectation gap",
-        description="share of each new ES's expectation gap removed by an honest job preview",
+        0.3, ge=0, le=1, unit="share of what new ES expect",
+        description="share by which an honest job preview lowers the readiness each new ES expects to find",
         source="realistic job previews have small effects (Premack & Wanous 1985; Earnest et al. 2011); "
                "size: assumption",
     )
@@ -185,8 +187,8 @@ class JobPreview(Switch):
 @lever("realistic_job_preview", JobPreview, description="candidates told honestly about the pioneer role",
        source="B24", moves={"unmet_expectations": -1}, in_plan=ON)
 def realistic_job_preview(world: World, lv: JobPreview) -> None:
-    """Candidates hear about the pioneer role: every hire's expectation gap shrinks (B24)."""
-    trait = world["staff"]["expectation_gap"]
+    """Candidates hear about the pioneer role: every hire expects less to be in place, so meets a smaller gap (B24)."""
+    trait = world["staff"]["expected_readiness"]
     keep = 1.0 - lv.gap_reduction
     trait.update(mean=trait["mean"] * keep, low=trait["low"] * keep, high=trait["high"] * keep, sd=trait["sd"] * keep)
 
@@ -200,7 +202,7 @@ class TeamSize(Switch):
 
 
 @lever("no_solo_posts", TeamSize, description="a team of ES at every site", source="M21; B24",
-       moves={"professional_isolation": -1, "team_support": +1}, in_plan=ON)
+       moves={"team_support": +1}, in_plan=ON)
 def no_solo_posts(world: World, lv: TeamSize) -> None:
     """Sites below the minimum team size get positions up to it: nobody works alone (M21, B24)."""
     for site in world["sites"]:
@@ -217,9 +219,10 @@ class ImplementationLead(Switch):
 
 @lever("implementation_lead", ImplementationLead,
        description="a supervisor or project lead who leads implementation", source="B24; M21",
-       moves={"absent_leadership": -1, "leader_support": +1, "implementation_workload": -1}, in_plan=ON)
+       moves={"leader_support": +1}, in_plan=ON)
 def implementation_lead(world: World, lv: ImplementationLead) -> None:
-    """A lead who fights the battles against the systems is available at every site (B24)."""
+    """A lead who fights the battles against the systems is available at every site (B24); the service's work
+    then builds readiness faster too (``readiness.leadership_effect``)."""
     for site in world["sites"]:
         site["supervisor_availability"] = max(site["supervisor_availability"], lv.availability)
 
@@ -251,7 +254,7 @@ def anchored_agreements(world: World, lv: ReadinessLevel) -> None:
 @lever("health_team_preparation", ReadinessLevel, defaults={"level": 0.6},
        description="clinicians informed and ES invited to clinical meetings (health_team_integration)",
        source="M21; B24",
-       moves={"implementation_workload": -1, "difficult_interactions": -1, "health_team_inclusion": +1}, in_plan=ON)
+       moves={"health_team_inclusion": +1, **MET}, in_plan=ON)
 def health_team_preparation(world: World, lv: ReadinessLevel) -> None:
     """Clinicians know an ES is coming and invite them to clinical meetings (M21, B24).
 
@@ -262,7 +265,7 @@ def health_team_preparation(world: World, lv: ReadinessLevel) -> None:
 
 @lever("record_access_arrangement", ReadinessLevel, defaults={"level": 0.8},
        description="record-access and confidentiality arrangement (record_access)", source="M21; B24",
-       moves={"implementation_workload": -1, "role_conflict": -1}, in_plan=ON)
+       moves={"role_conflict": -1, **MET}, in_plan=ON)
 def record_access_arrangement(world: World, lv: ReadinessLevel) -> None:
     """Record access and confidentiality are settled: risk information is not missed (M21, B24)."""
     _raise_readiness(world, ("record_access",), lv.level)
@@ -270,7 +273,7 @@ def record_access_arrangement(world: World, lv: ReadinessLevel) -> None:
 
 @lever("operational_policy", ReadinessLevel, defaults={"level": 0.7},
        description="clear responsibilities and reporting (ownership_clarity)", source="B24",
-       moves={**CONTEXT_FACTORS, "role_conflict": -1}, in_plan=ON)
+       moves={"role_conflict": -1, **MET}, in_plan=ON)
 def operational_policy(world: World, lv: ReadinessLevel) -> None:
     """Responsibilities and reporting lines are written down (B24)."""
     _raise_readiness(world, ("ownership_clarity",), lv.level)
@@ -308,7 +311,7 @@ class DigitalMeetings(Switch):
 
 
 @lever("digital_meetings", DigitalMeetings, description="digital meetings in rural areas", source="M21",
-       moves={"travel": -1, "professional_isolation": -1, "team_support": +1}, in_plan=ON)
+       moves={"travel": -1, "team_support": +1}, in_plan=ON)
 def digital_meetings(world: World, lv: DigitalMeetings) -> None:
     """Digital meetings replace part of the driving and bring a site's ES together more often (M21)."""
     for site in world["sites"]:
@@ -333,7 +336,7 @@ def _review_week(lv: FidelityReview, week: int) -> WeekEvents:
 
 
 @lever("fidelity_review", FidelityReview, description="a fidelity review that lends authority and clarity",
-       source="M21", moves={"unprepared_context": -1, "implementation_workload": -1, "role_conflict": -1},
+       source="M21", moves={"unprepared_context": -1, "role_conflict": -1, **MET},
        in_plan={"week": 40}, each_week=_review_week, plan_note="within the first year (week 40: assumption)",
        control=Control("week", "Fidelity review in week (0: none)", most="horizon",
                        said=("fidelity review in week {}", "no fidelity review")))
@@ -341,8 +344,10 @@ def fidelity_review(world: World, lv: FidelityReview) -> None:
     """A review at ``week`` lends authority and clarity; the model holds it that week (M21)."""
 
 
-@lever("permanent_contracts", Switch, description="every ES on a permanent contract (no contract-expiry shock)",
-       source="B24", moves={}, in_plan=ON)
+@lever("permanent_contracts", Switch,
+       description="every ES on a permanent contract (no job insecurity, no contract that is not renewed)",
+       source="B24; Sverke et al. 2002", moves={"job_insecurity": -1}, in_plan=ON)
 def permanent_contracts(world: World, lv: Switch) -> None:
-    """Every ES is hired permanently: no contract ends, so no contract-expiry shock (B24)."""
+    """Every ES is hired permanently: no job insecurity as a contract's end nears, and no contract left unrenewed,
+    the shock that began two of B24's ten quits."""
     world["staff"]["short_term_share"] = 0.0

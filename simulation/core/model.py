@@ -12,24 +12,25 @@ from simulation.core import levers, pressures
 from simulation.core.agents import EmploymentSpecialist, Site
 from simulation.core.clients import Caseloads
 from simulation.core.records import RunRecord
-from simulation.core.scenario import Scenario, effective
+from simulation.core.scenario import ORDINARY_REASONS, Scenario, effective
 
-TRAITS = ("quit_threshold", "intrinsic_motivation", "expectation_gap", "negative_emotionality")
+TRAITS = ("quit_threshold", "intrinsic_motivation", "expected_readiness", "negative_emotionality")
 
 
 class IPSModel(mesa.Model):
     """One replicate of a scenario: 1 step = 1 week.
 
     Randomness: every draw comes from generators spawned from ``numpy.random.SeedSequence(seed)``,
-    one per purpose (clients via ``model.rng``; shocks; recruitment; each position's hires' traits),
-    so a scenario change that alters one purpose's draws leaves the others' streams untouched
-    (common random numbers across scenarios, as far as the structure allows).
+    one per purpose (clients via ``model.rng``; shocks, renewals and ordinary exits; recruitment; each
+    position's hires' traits), so a scenario change that alters one purpose's draws leaves the others'
+    streams untouched (common random numbers across scenarios, as far as the structure allows).
 
-    Weekly order: the start-up plan's scheduled levers act (a seminar, a fidelity review); shocks are drawn; clients move and are referred; each site evaluates its
-    site-scope pressures; every ES feels the week's pressures and may decide to quit (in random
-    order; the order does not change results because an ES's step reads only this week's site
-    and caseload state); sites' readiness matures; vacancies count down and are filled; ES at
-    the end of their notice leave; the week is recorded.
+    Weekly order: the start-up plan's scheduled levers act (a seminar, a fidelity review); shocks, contract
+    renewals and ordinary exits are drawn; clients move and are referred; each site evaluates its site-scope
+    pressures and buffers; every ES feels the week's pressures and may decide to quit (in random order; the order
+    does not change results because an ES's step reads only this week's site and caseload state); sites' readiness
+    and employer network are built by the week's work and successes; vacancies count down and are filled; ES at the
+    end of their notice leave; the week is recorded.
     """
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
@@ -44,11 +45,16 @@ class IPSModel(mesa.Model):
         self.dynamics = pressures.StrainDynamics(**scenario.strain.model_dump())
         self.factor_weights = [getattr(scenario.pressures, f.name) for f in pressures.ALL]
         self.n_drains = len(pressures.DRAINS)
+        self.n_gains = self.n_drains + len(pressures.NOURISHERS)
+        """Factors before this index are demands or gains; buffers follow (pressures.ALL's order)."""
+        self.expectation_pace = 1.0 - math.exp(-1.0 / scenario.staff.expectation_adjustment_weeks)
+        """Share of the gap between expected and met readiness an ES's expectations close each week."""
         self.specialist_factors = self._factor_plan("specialist")
         """(index, intensity function, weight) of each factor an ES evaluates for itself."""
         self.site_factors = self._factor_plan("site")
         """(index, intensity function, weight) of each factor a site evaluates for all its ES."""
-        self.buffer_index = [i for i, f in enumerate(pressures.ALL) if f.buffers]
+        self.reason_edges = scenario.ordinary_exits.reason_edges()
+        self.buffer_index = [i for i, f in enumerate(pressures.ALL) if f.kind == "buffer"]
 
         self.sites: list[Site] = []
         self.site_of_slot: list[int] = []
@@ -86,7 +92,7 @@ class IPSModel(mesa.Model):
 
     def _week_values(self, seminar: bool) -> pressures.Week:
         s = self.settings
-        return pressures.Week(s.clients.caseload_cap, s.staff.expectation_adjustment_weeks, seminar)
+        return pressures.Week(self.week, s.clients.caseload_cap, seminar)
 
     def step(self) -> None:
         events = levers.week_events(self.settings.start_up_plan, self.week)
@@ -106,30 +112,47 @@ class IPSModel(mesa.Model):
         self._record(stepped)
 
     def _draw_shocks(self) -> None:
-        """Draw this week's shocks for every position and site (drawn whether or not they apply).
+        """Draw this week's shocks and ordinary exits for every position and site (drawn whether or not they apply).
 
-        Drawing a fixed number of numbers per position keeps the shock stream aligned across
-        scenarios with the same positions (common random numbers).
+        Drawing a fixed number of numbers per position keeps these streams aligned across scenarios with the same
+        positions (common random numbers); the ordinary exits' numbers, in particular, are the same whatever the
+        start-up plan, as their hazard is.
+
+        A short-term contract's renewal is decided ``notice_weeks`` before its end (at once if it is shorter): a
+        contract renewed becomes permanent; one not renewed is a shock that begins the ES's decision to leave, and
+        they leave when it ends, with notice (B24: every leaver quit voluntarily, two of them beginning with
+        short-term contracts). An ordinary exit (promotion, moving, retirement, other) is a decision to leave,
+        with notice, whatever the ES's strain.
         """
-        sh, staff = self.settings.shocks, self.settings.staff
+        sh, staff, exits = self.settings.shocks, self.settings.staff, self.settings.ordinary_exits
         p_conflict = 1.0 - math.exp(-sh.work_life_conflict_per_year / 52.0)
         p_reorg = 1.0 - math.exp(-sh.reorganisation_per_site_year / 52.0)
-        u = self.shock_rng.random((len(self.slots), 3))
+        p_ordinary = 1.0 - math.exp(-exits.per_year / 52.0)
+        u = self.shock_rng.random((len(self.slots), 5))
         u_site = self.shock_rng.random(len(self.sites))
         decisive = (u[:, 1] < sh.direct_quit_probability).tolist()
         renewed = (u[:, 2] < staff.renewal_probability).tolist()
+        ordinary = np.flatnonzero(u[:, 3] < p_ordinary)
+        reasons = np.searchsorted(self.reason_edges, u[ordinary, 4], side="right").tolist()
         hit = [(self.slots[i], "work_life_conflict") for i in np.flatnonzero(u[:, 0] < p_conflict).tolist()]
         for i in np.flatnonzero(u_site < p_reorg).tolist():
             self.sites[i].reorganise()
             hit += [(es, "reorganisation") for es in self.sites[i].staff]
+        week = self.week
         for es in self.slots:
-            if es is not None and es.contract_end_week == self.week:
-                if es.leaving:
-                    es.leave_week = self.week  # the contract ends before the notice does
-                elif renewed[es.slot]:
+            if es is None or es.contract_end_week is None:
+                continue
+            if es.contract_end_week == week and es.leaving:
+                es.leave_week = min(es.leave_week, week)  # the contract ends before the notice does
+            elif week == max(es.start_week + 1, es.contract_end_week - staff.notice_weeks) and not es.leaving:
+                if renewed[es.slot]:
                     es.contract_end_week = None
                 else:
-                    es.decide_to_quit("contract_end", notice_weeks=0)
+                    es.decide_to_quit("contract_end", notice_weeks=es.contract_end_week - week)
+        for slot, reason in zip(ordinary.tolist(), reasons, strict=True):
+            es = self.slots[slot]
+            if es is not None and not es.leaving:
+                es.decide_to_quit(None, staff.notice_weeks, ORDINARY_REASONS[min(reason, len(ORDINARY_REASONS) - 1)])
         for es, kind in hit:  # at most one shock per ES and week: a reorganisation overrides
             if es is not None and not es.leaving:
                 es.pending_shock, es.shock_is_decisive = kind, decisive[es.slot]
@@ -146,10 +169,10 @@ class IPSModel(mesa.Model):
         p_job = np.minimum(1.0, clients.job_start_rate * experience * integration * self.job_market)
         cl = self.caseloads
         cl.week(staffed, p_job * staffed)
-        for es, *week in zip(self.slots, cl.caseload, cl.in_work, cl.in_contact, cl.job_starts, cl.setbacks,
+        for es, *week in zip(self.slots, cl.caseload, cl.in_work, cl.searching, cl.job_starts, cl.setbacks,
                              cl.jobs_lost, strict=True):
             if es is not None:
-                (es.caseload, es.clients_in_work, es.clients_in_contact,
+                (es.caseload, es.clients_in_work, es.clients_searching,
                  es.job_starts_this_week, es.setbacks_this_week, es.jobs_lost_this_week) = week
         starts = np.bincount(self.site_index, weights=self.caseloads.job_starts, minlength=len(self.sites))
         for site, n in zip(self.sites, starts.tolist(), strict=True):
@@ -165,7 +188,8 @@ class IPSModel(mesa.Model):
                     self.hires_this_week += 1
 
     def _depart(self) -> None:
-        for es in [es for es in self.slots if es is not None and es.leave_week == self.week]:
+        week = self.week
+        for es in [es for es in self.slots if es is not None and es.leave_week == week]:
             self._leave(es)
 
     def _hire(self, slot: int) -> None:
@@ -201,7 +225,9 @@ class IPSModel(mesa.Model):
             "outcome": outcome,
             "decision_week": es.decision_week,
             "shock": es.shock or "",
-            "contract": "permanent" if es.contract_end_week is None else "short_term",
+            "exit_kind": es.exit_kind if outcome == "quit" else "",
+            "ordinary_reason": es.ordinary_reason or "" if outcome == "quit" else "",
+            "contract": "short_term" if es.short_term else "permanent",
             "threshold": es.threshold,
             **{f.share_column: share for f, share in zip(pressures.DRAINS, es.attribution().values(), strict=True)},
         }
@@ -209,9 +235,12 @@ class IPSModel(mesa.Model):
     def _record(self, stepped: list[EmploymentSpecialist]) -> None:
         """Append this week's row; pressures and strain are means over the ES who worked the week."""
         n_stepped = max(1, len(stepped))
-        pressure = [sum(c) / n_stepped for c in zip(*(es.drain_now + es.nourish_now for es in stepped))]
+        pressure = [sum(c) / n_stepped for c in zip(*(es.drain_now + es.nourish_now + es.site.buffers
+                                                      for es in stepped))]
         in_post = [es for es in self.slots if es is not None]
         headcount = len(in_post)
+        n_sites = len(self.sites)
+        parts = [sum(column) / n_sites for column in zip(*(s.readiness.values() for s in self.sites), strict=True)]
         self.weekly.append([
             self.week,
             headcount,
@@ -220,11 +249,13 @@ class IPSModel(mesa.Model):
             self.departures_this_week,
             self.hires_this_week,
             sum(es.strain for es in stepped) / n_stepped,
+            sum([es.strain / es.threshold if es.strain < es.threshold else 1.0 for es in stepped]) / n_stepped,
             sum(self.caseloads.caseload),
             sum(self.caseloads.in_work),
             sum(self.caseloads.waiting),
             sum(self.caseloads.job_starts),
-            sum(s.readiness.mean() for s in self.sites) / len(self.sites),
+            sum(parts) / len(parts),  # the mean over sites of each site's mean readiness
+            *parts,
             *(pressure or [0.0] * len(pressures.ALL)),
         ])
 

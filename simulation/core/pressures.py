@@ -1,24 +1,27 @@
-"""Draining and nourishing factors: what wears an employment specialist (ES) down or builds them up.
+"""Draining, nourishing and buffering factors: what wears an employment specialist (ES) down or builds them up.
 
-Each factor is one small function registered with :func:`drain` or :func:`nourish`. It maps an
-ES (or, for factors declared ``scope="site"``, the ES's site, evaluated once a week and shared by
-its ES) and the week's service-wide values (``Week``, passed in) to an *intensity*, a dimensionless number that is 0 when the factor is absent and 1 at its
-typical full strength (event factors count events). The
-scenario gives each factor a *weight* in strain units per week at intensity 1; the weight's
-default, range and source are declared here, once, next to the mechanism, and the scenario
-schema (``simulation.core.scenario``), the record columns (``Factor.weekly_column``,
-``Factor.share_column``), the docs table and the charts follow from this registry. Adding a factor
-therefore touches this file only.
+Each factor is one small function registered with :func:`drain` (a job demand), :func:`nourish` (a gain of
+resources) or :func:`buffer` (a job resource that absorbs part of every demand, as in the Job Demands-Resources
+model). It maps an ES (or, for factors declared ``scope="site"``, the ES's site, evaluated once a week and shared
+by its ES) and the week's service-wide values (``Week``, passed in) to an *intensity*, a dimensionless number that
+is 0 when the factor is absent and 1 at its typical full strength (event factors count events). The scenario gives
+each factor a *weight*: strain units per week at intensity 1 for a demand or a gain, the share of demands absorbed
+at intensity 1 for a buffer. The weight's default, range and source are declared here, once, next to the
+mechanism, and the scenario schema (``simulation.core.scenario``), the record columns (``Factor.weekly_column``,
+``Factor.share_column``), the docs table and the charts follow from this registry. Adding a factor therefore
+touches this file only.
 
-The factor list follows the qualitative evidence: Butenko et al. 2024 [B24] (draining and
-nourishing factors behind ES turnover) and Moe et al. 2021 [M21] (early implementation
-experiences, IPSNOR). Every weight is an ``assumption``: the papers name the factors but do not
-measure their sizes, so the weights are open to sensitivity analysis and calibration.
+The factor list follows the qualitative evidence: Butenko et al. 2024 [B24] (draining and nourishing factors
+behind ES turnover) and Moe et al. 2021 [M21] (early implementation experiences, IPSNOR). Each underlying state
+(team contact, supervisor availability, each readiness part, the caseload's states, the contract) enters strain
+through one factor: a state and its opposite (isolation and team support) are one factor, not two mirrored ones.
+The expectation gap compares the ES's expectation with the readiness met (see unmet_expectations).
+Every weight is an ``assumption``: the papers name the factors but do not measure their sizes, so the weights are
+open to sensitivity analysis and calibration.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -26,19 +29,22 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from simulation.core.agents import EmploymentSpecialist, Site
 
-FactorKind = Literal["drain", "nourish"]
+FactorKind = Literal["drain", "nourish", "buffer"]
 Scope = Literal["specialist", "site"]
 WEIGHT_UNIT = "strain units per week at intensity 1"
+BUFFER_UNIT = "share of every demand absorbed at intensity 1"
+UNITS: dict[FactorKind, str] = {"drain": WEIGHT_UNIT, "nourish": WEIGHT_UNIT, "buffer": BUFFER_UNIT}
+"""What a factor's weight means, by kind: demands and gains add strain units, a buffer absorbs a share of demands."""
 
 
 @dataclass(frozen=True)
 class Week:
     """The service-wide values of one week that factors read, passed in by the model (so no factor reads the model)."""
 
+    week: int
+    """The simulation's week (a contract's elapsed share is read against it)."""
     caseload_cap: int
     """clients.caseload_cap: most clients one ES takes on."""
-    expectation_adjustment_weeks: float
-    """staff.expectation_adjustment_weeks: how fast unmet expectations fade with tenure."""
     seminar: bool
     """A regional network seminar is held this week (the start-up plan's schedule)."""
 
@@ -56,12 +62,11 @@ class Factor:
     max_weight: float
     source: str
     description: str
-    buffers: bool = False
-    """True for job resources that buffer demands (Job Demands-Resources model); site-scope only."""
 
     @property
     def weekly_column(self) -> str:
-        """Its column in weekly.csv: the mean effective amount per ES who worked the week."""
+        """Its column in weekly.csv: for a demand or gain, the mean effective amount per ES who worked the week;
+        for a buffer, its mean intensity (0-1)."""
         return f"{self.kind}_{self.name}"
 
     @property
@@ -69,169 +74,178 @@ class Factor:
         """Its column in spells.csv (draining factors): its share of the ES's accumulated drain."""
         return f"drain_share_{self.name}"
 
+    @property
+    def unit(self) -> str:
+        return UNITS[self.kind]
+
     def __post_init__(self) -> None:
-        if self.buffers and self.scope != "site":
+        if self.kind == "buffer" and self.scope != "site":
             raise ValueError(f"{self.name}: buffering resources must be site-scope (evaluated once per site)")
 
 
 DRAINS: list[Factor] = []
 NOURISHERS: list[Factor] = []
+BUFFERS: list[Factor] = []
 ALL: list[Factor] = []
-"""Every factor, draining ones first: the order of per-factor lists throughout the model."""
+"""Every factor, draining ones first, then nourishing ones, then buffers: the order of per-factor lists throughout
+the model."""
 
 
-def _register(kind: FactorKind, weight: float, max_weight: float, source: str, scope: Scope, buffers: bool = False):
+def _register(kind: FactorKind, weight: float, max_weight: float, source: str, scope: Scope):
     def wrap(fn: Callable) -> Callable:
         description = (fn.__doc__ or fn.__name__).strip().splitlines()[0]
-        factor = Factor(fn.__name__, kind, scope, fn, weight, max_weight, source, description, buffers)
+        factor = Factor(fn.__name__, kind, scope, fn, weight, max_weight, source, description)
         if any(f.name == factor.name for f in ALL):
             raise ValueError(f"a factor named {factor.name!r} is already registered")
-        (DRAINS if kind == "drain" else NOURISHERS).append(factor)
-        ALL[:] = DRAINS + NOURISHERS
+        {"drain": DRAINS, "nourish": NOURISHERS, "buffer": BUFFERS}[kind].append(factor)
+        ALL[:] = DRAINS + NOURISHERS + BUFFERS
         return fn
 
     return wrap
 
 
 def drain(weight: float, *, max_weight: float, source: str, scope: Scope = "specialist"):
-    """Register a draining factor (a job demand) with its default weight."""
+    """Register a draining factor (a job demand) with its default weight (strain units a week at intensity 1)."""
     return _register("drain", weight, max_weight, source, scope)
 
 
-def nourish(weight: float, *, max_weight: float, source: str, scope: Scope = "specialist", buffers: bool = False):
-    """Register a nourishing factor (a resource) with its default weight."""
-    return _register("nourish", weight, max_weight, source, scope, buffers)
+def nourish(weight: float, *, max_weight: float, source: str, scope: Scope = "specialist"):
+    """Register a nourishing factor (a gain of resources) with its default weight (strain units a week removed)."""
+    return _register("nourish", weight, max_weight, source, scope)
 
 
-# --- draining factors -------------------------------------------------------------------------
+def buffer(weight: float, *, max_weight: float, source: str):
+    """Register a buffering job resource (Job Demands-Resources): at intensity 1 it absorbs ``weight`` of every
+    demand. Site-scope: evaluated once per site and week."""
+    return _register("buffer", weight, max_weight, source, "site")
 
 
-@drain(0.03, max_weight=0.2, source="B24; M21 (weight: assumption)", scope="site")
+# --- draining factors (job demands) --------------------------------------------------------------
+# Each underlying state enters strain through one factor (tests/core/test_routes.py holds them to it).
+
+
+@drain(0.05, max_weight=0.2, source="B24; M21 (weight: assumption)", scope="site")
 def unprepared_context(site: Site, now: Week) -> float:
-    """Nothing in place at start: no desk or reporting line, managers who know little of IPS.
+    """Nothing in place at start, and the ES left to build it: no desk or team belonging, managers who know little
+    of IPS.
 
-    Intensity is the share still missing of three readiness parts: structures in place,
-    local managers' IPS knowledge, and clarity of ownership and operational policy.
+    Intensity is the share still missing of two readiness parts: structures in place and local managers' IPS
+    knowledge. It includes M21's implementation work on top of client work ('pioneers of service development'):
+    the work of building what is missing, which follows the same state and so is the same factor.
     """
     r = site.readiness
-    return 1.0 - (r.structures + r.manager_knowledge + r.ownership_clarity) / 3.0
-
-
-@drain(0.03, max_weight=0.2, source="M21 (weight: assumption)", scope="site")
-def implementation_workload(site: Site, now: Week) -> float:
-    """Service development on top of client work: ES as 'pioneers' building two sectors' collaboration.
-
-    The unfinished part of readiness is implementation work; an available supervisor who leads
-    implementation takes part of it (M21), at most half (the half: assumption).
-    """
-    return (1.0 - site.readiness.mean()) * (1.0 - 0.5 * site.supervisor_availability)
+    return 1.0 - (r.structures + r.manager_knowledge) / 2.0
 
 
 @drain(0.03, max_weight=0.2, source="IPS fidelity scale caseload cap (weight: assumption)")
 def caseload_overflow(es: EmploymentSpecialist, now: Week) -> float:
-    """Clients taken over from a departed colleague above the caseload cap, as a share of the cap."""
+    """Clients above the caseload cap (taken over from a departed colleague), as a share of the cap."""
     cap = now.caseload_cap
     return max(0, es.caseload - cap) / cap
 
 
-@drain(0.02, max_weight=0.2, source="B24; M21 (weight: assumption)", scope="site")
-def absent_leadership(site: Site, now: Week) -> float:
-    """No one available who fights the battles against the systems or follows concerns up."""
-    return 1.0 - site.supervisor_availability
-
-
-@drain(0.03, max_weight=0.2, source="B24; M21 (weight: assumption)", scope="site")
-def professional_isolation(site: Site, now: Week) -> float:
-    """'A team-player without a team': the only ES at a site, or colleagues seated apart.
-
-    Intensity 1 for a solo post, falling with the number of ES colleagues in post weighted by
-    how often they actually meet (the site's ``team_contact``).
-    """
-    return 1.0 / (1.0 + site.team_contact * site.colleagues())
-
-
-@drain(0.02, max_weight=0.2, source="B24; M21 (weight: assumption)")
+@drain(0.04, max_weight=0.2, source="B24; M21 (weight: assumption)")
 def role_conflict(es: EmploymentSpecialist, now: Week) -> float:
-    """Conflicting demands: unclear record access, unclear policy, and support needed outside 8-16.
+    """Conflicting demands: unclear record access, unclear ownership and policy, and support needed outside 8-16.
 
-    Mean of the missing record-access clarity, the missing ownership/policy clarity, and the
-    share of a full caseload who are in work (employers and working clients call after hours).
+    Mean of the missing record-access clarity, the missing ownership/policy clarity, and the share of a full
+    caseload who are in work (employers and working clients call after hours).
     """
     r = es.site.readiness
     in_work = min(1.0, es.clients_in_work / now.caseload_cap)
     return ((1.0 - r.record_access) + (1.0 - r.ownership_clarity) + in_work) / 3.0
 
 
-@drain(0.02, max_weight=0.2, source="B24 (weight: assumption)", scope="site")
-def difficult_interactions(site: Site, now: Week) -> float:
-    """Clinical leaders who see IPS as a burden and dismissive employers: the team not yet won over."""
-    return 1.0 - site.readiness.health_team_integration
-
-
-@drain(0.01, max_weight=0.1, source="B24 (weight per event: assumption)")
+@drain(0.015, max_weight=0.1, source="B24 (weight per event: assumption)")
 def client_setbacks(es: EmploymentSpecialist, now: Week) -> float:
-    """A client disappears for a week or two, maybe losing an arranged job the ES must win back.
+    """A client's illness fluctuates: they disappear for a week or two and the ES must win the employer back.
 
-    Counts this week's setbacks; a lost job counts twice (the employer must be won back).
-    Part of B24's 'difficult interactions', kept apart so quits can be traced to it.
+    Counts this week's setbacks that did not cost a job (a lost job is a loss of resources: resource_losses).
+    Part of B24's 'difficult interactions'.
     """
-    return es.setbacks_this_week + es.jobs_lost_this_week
+    return es.setbacks_this_week - es.jobs_lost_this_week
 
 
-@drain(0.02, max_weight=0.2, source="M21 (weight: assumption)", scope="site")
+@drain(0.03, max_weight=0.2, source="M21 (weight: assumption)", scope="site")
 def travel(site: Site, now: Week) -> float:
     """Long drives across a rural area to clients without a licence and to scattered employers."""
     return site.travel_burden
 
 
-@drain(0.04, max_weight=0.2, source="B24; met-expectations research (weight: assumption)")
+@drain(0.04, max_weight=0.2, source="B24; met-expectations research, Wanous et al. 1992 (weight: assumption)")
 def unmet_expectations(es: EmploymentSpecialist, now: Week) -> float:
-    """'What I thought was the dream job was a little different': the expectation gap.
+    """'What I thought was the dream job was a little different': what the ES expected to find, less what they meet.
 
-    The ES's gap at hire, fading as expectations adjust with tenure (e-folding time from the
-    scenario's ``staff.expectation_adjustment_weeks``).
+    The ES's expectation of the site's readiness (a trait at hire) less the readiness they actually meet (the mean
+    of its parts this week, ``Site.met``), when positive. Expectations adjust toward what is met with tenure (the agent's ``expected``,
+    e-folding time ``staff.expectation_adjustment_weeks``), so the gap fades. Its state is the ES's expectation:
+    readiness is only what the expectation is measured against, so a prepared site leaves no gap and an ES who
+    expected little meets none. This is the one factor that reads readiness parts another factor also reads, as a
+    comparison; tests/core/test_routes.py checks it moves apart from them (no correlation above 0.95).
     """
-    return es.expectation_gap * math.exp(-es.tenure / now.expectation_adjustment_weeks)
+    gap = es.expected - es.site.met
+    return gap if gap > 0.0 else 0.0
 
 
-# --- nourishing factors -----------------------------------------------------------------------
+@drain(0.04, max_weight=0.2, source="Sverke, Hellgren & Naswall 2002, meta-analysis; Rubenstein et al. 2018, cited "
+                                    "in B24 (weight: assumption)")
+def job_insecurity(es: EmploymentSpecialist, now: Week) -> float:
+    """A short-term contract: insecure from its first day, more so as its end draws near.
+
+    Intensity 1/2 at the start of the contract rising to 1 at its end (half plus half the elapsed share; the
+    shape: assumption), 0 on a permanent contract or once the contract is made permanent.
+    """
+    if es.contract_end_week is None:
+        return 0.0
+    length = es.contract_end_week - es.start_week
+    return 0.5 + 0.5 * min(1.0, max(0.0, (now.week - es.start_week) / length))
 
 
-@nourish(0.06, max_weight=0.3, source="B24 (weight: assumption)")
+@drain(0.06, max_weight=0.3, source="Conservation of Resources: losses weigh more than gains, Hobfoll 1989; Hobfoll "
+                                    "et al. 2018 (weight per loss: assumption)")
+def resource_losses(es: EmploymentSpecialist, now: Week) -> float:
+    """Losing a resource: a colleague at the site left last week, or a client lost a job this week.
+
+    Counts the losses. Its default weight per loss is above that of the matching gain (a client job start): in
+    Conservation of Resources a loss weighs more than an equal gain. A reorganisation is a loss too; it is the
+    shock 'reorganisation'.
+    """
+    return es.jobs_lost_this_week + es.site.colleagues_lost
+
+
+# --- nourishing factors (gains of resources) -----------------------------------------------------------
+
+
+@nourish(0.05, max_weight=0.3, source="B24 (weight: assumption)")
 def intrinsic_motivation(es: EmploymentSpecialist, now: Week) -> float:
-    """Recovery-oriented motivation and faith in the IPS method (the ES's trait, 0-1)."""
+    """Recovery-oriented motivation and faith in the IPS method: what is left of the ES's endowment at hire (0-1).
+
+    An endowment, not a constant income: it erodes while personal resources are depleted
+    (``strain.motivation_erosion``): 'the process and system overshadowed my enthusiasm and commitment' (B24).
+    """
     return es.motivation
 
 
-@nourish(0.05, max_weight=0.3, source="M21; B24 (weight per job start: assumption)")
+@nourish(0.04, max_weight=0.3, source="M21; B24 (weight per job start: assumption)")
 def client_job_starts(es: EmploymentSpecialist, now: Week) -> float:
     """'It is so worth it when you get a job for a person': this week's client job starts."""
     return es.job_starts_this_week
 
 
-@nourish(0.03, max_weight=0.2, source="B24 (weight: assumption)")
+@nourish(0.02, max_weight=0.2, source="B24 (weight: assumption)")
 def client_progress(es: EmploymentSpecialist, now: Week) -> float:
-    """Clients engaged and moving toward work: searching or working clients as a share of the cap."""
-    return min(1.0, es.clients_in_contact / now.caseload_cap)
+    """Clients engaged and moving toward work: searching clients in contact as a share of the cap."""
+    return min(1.0, es.clients_searching / now.caseload_cap)
 
 
-@nourish(0.03, max_weight=0.2, source="B24 (weight: assumption)", buffers=True, scope="site")
-def team_support(site: Site, now: Week) -> float:
-    """Being part of a team of ES with whom to discuss cases (complement of isolation)."""
-    contact = site.team_contact * site.colleagues()
-    return contact / (1.0 + contact)
+@nourish(0.02, max_weight=0.2, source="B24 (weight: assumption)", scope="site")
+def employer_and_nav_support(site: Site, now: Week) -> float:
+    """Helpful NAV front-line staff and open-minded employers: the site's network, built by successful placements.
 
-
-@nourish(0.03, max_weight=0.2, source="B24 (weight: assumption)", buffers=True, scope="site")
-def leader_support(site: Site, now: Week) -> float:
-    """Available, supportive leaders who follow up quickly."""
-    return site.supervisor_availability
-
-
-@nourish(0.03, max_weight=0.2, source="B24; M21 (weight: assumption)", buffers=True, scope="site")
-def health_team_inclusion(site: Site, now: Week) -> float:
-    """Invited to clinical meetings and treated as a colleague by the health team."""
-    return site.readiness.health_team_integration
+    Intensity is the site's ``employer_network`` (0-1), which each client job start at the site raises and which
+    fades without them (``readiness.network_gain``, ``readiness.network_fade``).
+    """
+    return site.employer_network
 
 
 @nourish(0.15, max_weight=1.0, source="M21 (weight per seminar: assumption)", scope="site")
@@ -240,21 +254,54 @@ def network_seminars(site: Site, now: Week) -> float:
     return 1.0 if now.seminar else 0.0
 
 
+# --- buffering job resources (Job Demands-Resources) --------------------------------------------------
+
+
+@buffer(0.2, max_weight=0.3, source="B24; M21 (share absorbed: assumption)")
+def team_support(site: Site, now: Week) -> float:
+    """Being part of a team of ES with whom to discuss cases; its absence is B24's professional isolation.
+
+    Intensity ``c / (1 + c)``, where ``c`` is the number of ES colleagues in post weighted by how often they
+    actually meet (the site's ``team_contact``): 0 for a solo post ('a team-player without a team').
+    """
+    contact = site.team_contact * site.colleagues()
+    return contact / (1.0 + contact)
+
+
+@buffer(0.2, max_weight=0.3, source="B24; M21 (share absorbed: assumption)")
+def leader_support(site: Site, now: Week) -> float:
+    """Available, supportive leaders who fight the battles and follow up quickly; absent leadership is its lack."""
+    return site.supervisor_availability
+
+
+@buffer(0.2, max_weight=0.3, source="B24; M21 (share absorbed: assumption)")
+def health_team_inclusion(site: Site, now: Week) -> float:
+    """Invited to clinical meetings and treated as a colleague by the health team; clinical leaders who see IPS as
+    a burden (B24's difficult interactions) are its lack."""
+    return site.readiness.health_team_integration
+
+
 @dataclass(frozen=True)
 class StrainDynamics:
-    """How a week's drain and nourishment change an ES's strain (parameters from the scenario).
+    """How a week's demands, gains and buffers change an ES's strain: the depletion of their personal resources.
 
-    Demands are amplified by negative emotionality (B22a: beta +0.58 on intention to quit) and
-    buffered by job resources (Job Demands-Resources model, Bakker & Demerouti 2007); losses
-    weigh ``loss_weight`` times more than gains (Conservation of Resources, Hobfoll 1989);
-    nourishment loses efficacy as strain nears the threshold (COR loss spiral, Hobfoll et al.
-    2018); strain recovers by ``recovery_rate`` a week. All sizes are assumptions.
+    The emotionality multiplier ``1 + emotionality_effect * z`` has a floor of 0.2 (a very calm ES still feels a
+    fifth of the demands). Strain is the part of the ES's personal resources (energy, motivation, faith in the method) used up, in strain
+    units; the ES's quit threshold is their whole stock, so ``strain / threshold`` is the share depleted and a
+    gradual quit follows when it reaches 1 (resources exhausted). Demands are amplified by negative emotionality
+    (B22a: beta +0.58 on intention to quit) and buffered by job resources: the buffers' weighted intensities are
+    the share of every demand absorbed (Job Demands-Resources model, Bakker & Demerouti 2007). Gains refill
+    resources, and recovery refills ``recovery_rate`` of the strain a week; both weaken as resources deplete
+    (Conservation of Resources loss spirals, Hobfoll et al. 2018; exhaustion in the JD-R model): at full depletion
+    gains are ``1 - loss_spiral`` and recovery ``1 - exhaustion`` of their full size, so sustained strain lasts
+    even when the job gets easier. Intrinsic motivation is an endowment that erodes by
+    ``motivation_erosion`` a week at full depletion. All sizes are assumptions.
     """
 
     recovery_rate: float
-    loss_weight: float
-    buffering: float
+    exhaustion: float
     loss_spiral: float
+    motivation_erosion: float
     emotionality_effect: float
 
     def week(
@@ -262,21 +309,27 @@ class StrainDynamics:
         strain: float,
         threshold: float,
         negative_emotionality: float,
-        resources: float,
-        weighted: list[float],
-        n_drains: int,
+        absorbed: float,
+        demands: list[float],
+        gains: list[float],
     ) -> tuple[float, list[float], list[float]]:
-        """Return the new strain and the effective drain and nourishment of each factor.
+        """Return the new strain and each demand's effective drain and each gain's effective amount.
 
-        ``weighted`` holds each factor's weighted intensity, the ``n_drains`` draining ones
-        first; ``resources`` is the mean intensity (0-1) of the buffering factors. Before the
-        floor at zero, the new strain is the recovered strain plus the effective drains minus
-        the effective nourishment.
+        ``demands`` and ``gains`` hold the draining and nourishing factors' weighted intensities; ``absorbed`` is
+        the share of demands the buffers absorb this week (0-1). Before the floor at zero, the new strain is the
+        strain less its recovery, plus the effective drains, less the effective gains.
         """
-        emotionality = max(0.2, 1.0 + self.emotionality_effect * negative_emotionality)
-        drain_mult = self.loss_weight * emotionality * (1.0 - self.buffering * resources)
-        nourish_mult = 1.0 - self.loss_spiral * min(1.0, strain / threshold)
-        eff_drains = [d * drain_mult for d in weighted[:n_drains]]
-        eff_nourishers = [n * nourish_mult for n in weighted[n_drains:]]
-        new = strain * (1.0 - self.recovery_rate) + sum(eff_drains) - sum(eff_nourishers)
-        return max(0.0, new), eff_drains, eff_nourishers
+        depleted = strain / threshold
+        if depleted > 1.0:
+            depleted = 1.0
+        emotionality = 1.0 + self.emotionality_effect * negative_emotionality
+        multiplier = (emotionality if emotionality > 0.2 else 0.2) * (1.0 - absorbed)
+        drains = [d * multiplier for d in demands]
+        kept = 1.0 - self.loss_spiral * depleted
+        refills = [g * kept for g in gains]
+        new = strain * (1.0 - self.recovery_rate * (1.0 - self.exhaustion * depleted)) + sum(drains) - sum(refills)
+        return (new if new > 0.0 else 0.0), drains, refills
+
+    def motivation_after(self, motivation: float, strain: float, threshold: float) -> float:
+        """What is left of an ES's intrinsic motivation after a week at this strain."""
+        return motivation * (1.0 - self.motivation_erosion * min(1.0, strain / threshold))

@@ -9,20 +9,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulation.core import pressures
+from simulation.core.scenario import READINESS_PARTS
 
 WEEKLY_COLUMNS = [
-    "week", "headcount", "vacancies", "in_notice", "departures", "hires", "mean_strain",
+    "week", "headcount", "vacancies", "in_notice", "departures", "hires", "mean_strain", "mean_depletion",
     "clients_on_caseload", "clients_working", "clients_waiting", "job_starts", "readiness_mean",
+    *(f"readiness_{part}" for part in READINESS_PARTS),
     *(f.weekly_column for f in pressures.ALL),
 ]
-"""Columns of one week's record; mean_strain and the factor columns (effective amounts) are means over
-the ES who worked the week, including those who left at its end."""
+"""Columns of one week's record; mean_strain, mean_depletion (strain as a share of the ES's threshold: the share of
+their personal resources used up) and the factor columns (effective amounts of demands and gains, intensities of
+buffers) are means over the ES who worked the week, including those who left at its end; readiness_mean and each
+readiness part's column are means over the sites."""
 
 SPELL_COLUMNS = [
-    "replicate", "site", "position", "start_week", "end_week", "outcome", "decision_week", "shock", "contract",
+    "replicate", "site", "position", "start_week", "end_week", "outcome", "decision_week", "shock", "exit_kind",
+    "ordinary_reason", "contract",
     "threshold", *(f.share_column for f in pressures.DRAINS),
 ]
-"""Columns of spells.csv: one row per employment spell, with the share of its drain due to each draining factor."""
+"""Columns of spells.csv: one row per employment spell, with the share of its drain due to each draining factor.
+``outcome`` is ``quit`` for every departure (all are voluntary, with notice) and ``censored`` for a spell open at the
+end; ``exit_kind`` says how a departure was decided (``gradual``, ``shock`` or ``ordinary``; empty when censored) and
+``ordinary_reason`` an ordinary exit's reason (simulation.core.scenario.ORDINARY_REASONS)."""
 
 
 @dataclass

@@ -19,7 +19,8 @@ CITATIONS: dict[str, str] = {
             "Journal of Psychology 64(1):71-79.",
     "B24": "Butenko D., Rinaldi M., Moe C., et al. (2024). \"What I thought was the dream job was a little "
            "different than I had expected\": a qualitative study exploring the turnover of IPS employment "
-           "specialists. Work.",
+           "specialists. IOS Press, published 9 July 2024 (venue most likely the Journal of Vocational "
+           "Rehabilitation; not checked).",
     "Moe25": "Moe C., Brinchmann B., et al. (2025). A qualitative study of the IPS employment specialist role in "
              "the context of Nav employment in Norway. BMC Psychiatry.",
     "Reme19": "Reme S.E., Monstad K., Fyhn T., et al. (2019). A randomized controlled multicenter trial of "

@@ -65,7 +65,7 @@ class Staff(Schema):
     """Employment specialists: traits at hire, contracts, notice and recruitment."""
 
     quit_threshold: ThresholdTrait = param(
-        ThresholdTrait(mean=1.31, sd=0.3, low=0.2, high=3.0),
+        ThresholdTrait(mean=1.86, sd=0.3, low=0.2, high=3.0),
         unit="strain units",
         description="resilience: the strain at which an ES decides to quit (the scale of strain)",
         source="mean: calibrated to B22a and B24 (posterior median, docs/validation.md); spread: assumption",
@@ -76,11 +76,12 @@ class Staff(Schema):
         description="recovery-oriented motivation and faith in IPS",
         source="B24 (distribution: assumption)",
     )
-    expectation_gap: ShareTrait = param(
-        ShareTrait(mean=0.5, sd=0.2, low=0.0, high=1.0),
+    expected_readiness: ShareTrait = param(
+        ShareTrait(mean=0.7, sd=0.15, low=0.0, high=1.0),
         unit="0-1 scale",
-        description="how far the job differs from what the ES expected at hire",
-        source="B24 (vague job adverts; distribution: assumption)",
+        description="the site readiness a new ES expects to find (systems in place, a team that knows IPS)",
+        source="B24 ('betrayed expectancy' that systems would be in place; vague job adverts; distribution: "
+               "assumption)",
     )
     negative_emotionality: ZScoreTrait = param(
         ZScoreTrait(mean=0.0, sd=1.0, low=-3.0, high=3.0),
@@ -90,7 +91,7 @@ class Staff(Schema):
     )
     expectation_adjustment_weeks: float = param(
         52, ge=1, le=520, unit="weeks",
-        description="e-folding time over which unmet expectations fade with tenure",
+        description="e-folding time over which an ES's expectations adjust to the readiness they meet",
         source=ASSUMPTION,
     )
     experience_weeks: float = param(
@@ -104,9 +105,10 @@ class Staff(Schema):
         source=ASSUMPTION,
     )
     short_term_share: float = param(
-        0.219, ge=0, le=1, unit="share of hires",
+        0.277, ge=0, le=1, unit="share of hires",
         description="share of new ES hired on short-term contracts",
-        source="B24 (2 of 10 leavers' contracts ended); calibrated (posterior median, docs/validation.md)",
+        source="B24 (2 of 10 quits began with short-term contracts); calibrated (posterior median, "
+               "docs/validation.md)",
     )
     short_term_weeks_low: int = param(
         52, ge=1, le=520, unit="weeks", description="shortest short-term contract", source=ASSUMPTION
@@ -116,8 +118,10 @@ class Staff(Schema):
     )
     renewal_probability: float = param(
         0.5, ge=0, le=1, unit="probability",
-        description="chance a short-term contract is made permanent at its end instead of ending",
-        source=ASSUMPTION,
+        description="chance a short-term contract is made permanent instead of ending; decided notice_weeks before "
+                    "its end, when a contract not renewed is a shock that begins the ES's decision to leave",
+        source="B24 (two leavers' quitting began with short-term contracts; every leaver quit voluntarily); "
+               "chance: assumption",
     )
     notice_weeks: int = param(
         13, ge=0, le=52, unit="weeks",
@@ -201,26 +205,29 @@ class Clients(Schema):
 
 
 class Strain(Schema):
-    """How weekly pressures accumulate into strain (see pressures.StrainDynamics)."""
+    """How weekly pressures deplete and refill an ES's personal resources (see pressures.StrainDynamics)."""
 
     recovery_rate: float = param(
         0.04, ge=0, le=1, unit="share of strain per week",
-        description="share of accumulated strain that recovers each week", source=ASSUMPTION,
+        description="share of the strain an ES with full resources recovers each week", source=ASSUMPTION,
     )
-    loss_weight: float = param(
-        1.5, ge=1, le=5, unit="multiplier",
-        description="how much more a unit of drain weighs than a unit of nourishment",
-        source="Conservation of Resources, Hobfoll 1989 (size: assumption)",
-    )
-    buffering: float = param(
-        0.5, ge=0, le=1, unit="share",
-        description="share of demands absorbed when job resources are at full intensity",
-        source="Job Demands-Resources, Bakker & Demerouti 2007 (size: assumption)",
+    exhaustion: float = param(
+        0.8, ge=0, le=1, unit="share",
+        description="share of recovery lost when personal resources are fully depleted (recovery slows under "
+                    "sustained strain)",
+        source="COR loss spirals, Hobfoll et al. 2018; exhaustion in JD-R, Bakker & Demerouti 2007 (size: "
+               "assumption)",
     )
     loss_spiral: float = param(
-        0.3, ge=0, le=1, unit="share",
-        description="share of nourishment lost when strain reaches the threshold",
+        0.5, ge=0, le=1, unit="share",
+        description="share of every gain lost when personal resources are fully depleted (it takes resources to "
+                    "gain resources)",
         source="COR loss spirals, Hobfoll et al. 2018 (size: assumption)",
+    )
+    motivation_erosion: float = param(
+        0.01, ge=0, le=0.2, unit="share of motivation per week at full depletion",
+        description="how fast intrinsic motivation, an endowment at hire, erodes while resources are depleted",
+        source="B24 ('the process and system overshadowed my enthusiasm and commitment'; rate: assumption)",
     )
     emotionality_effect: float = param(
         0.2, ge=0, le=1, unit="per z-score",
@@ -229,16 +236,62 @@ class Strain(Schema):
     )
 
 
+ORDINARY_REASONS = ("promotion", "moving", "retirement", "other")
+"""The reasons for an ordinary exit, as spells.csv's ``ordinary_reason`` names them."""
+
+
+class OrdinaryExits(Schema):
+    """Leaving for reasons unrelated to strain: promotion, moving away, retirement and others. No lever changes it."""
+
+    per_year: float = param(
+        0.0587, ge=0, le=0.136, unit="exits per ES per year",
+        description="weekly hazard of an ordinary exit, as a yearly rate; at most the all-cause municipal turnover",
+        source="calibrated to B24 (2 of 12 leavers promoted; posterior median, docs/validation.md); bounded by KS "
+               "municipal turnover 12.2-13.6% a year",
+    )
+    promotion: float = param(
+        0.4, ge=0, le=1, unit="share of ordinary exits", description="promoted within the service",
+        source="B24 (the ordinary exits seen: 2 of 12 leavers); share: assumption",
+    )
+    moving: float = param(
+        0.3, ge=0, le=1, unit="share of ordinary exits", description="moving away (a partner's job, family)",
+        source=ASSUMPTION,
+    )
+    retirement: float = param(
+        0.1, ge=0, le=1, unit="share of ordinary exits", description="retirement (B24's leavers were 32-58)",
+        source=ASSUMPTION,
+    )
+    other: float = param(
+        0.2, ge=0, le=1, unit="share of ordinary exits", description="study, parental or health leave, other",
+        source=ASSUMPTION,
+    )
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> Self:
+        total = sum(getattr(self, r) for r in ORDINARY_REASONS)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"the shares {', '.join(ORDINARY_REASONS)} must add up to 1, got {total:g}")
+        return self
+
+    def reason_edges(self) -> list[float]:
+        """Cumulative shares of the reasons, in ORDINARY_REASONS order (a uniform draw below edge k is reason k)."""
+        edges, total = [], 0.0
+        for reason in ORDINARY_REASONS:
+            total += getattr(self, reason)
+            edges.append(total)
+        return edges
+
+
 class Shocks(Schema):
     """Shock events that can tip an ES into quitting (unfolding model of turnover)."""
 
     work_life_conflict_per_year: float = param(
-        0.124, ge=0, le=2, unit="events per ES per year",
+        0.131, ge=0, le=2, unit="events per ES per year",
         description="rate of work-life conflicts",
         source="B24 (1 of 10 leavers); calibrated (posterior median, docs/validation.md)",
     )
     reorganisation_per_site_year: float = param(
-        0.0854, ge=0, le=2, unit="events per site per year",
+        0.0994, ge=0, le=2, unit="events per site per year",
         description="rate of management reorganisations hitting every ES at a site",
         source="B24 (IPS moved from health to NAV); calibrated (posterior median, docs/validation.md)",
     )
@@ -282,17 +335,30 @@ class Readiness(Schema):
     )
 
 
+READINESS_PARTS = tuple(Readiness.model_fields)
+"""The parts of a site's readiness, in the schema's order."""
+
+
 class ReadinessDynamics(Schema):
-    """How readiness matures, is won by successes, and is lost with departures and reorganisations."""
+    """How readiness is built by the service's work, won by successes, and lost with departures and
+    reorganisations; and how the site's network of employers and NAV staff grows with placements."""
 
     maturation_rate: float = param(
-        0.013, ge=0, le=0.2, unit="share of the remaining gap per week",
-        description="readiness maturing with service age (about a year to close half the gap)",
-        source="Moe25 (early problems largely resolved in the later wave; rate: assumption)",
+        0.01, ge=0, le=0.2, unit="share of the remaining gap per week",
+        description="structures, record access and ownership built by the service's work in a week with every "
+                    "position filled and a fully available lead (about 16 months to close half the gap)",
+        source="Moe25 (early problems largely resolved in the later wave); M21 ('it just takes some time'); "
+               "rate: assumption",
+    )
+    leadership_effect: float = param(
+        0.5, ge=0, le=1, unit="share",
+        description="share of that work that needs an available lead: with none it goes this much slower",
+        source="B24; M21 (leads who fight the battles against the systems; size: assumption)",
     )
     success_boost: float = param(
-        0.02, ge=0, le=0.5, unit="share of the remaining gap per job start",
-        description="managers' knowledge and health-team integration won by each client job start",
+        0.01, ge=0, le=0.5, unit="share of the remaining gap per job start",
+        description="managers' knowledge and health-team integration won by each client job start (their only "
+                    "way to grow after the start, bar a fidelity review's clarity for managers)",
         source="M21 (success stories change minds; size: assumption)",
     )
     departure_loss: float = param(
@@ -304,6 +370,16 @@ class ReadinessDynamics(Schema):
         0.3, ge=0, le=1, unit="share lost per reorganisation",
         description="ownership clarity and structures lost in a reorganisation",
         source="B24 (size: assumption)",
+    )
+    network_gain: float = param(
+        0.03, ge=0, le=0.5, unit="share of the remaining gap per job start",
+        description="employers' and NAV staff's goodwill won by each client job start at the site",
+        source="B24 (open-minded employers, helpful NAV staff); M21 (success stories); size: assumption",
+    )
+    network_fade: float = param(
+        0.005, ge=0, le=0.2, unit="share per week",
+        description="share of the site's employer and NAV network that fades each week (contacts move on)",
+        source=ASSUMPTION,
     )
 
 
@@ -334,6 +410,11 @@ class SiteSpec(Schema):
         0.8, ge=0.1, le=2, unit="multiplier", description="local job market relative to a typical town",
         source="M21 (fewer jobs in rural areas; size: assumption)",
     )
+    employer_network: float = param(
+        0.2, ge=0, le=1, unit="0-1 scale",
+        description="goodwill of local employers and NAV front-line staff toward the service at week 0",
+        source="B24 (level: assumption)",
+    )
     readiness: Readiness = param(
         Readiness(), unit="0-1 scale", description="organisational readiness at week 0", source="M21; B24",
     )
@@ -356,11 +437,11 @@ StartUpPlan = create_model(
 PressureWeights = create_model(
     "PressureWeights",
     __base__=Schema,
-    __doc__="Weight of each draining and nourishing factor (declared in simulation.core.pressures).",
+    __doc__="Weight of each draining, nourishing and buffering factor (declared in simulation.core.pressures).",
     **{
         f.name: (
             float,
-            param(f.weight, ge=0, le=f.max_weight, unit=pressures.WEIGHT_UNIT, description=f.description, source=f.source),
+            param(f.weight, ge=0, le=f.max_weight, unit=f.unit, description=f.description, source=f.source),
         )
         for f in pressures.ALL
     },
@@ -391,6 +472,9 @@ class Scenario(Schema):
     clients: Clients = param(Clients(), unit="-", description="job seekers", source="see fields")
     strain: Strain = param(Strain(), unit="-", description="strain dynamics", source="see fields")
     shocks: Shocks = param(Shocks(), unit="-", description="shock events", source="see fields")
+    ordinary_exits: OrdinaryExits = param(
+        OrdinaryExits(), unit="-", description="exits unrelated to strain", source="see fields"
+    )
     readiness: ReadinessDynamics = param(
         ReadinessDynamics(), unit="-", description="readiness dynamics", source="see fields"
     )
@@ -439,6 +523,23 @@ def json_schema() -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
             "dependentRequired": {"replace_sites": ["sites"]},
             "if": {"required": ["extends"]}, "else": {"required": required}}
+
+
+REMOVED: dict[str, str] = {
+    "strain.loss_weight": "losses of resources weigh more through the factor pressures.resource_losses (a colleague "
+                          "leaves, a client loses a job) and the reorganisation shock",
+    "strain.buffering": "each buffer has its own weight: pressures.team_support, pressures.leader_support, "
+                        "pressures.health_team_inclusion",
+    "staff.expectation_gap": "staff.expected_readiness, the readiness a new ES expects to find (the gap is what "
+                             "they expect less what they meet)",
+    "pressures.implementation_workload": "it is part of pressures.unprepared_context",
+    "pressures.absent_leadership": "leadership is one factor, the buffer pressures.leader_support",
+    "pressures.professional_isolation": "team contact is one factor, the buffer pressures.team_support",
+    "pressures.difficult_interactions": "the health team's part is the buffer pressures.health_team_inclusion, "
+                                        "fluctuating clients pressures.client_setbacks",
+}
+"""Fields of earlier versions that are gone, by dotted path, with what replaces them (CHANGELOG.md): a file that
+still sets one is told so by name."""
 
 
 # --- documentation ----------------------------------------------------------------------------

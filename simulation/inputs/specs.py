@@ -28,11 +28,12 @@ from simulation.inputs.reading import ScenarioError, describe_errors, read_mappi
 from simulation.inputs.scenarios import load_scenario
 
 RUN_METRICS = (
-    "annual_turnover", "cohort_left_share", "retention_12m", "shock_share",
-    "job_starts_per_es_year", "job_starts_per_position_year", "vacancy_weeks_per_position_year",
+    "annual_turnover", "avoidable_turnover", "ordinary_turnover", "cohort_left_share", "retention_12m",
+    "shock_share", "ordinary_share", "gradual_decisions_after_26w", "job_starts_per_es_year",
+    "job_starts_per_position_year", "vacancy_weeks_per_position_year",
 )
 """The per-run metrics a sweep can keep (simulation.analysis.metrics.replicate_metrics)."""
-SHARE_METRICS = ("cohort_left_share", "retention_12m", "shock_share")
+SHARE_METRICS = ("cohort_left_share", "retention_12m", "shock_share", "ordinary_share")
 """The per-run metrics that are shares of ES, so that an observed count of ES (a calibration target) estimates them."""
 MAX_PATH = 300
 """The longest parameter path (a scenario's deepest is under 60 characters)."""

@@ -66,7 +66,7 @@ TOP_LEVERS = 3
 """Levers named in a levers report's findings; the table ranks them all."""
 
 CHART_ORDER = ["levers", "turnover", "retention", "staffing", "clients_and_vacancies", "quit_reasons", "pressures",
-               "posterior", "fit", "maturation", "structure"]
+               "posterior", "fit", "quitting", "maturation", "structure"]
 """Charts named here come first, in this order (the headline before the explanation); others follow by name."""
 
 HOW_TO_READ = {
@@ -77,7 +77,8 @@ HOW_TO_READ = {
     "staffing": "Specialists in post and vacant positions week by week; shaded: 95% confidence interval across "
                 "replicates.",
     "quit_reasons": "Which draining factors had built up the strain of those who quit (share of each leaver's "
-                    "accumulated drain), with 95% confidence intervals; the note says how many quits a shock began.",
+                    "accumulated drain) among the voluntary quits, with 95% confidence intervals; the note says how "
+                    "many a shock began. Ordinary exits (promotion, moving, retirement) are left out.",
     "pressures": "The pressure on the average specialist each week, in strain units: draining factors above zero, "
                  "nourishing factors below, the largest named and the rest lumped together; black: the net balance "
                  "with its 95% confidence interval. The regular dips are network seminar weeks. A balance below "
@@ -86,7 +87,10 @@ HOW_TO_READ = {
     "posterior": "Calibration: the values of each free parameter that reproduce the observed figures (accepted "
                  "draws) against the range tried (prior).",
     "fit": "Calibration: the observed figures against what the accepted parameter values simulate.",
-    "maturation": "Validation pattern: how turnover changes as the services mature, against what was observed.",
+    "quitting": "Shape of quitting: gradual decisions to quit by year in post (per ES-year at risk, 95% confidence "
+                "interval), and the share of the average specialist's personal resources used up week by week.",
+    "maturation": "Validation pattern: each readiness part as the services mature, and decisions to leave by year "
+                  "of the service, against what was observed.",
     "structure": "Validation pattern: solo posts against teams, against what was observed.",
     "sobol": "Sensitivity: the share of the metric's variance each parameter accounts for (total Sobol index, "
              "95% confidence interval).",
@@ -243,6 +247,11 @@ def run_findings(summary: RunSummary) -> list[str]:
     out = []
     if turnover["mean"] is not None:
         out.append(f"About {100 * turnover['mean']:.0f} in 100 specialists leave each year{_ci(turnover)}.")
+    avoidable, ordinary = summary["avoidable_turnover"], summary["ordinary_turnover"]
+    if avoidable["mean"] is not None and ordinary["mean"] is not None:
+        out.append(f"Of them, {100 * avoidable['mean']:.0f} in 100 a year quit worn down or after a shock, the "
+                   f"turnover a start-up plan can act on{_ci(avoidable)}; {100 * ordinary['mean']:.0f} in 100 leave "
+                   f"for ordinary reasons (promotion, moving, retirement) that no plan changes{_ci(ordinary)}.")
     if cohort["mean"] is not None:
         out.append(f"{_pct(cohort['mean'])} of the specialists in post at the start have left within "
                    f"{words.span(cohort['window_weeks'])}{_ci(cohort)}.")
@@ -250,8 +259,9 @@ def run_findings(summary: RunSummary) -> list[str]:
         out.append(f"{100 * retained['mean']:.0f} in 100 newly started specialists are still in post a year "
                    f"later{_ci(retained)}.")
     if shock["mean"] is not None:
-        out.append(f"{_pct(shock['mean'])} of quits began with a shock (a contract ending, a reorganisation or a "
-                   f"work-life conflict){_ci(shock)}; the rest came from strain building up over time.")
+        out.append(f"{_pct(shock['mean'])} of voluntary quits began with a shock (a contract not renewed, a "
+                   f"reorganisation or a work-life conflict){_ci(shock)}; the rest came from strain building up over "
+                   "time.")
     reasons = sorted(summary.get("quit_reasons", {}).items(), key=lambda kv: -kv[1])[:TOP_REASONS]
     if reasons and sum(v for _, v in reasons) > 0:
         named = ", ".join(f"{name.replace('_', ' ')} ({_pct(share)})" for name, share in reasons)

@@ -64,6 +64,8 @@ class RunSummary(TypedDict):
     replicates: int
     positions: int
     annual_turnover: Interval
+    avoidable_turnover: Interval
+    ordinary_turnover: Interval
     cohort_left_share: _Window
     retention_12m: Interval
     shock_share: Interval

@@ -52,15 +52,17 @@ def weekly_rows(weeks: int, columns: Mapping[str, float | Sequence[float]]) -> l
 
 
 def spell(start: int, end: int, outcome: str = "quit", shock: str = "", shares: Mapping[str, float] | None = None,
-          position: int = 0) -> dict:
-    """A spell with every key the model writes; drain shares default to none (zero for every draining factor)."""
+          position: int = 0, ordinary: str = "") -> dict:
+    """A spell with every key the model writes; drain shares default to none (zero for every draining factor).
+    A quit is gradual unless it has a ``shock`` or an ``ordinary`` reason."""
     shares = dict(shares or {})
     unknown = set(shares) - {f.name for f in pressures.DRAINS}
     assert not unknown, f"not draining factors: {unknown}"
+    kind = ("ordinary" if ordinary else "shock" if shock else "gradual") if outcome == "quit" else ""
     return {
         "site": "site-1", "position": position, "start_week": start, "end_week": end, "outcome": outcome,
         "decision_week": max(start, end - 13) if outcome == "quit" else None, "shock": shock,
-        "contract": "permanent", "threshold": 1.3,
+        "exit_kind": kind, "ordinary_reason": ordinary, "contract": "permanent", "threshold": 1.3,
         **{f.share_column: shares.get(f.name, 0.0) for f in pressures.DRAINS},
     }
 
@@ -88,7 +90,7 @@ def record_a() -> RunRecord:
     })
     spells = [
         spell(0, 30, shock="reorganisation", shares={"travel": 1.0}, position=0),
-        spell(0, 52, shares={"professional_isolation": 1.0}, position=1),
+        spell(0, 52, shares={"caseload_overflow": 1.0}, position=1),
         spell(0, 60, shares={"travel": 0.5, "role_conflict": 0.5}, position=2),
         spell(0, 80, shock="work_life_conflict", shares={"travel": 1.0}, position=3),
         spell(30, 90, shares={"role_conflict": 1.0}, position=0),
@@ -172,6 +174,43 @@ def test_annual_turnover_is_none_without_anybody_in_post(record_c: RunRecord, sc
     empty = RunRecord(seed=0, weekly=weekly_rows(WEEKS, {"vacancies": 4.0}), spells=record_c.spells)
     assert replicate_metrics(empty, scenario)["annual_turnover"] is None
     assert replicate_metrics(empty, scenario)["job_starts_per_es_year"] is None
+
+
+def mixed_exits() -> RunRecord:
+    """Four in post for two years: a gradual quit decided at tenure 17, another at 47, one begun by a shock, and two
+    ordinary exits (a promotion, a move)."""
+    return RunRecord(seed=0, weekly=weekly_rows(WEEKS, {"headcount": 4.0}), spells=[
+        spell(0, 30, position=0), spell(0, 60, position=1), spell(0, 40, shock="reorganisation", position=2),
+        spell(0, 50, ordinary="promotion", position=3), spell(30, 90, ordinary="moving", position=0),
+        spell(40, WEEKS, outcome="censored", position=2),
+    ])
+
+
+def test_avoidable_and_ordinary_turnover_add_up_to_all_cause_turnover(scenario: Scenario) -> None:
+    m = replicate_metrics(mixed_exits(), scenario)
+    assert m["annual_turnover"] == pytest.approx(5 / 4 / 2)
+    assert m["avoidable_turnover"] == pytest.approx(3 / 4 / 2)  # two gradual, one shock-led
+    assert m["ordinary_turnover"] == pytest.approx(2 / 4 / 2)
+    assert m["ordinary_share"] == pytest.approx(2 / 5)
+
+
+def test_shock_share_is_of_the_voluntary_quits_only(scenario: Scenario) -> None:
+    """As B24 counted it: the promoted (ordinary exits) are left out of the denominator."""
+    assert replicate_metrics(mixed_exits(), scenario)["shock_share"] == pytest.approx(1 / 3)
+
+
+def test_gradual_decisions_after_26w_is_the_share_of_gradual_decisions_taken_later(scenario: Scenario) -> None:
+    # Gradual decisions at tenure 30 - 13 = 17 and 60 - 13 = 47: one of two after 26 weeks.
+    assert replicate_metrics(mixed_exits(), scenario)["gradual_decisions_after_26w"] == pytest.approx(1 / 2)
+    only_shocks = RunRecord(seed=0, weekly=weekly_rows(WEEKS, {"headcount": 1.0}),
+                            spells=[spell(0, 40, shock="work_life_conflict")])
+    assert replicate_metrics(only_shocks, scenario)["gradual_decisions_after_26w"] is None
+
+
+def test_ordinary_exits_are_counted_by_reason_in_the_summary(scenario: Scenario) -> None:
+    summary = metrics.outcome([mixed_exits()], scenario).summary
+    assert summary["ordinary_exits_by_reason"] == {"promotion": 1, "moving": 1, "retirement": 0, "other": 0}
+    assert summary["quits_by_shock"] == {"none (gradual)": 2, "reorganisation": 1}
 
 
 def test_cohort_left_share_counts_week_0_starters_who_quit_within_the_window(
@@ -312,12 +351,12 @@ def test_median_tenure_without_quits_is_all_none(record_c: RunRecord) -> None:
 
 
 def test_quit_reasons_are_mean_shares_over_every_quit(record_a: RunRecord, record_b: RunRecord) -> None:
-    # Six quits in all: travel 1 + 0.5 + 1 = 2.5, role conflict 0.5 + 1 = 1.5, isolation 1, unmet expectations 1.
+    # Six quits in all: travel 1 + 0.5 + 1 = 2.5, role conflict 0.5 + 1 = 1.5, caseload overflow 1, unmet expectations 1.
     reasons = quit_reasons([record_a, record_b])
     assert list(reasons) == [f.name for f in pressures.DRAINS]
     assert reasons["travel"] == pytest.approx(2.5 / 6)
     assert reasons["role_conflict"] == pytest.approx(1.5 / 6)
-    assert reasons["professional_isolation"] == pytest.approx(1 / 6)
+    assert reasons["caseload_overflow"] == pytest.approx(1 / 6)
     assert reasons["unmet_expectations"] == pytest.approx(1 / 6)
     assert sum(reasons.values()) == pytest.approx(1.0)
 
@@ -341,7 +380,7 @@ def test_quit_reason_intervals_are_across_replicate_means(record_a: RunRecord, r
     assert list(intervals) == [f.name for f in pressures.DRAINS]
     assert intervals["travel"] == mean_ci([0.5, 0.0], bounds=metrics.SHARE)  # shares of drain stay within 0-1
     assert intervals["unmet_expectations"] == mean_ci([0.0, 1.0], bounds=metrics.SHARE)
-    assert intervals["caseload_overflow"] == {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
+    assert intervals["client_setbacks"] == {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
 
 
 def test_quit_reason_intervals_leave_out_replicates_without_quits(
@@ -405,7 +444,7 @@ def two_replicates(record_a: RunRecord, record_b: RunRecord, scenario: Scenario)
 
 def test_outcome_summary_keys_come_in_their_documented_order(two_replicates: Outcome) -> None:
     assert list(two_replicates.summary) == ["scenario", "replicates", "weeks", "positions", *HEADLINE,
-                                            "quit_reasons", "quits_by_shock"]
+                                            "quit_reasons", "quits_by_shock", "ordinary_exits_by_reason"]
 
 
 def test_outcome_summary_header(two_replicates: Outcome, scenario: Scenario) -> None:

@@ -7,7 +7,7 @@ import pytest
 from simulation.core import levers, pressures
 from simulation.core.agents import Site
 from simulation.core.model import IPSModel
-from simulation.core.scenario import Scenario
+from simulation.core.scenario import Scenario, effective
 
 LEVER = {lv.name: lv for lv in levers.LEVERS}
 
@@ -85,3 +85,32 @@ def test_the_plan_as_written_is_kept_and_only_its_effect_is_applied(baseline: Sc
     assert scenario.sites[0].readiness.manager_knowledge == baseline.sites[0].readiness.manager_knowledge
     level = scenario.start_up_plan.manager_training.level
     assert all(site.readiness.manager_knowledge >= level for site in model.sites)
+
+
+@pytest.mark.parametrize("lever", levers.LEVERS, ids=lambda lv: lv.name)
+def test_no_lever_changes_the_ordinary_exit_hazard(lever: levers.Lever, baseline: Scenario) -> None:
+    """Promotion, moving and retirement are unrelated to strain: a start-up plan cannot change them."""
+    assert effective(with_lever(baseline, lever.name)).ordinary_exits == effective(baseline).ordinary_exits
+
+
+def test_ordinary_exits_fall_on_the_same_positions_and_weeks_whatever_the_plan(baseline: Scenario) -> None:
+    """With every other way out closed (no shocks, unreachable thresholds, permanent contracts), the base and the
+    whole plan (bar no_solo_posts, which adds positions) have the very same ordinary exits: the same draws and the
+    same hazard, so the plan neither raises nor lowers them."""
+    data = baseline.model_dump()
+    data["staff"].update(short_term_share=0.0, quit_threshold={"mean": 20.0, "sd": 0.0, "low": 20.0, "high": 20.0})
+    data["shocks"].update(work_life_conflict_per_year=0.0, reorganisation_per_site_year=0.0)
+    closed = Scenario.model_validate(data)
+    plan = closed.model_dump()
+    for lv in levers.LEVERS:
+        if lv.name != "no_solo_posts":
+            plan["start_up_plan"][lv.name].update(lv.in_plan)
+    planned = Scenario.model_validate(plan)
+
+    def exits(scenario: Scenario) -> list[tuple]:
+        spells = IPSModel(scenario, 8).run().spells
+        return sorted((s["position"], s["decision_week"], s["ordinary_reason"]) for s in spells if s["outcome"] == "quit")
+
+    base = exits(closed)
+    assert base and all(reason for *_, reason in base)  # only ordinary exits, and some of them
+    assert exits(planned) == base

@@ -12,7 +12,7 @@ from simulation.analysis.metrics import column
 from simulation.core.agents import EmploymentSpecialist
 from simulation.core.model import IPSModel
 from simulation.core.records import WEEKLY_COLUMNS
-from simulation.core.scenario import Scenario
+from simulation.core.scenario import ORDINARY_REASONS, Scenario
 
 SHOCKS = {"work_life_conflict", "reorganisation", "contract_end"}
 
@@ -104,13 +104,21 @@ def check_spells(model: IPSModel, spells: list[dict]) -> None:
         shares = [v for k, v in s.items() if k.startswith("drain_share_")]
         assert all(0 <= v <= 1 for v in shares)
         if s["outcome"] == "quit":
-            assert sum(shares) == pytest.approx(1.0, abs=1e-9) or s["end_week"] == s["start_week"]
+            # an ordinary exit may be decided before the ES felt any drain (attribution counts drain until deciding)
+            assert (sum(shares) == pytest.approx(1.0, abs=1e-9) or s["end_week"] == s["start_week"]
+                    or s["exit_kind"] == "ordinary")
             assert s["shock"] in SHOCKS | {""}
+            assert s["exit_kind"] in {"gradual", "shock", "ordinary"}
+            assert (s["exit_kind"] == "shock") == bool(s["shock"])
+            assert (s["exit_kind"] == "ordinary") == bool(s["ordinary_reason"])
+            assert s["ordinary_reason"] in {"", *ORDINARY_REASONS}
             assert s["decision_week"] is not None and s["decision_week"] <= s["end_week"]
             if s["shock"] != "contract_end":
                 assert s["end_week"] - s["decision_week"] in (notice, *range(notice))  # a contract may end sooner
             else:
                 assert s["contract"] == "short_term"
+        else:
+            assert s["exit_kind"] == "" and s["ordinary_reason"] == ""
 
 
 def test_baseline_spells_are_consistent_with_weekly_headcounts(baseline: Scenario) -> None:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from simulation.core import levers
-from simulation.core.scenario import Scenario, SiteSpec, json_schema
+from simulation.core.scenario import REMOVED, Scenario, SiteSpec, json_schema
 from simulation.inputs.reading import ScenarioError
 from simulation.inputs.scenarios import load_scenario, resolve
 from tests.helpers import SCENARIOS, invoke
@@ -475,3 +475,30 @@ def test_the_urban_context_keeps_the_positions_and_is_compact(baseline: Scenario
         assert town.job_market > rural.job_market
         assert town.team_contact > rural.team_contact
         assert town.supervisor_availability == rural.supervisor_availability
+
+
+@pytest.mark.parametrize("path", sorted(REMOVED))
+def test_a_removed_field_is_named_with_what_replaces_it(tmp_path: Path, path: str) -> None:
+    """A file written for an earlier version is told which field is gone and what replaces it (CHANGELOG.md)."""
+    section, field = path.split(".")
+    value = {"mean": 0.5} if field == "expectation_gap" else 0.1
+    file = tmp_path / "old.yaml"
+    file.write_text(yaml.safe_dump({"extends": str(SCENARIOS / "baseline.yaml"), section: {field: value}}))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(file)
+    message = str(err.value)
+    assert f"{path}: removed in ipsim 0.2.0 (see CHANGELOG.md): {REMOVED[path]}" in message
+    assert len(message.splitlines()) == 1
+
+
+def test_the_cli_reports_a_removed_field_in_one_line_and_exits_2(tmp_path: Path) -> None:
+    file = tmp_path / "old.yaml"
+    file.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nstrain:\n  loss_weight: 1.5\n")
+    code, out, err = invoke(["validate", str(file)])
+    assert code == 2 and "Traceback" not in err
+    assert "strain.loss_weight: removed in ipsim 0.2.0" in err and "pressures.resource_losses" in err
+
+
+def test_every_removed_field_is_in_the_changelog() -> None:
+    changelog = (SCENARIOS.parent / "CHANGELOG.md").read_text()
+    assert all(f"`{path}`" in changelog for path in REMOVED)

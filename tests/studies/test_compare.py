@@ -50,10 +50,11 @@ FOLDER = re.compile(r"^\d{8}T\d{6}Z-(.+)$")
 
 
 def scenario(name: str, weeks: int = WEEKS, **levers: dict) -> Scenario:
-    """A small rural world (18 positions, little readiness), with the given start-up plan sections."""
+    """A small rural world (18 positions, little readiness) whose ES have few resources (threshold 1.0, so that
+    they wear down within the short horizon), with the given start-up plan sections."""
     site = {"supervisor_availability": 0.3, "team_contact": 0.4, "travel_burden": 0.8, "job_market": 0.7}
     return Scenario.model_validate({
-        "name": name, "weeks": weeks, "cohort_window_weeks": weeks,
+        "name": name, "weeks": weeks, "cohort_window_weeks": weeks, "staff": {"quit_threshold": {"mean": 1.0}},
         "sites": [{"name": "solo", "count": 2, "positions": 1, **site},
                   {"name": "pair", "count": 5, "positions": 2, **site},
                   {"name": "trio", "count": 2, "positions": 3, **site}],
@@ -361,8 +362,8 @@ def test_findings_compare_shares_when_the_sizes_differ(sizes: tuple[list, list])
     per = [f"about {18 * o.summary[share]['mean']:.0f} per 18" for o in (base, alone)]
     assert (f"{levels[0]} of the specialists in post at the start ({per[0]} positions) leave within 40 weeks with "
             f"base against {levels[1]} ({per[1]}) with alone: ") in text, text
-    assert diff["mean"] > 0 and f"{words.difference_words(diff, words.POINTS)}." in text
-    assert "+27 percentage points, 95% CI -8 to +62" in text  # the shares' paired CI, in points (seed 11)
+    # the shares' paired difference and CI, in percentage points (its sign is chance with one position and 6 runs)
+    assert f"{words.difference_words(diff, words.POINTS)}." in text and "percentage points" in text
     assert not re.search(r"\bof 1\b|of the 18 specialists|fewer with alone", text)  # no head-count of 1 against 18
 
 
@@ -428,25 +429,26 @@ def test_factor_colours_are_distinct_within_a_kind_and_nourishing_is_hatched() -
     for kind in (pressures.DRAINS, pressures.NOURISHERS):
         colours = [style.FACTOR_COLOURS[f.name] for f in kind if f.name in style.FACTOR_COLOURS]
         assert len(colours) == len(set(colours)) and set(colours) <= set(style.TOL_MUTED)
-    assert len(style.FACTOR_COLOURS) == len(style.TOL_MUTED) + len(pressures.NOURISHERS)
+    coloured_drains = min(len(pressures.DRAINS), len(style.TOL_MUTED))  # the heaviest drains, if there are more
+    assert len(style.FACTOR_COLOURS) == coloured_drains + len(pressures.NOURISHERS)
     assert all(style.factor_hatch(f.name) for f in pressures.NOURISHERS)
     assert not any(style.factor_hatch(f.name) for f in pressures.DRAINS)
-    unnamed = next(f.name for f in pressures.DRAINS if f.name not in style.FACTOR_COLOURS)
-    values = np.zeros((1, len(pressures.DRAINS)))
-    values[0, [f.name for f in pressures.DRAINS].index(unnamed)] = 1.0  # large, but it has no colour
-    segments = style.named_factors([f.name for f in pressures.DRAINS], values, style.TOP_FACTORS, "Other")
+    names = [*(f.name for f in pressures.DRAINS), "a_factor_without_a_colour"]
+    values = np.zeros((1, len(names)))
+    values[0, -1] = 1.0  # large, but it has no colour
+    segments = style.named_factors(names, values, style.TOP_FACTORS, "Other")
     assert segments.names == [None] and segments.colours == [style.OTHER]
 
 
 def test_quit_reasons_title_says_which_scenario() -> None:
     title = words.quit_reasons_title
     assert title([("base", "travel"), ("plan", "travel")]) == "Travel wears leavers down most in every scenario"
-    assert title([("base", "unprepared_context"), ("plan", "professional_isolation")]) == (
-        "Unprepared context wears leavers down most with base; professional isolation with plan")
+    assert title([("base", "unprepared_context"), ("plan", "job_insecurity")]) == (
+        "Unprepared context wears leavers down most with base; job insecurity with plan")
     four = [("a", "travel"), ("b", "travel"), ("c", "travel"), ("d", "travel"), ("e", "role_conflict")]
     assert title(four) == "Travel wears leavers down most in 4 of 5 scenarios; role conflict with e"
     assert title([("a", "travel"), ("b", None)]) == "Travel wears leavers down most with a; nobody quit with b"
-    assert words.shock_label({"mean": 0.49, "ci_low": 0.4, "ci_high": 0.6}) == "49% of quits began with a shock"
+    assert words.shock_label({"mean": 0.49, "ci_low": 0.4, "ci_high": 0.6}) == "49% of voluntary quits began with a shock"
 
 
 # --- bad input, errors and interruptions -------------------------------------------------------

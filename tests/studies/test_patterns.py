@@ -16,12 +16,17 @@ def test_check_patterns_reports_each_pattern(tmp_path: Path, small_world: Callab
     assert code == 0, err
     folder = only_folder(tmp_path / "runs")
     results = json.loads((folder / "patterns.json").read_text())
-    assert [r["key"] for r in results] == ["turnover_above_public_sector", "service_matures", "solo_posts_lose_more",
-                                           "client_employment", "quitting_mostly_gradual"]
+    assert [(r["group"], r["key"]) for r in results] == [
+        ("shape", "gradual_quits_continue"), ("shape", "gradual_quits_every_year"), ("shape", "honeymoon_hangover"),
+        ("independent", "integration_lags"), ("independent", "service_matures"), ("independent", "client_employment"),
+        ("consistency", "turnover_above_public_sector"), ("consistency", "quitting_mostly_gradual"),
+        ("consistency", "solo_posts_lose_more")]
     assert all(isinstance(r["met"], bool) and r["note"] for r in results)
     report = (folder / "patterns.md").read_text()
-    assert report.count("**met**") + report.count("**not met**") == 5
-    assert "patterns met" in out
-    for chart in ("maturation.png", "structure.png"):
+    assert report.count("**met**") + report.count("**not met**") == 9
+    for heading in ("## Shapes the mechanism must produce", "## Independent patterns",
+                    "## Consistency checks (not validation)"):
+        assert heading in report and heading in out
+    for chart in ("quitting.png", "maturation.png", "structure.png"):
         assert (folder / "charts" / chart).stat().st_size > 10_000
     assert json.loads((folder / "manifest.json").read_text())["kind"] == "patterns"

@@ -40,7 +40,7 @@ def calibration_posterior(path: Path, post: Posterior) -> Path:
         ax.hist(post.values[post.accepted, j], bins=bins, color=BLUE, label="accepted (posterior)")
         median = float(np.median(post.values[post.accepted, j]))
         ax.axvline(median, color=ORANGE, lw=2.5, label=f"posterior median {median:.3g}")
-        ax.set_xlabel(wrap(p.path.split(".", 1)[-1].replace("_", " ")), fontsize=12)
+        ax.set_xlabel(wrap(p.path.replace(".", ": ", 1).replace("_", " ")), fontsize=12)
         ax.set_ylabel("Number of prior draws")
         ax.legend(fontsize=9, loc="upper right")
     kept = int(post.accepted.sum())

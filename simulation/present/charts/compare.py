@@ -17,6 +17,7 @@ from simulation.present.charts.style import (
     GREY,
     LINE_STYLES,
     ORANGE,
+    ORDINARY,
     OTHER,
     SCENARIO_COLOURS,
     STYLE,
@@ -199,8 +200,13 @@ def compare_turnover(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
             title += f"; {worst.name} clearly raises it to {100 * worst.summary['annual_turnover']['mean']:.0f}"
     fig, ax = plt.subplots(figsize=bar_size(len(outcomes)))
     _bars(ax, outcomes, "annual_turnover", 100)
+    ordinary = [100 * (o.summary["ordinary_turnover"]["mean"] or 0.0) for o in outcomes]
+    ax.barh(np.arange(len(outcomes)), ordinary, height=0.65, color=ORDINARY, alpha=0.6, hatch="xx",
+            edgecolor="white", linewidth=0, label="of which ordinary exits (promotion, moving, retirement)")
+    ax.legend(loc="lower right", frameon=False)
     ax.set(title=wrap(title), xlabel="Annual turnover (leavers per 100 specialists a year)")
-    return save(fig, path, _bar_note(outcomes))
+    return save(fig, path, _bar_note(outcomes) + " Cross-hatched: the ordinary exits no start-up plan changes; the "
+                "rest is the turnover a plan can act on.")
 
 
 
@@ -212,15 +218,18 @@ def compare_quit_reasons(path: Path, outcomes: Sequence[metrics.Outcome]) -> Pat
     about."""
     names = [f.name for f in pressures.DRAINS]
     shares = np.array([[o.summary["quit_reasons"][n] for n in names] for o in outcomes])
+    avoidable = np.array([100 * o.summary["avoidable_turnover"]["mean"] for o in outcomes])
     turnover = np.array([100 * o.summary["annual_turnover"]["mean"] for o in outcomes])
-    segments = named_factors(names, shares * turnover[:, None], TOP_FACTORS, "Other draining factors")
+    segments = named_factors(names, shares * avoidable[:, None], TOP_FACTORS, "Other draining factors")
     fig, ax = plt.subplots(figsize=bar_size(len(outcomes)))
     y = np.arange(len(outcomes))
     stack(ax, segments, height=0.5, offset=-0.08)
+    ax.barh(y - 0.08, turnover - avoidable, left=avoidable, height=0.5, color=ORDINARY, hatch="xx", edgecolor="white",
+            linewidth=0, label="Ordinary exits (promotion, moving, retirement)")
     shock = [o.summary["shock_share"] for o in outcomes]
-    shocked = np.array([t * (s["mean"] or 0.0) for t, s in zip(turnover, shock, strict=True)])
+    shocked = np.array([t * (s["mean"] or 0.0) for t, s in zip(avoidable, shock, strict=True)])
     ax.barh(y + 0.3, shocked, height=0.14, color=SHOCK, label="Quits a shock began")
-    ax.barh(y + 0.3, turnover - shocked, left=shocked, height=0.14, color="white", edgecolor=SHOCK, linewidth=1,
+    ax.barh(y + 0.3, avoidable - shocked, left=shocked, height=0.14, color="white", edgecolor=SHOCK, linewidth=1,
             label="Gradual quits")
     ci = [o.summary["annual_turnover"] for o in outcomes]
     low = np.array([100 * c["ci_low"] if c["ci_low"] is not None else t for c, t in zip(ci, turnover, strict=True)])
@@ -229,19 +238,20 @@ def compare_quit_reasons(path: Path, outcomes: Sequence[metrics.Outcome]) -> Pat
         ax.errorbar(turnover, y - 0.08, xerr=[turnover - low, high - turnover], fmt="none", ecolor="black",
                     capsize=5, linewidth=1.5, label="Annual turnover: 95% CI")
     for i, s in enumerate(shock):
-        ax.text(turnover[i], i + 0.3, "  " + words.shock_label(s), va="center", fontsize=11,
+        ax.text(avoidable[i], i + 0.3, "  " + words.shock_label(s), va="center", fontsize=11,
                 color=SHOCK)
     _scenario_axis(ax, outcomes)
-    ax.set_xlim(0, max(high.max(), 1e-9) * 1.5)  # room for the shock labels
+    ax.set_xlim(0, max(high.max(), 1e-9) * 1.9)  # room for the shock labels
     tops = [(o.name, names[int(np.argmax(shares[i]))] if shares[i].sum() > 0 else None)
             for i, o in enumerate(outcomes)]
     ax.set(title=wrap(words.quit_reasons_title(tops)), xlabel="Annual turnover (leavers per 100 specialists a year)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    return save(fig, path, _compare_note(outcomes) + " Each bar is split by the mean share of a leaver's "
-                 "accumulated drain due to each factor (each factor keeps its colour in every chart); the thin bar "
-                 "beneath splits the same turnover into quits a shock began (work-life conflict, reorganisation, "
-                 "contract end) and gradual ones" + ("; whiskers: 95% CI of the annual turnover."
-                                                      if outcomes[0].replicates > 1 else "."))
+    return save(fig, path, _compare_note(outcomes) + " Each bar's voluntary part is split by the mean share of a "
+                 "voluntary leaver's accumulated drain due to each factor (each factor keeps its colour in every "
+                 "chart), its cross-hatched end is the ordinary exits no plan changes; the thin bar beneath splits "
+                 "the voluntary turnover into quits a shock began (work-life conflict, reorganisation, contract not "
+                 "renewed) and gradual ones" + ("; whiskers: 95% CI of the annual turnover."
+                                                if outcomes[0].replicates > 1 else "."))
 
 
 
@@ -285,8 +295,8 @@ def compare_pressures(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     ax.set(title=wrap(title), xlabel=f"\u2190 nourishing     Mean pressure on a specialist over "
            f"{outcomes[0].summary['weeks']} weeks (strain units per week)     draining \u2192")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    return save(fig, path, _compare_note(outcomes) + " Effective amounts after buffering, loss weighting and the "
-                 "loss spiral, averaged over the specialists at work each week. Hatched: nourishing factors; each "
+    return save(fig, path, _compare_note(outcomes) + " Effective amounts after buffering (team, leader and "
+                 "health-team support absorb part of every demand), negative emotionality and the loss spiral, averaged over the specialists at work each week. Hatched: nourishing factors; each "
                  "factor keeps its colour in every chart.")
 
 

@@ -22,6 +22,7 @@ from simulation.present.charts.style import (
     named_factors,
     save,
     smooth,
+    wrap,
 )
 
 
@@ -84,9 +85,9 @@ def pressure_balance(path: Path, result: Outcome) -> Path:
     ax.plot(weeks, net, color="black", linewidth=2.5,
             label="Net: drain minus nourishment" + (" (95% CI)" if result.replicates > 1 else ""))
     ax.axhline(0, color=GREY, linewidth=1)
-    crossing = np.flatnonzero(net < 0)
-    if net[0] > 0 and crossing.size:
-        title = f"Draining outweighs nourishing for the first {int(weeks[crossing[0]])} weeks, then the balance turns"
+    above = np.flatnonzero(net > 0)
+    if net[0] > 0 and above[-1] < len(net) - 1:  # net > 0 until the last week above zero (seminar dips aside)
+        title = f"Draining outweighs nourishing until about week {int(weeks[above[-1] + 1])}, then the balance turns"
     elif net.mean() > 0:
         title = "Draining outweighs nourishing throughout"
     else:
@@ -97,8 +98,9 @@ def pressure_balance(path: Path, result: Outcome) -> Path:
     ax.text(0.01, 0.03, "nourishing \u2193", transform=ax.transAxes, va="bottom", color=BLUE, fontsize=13)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return save(fig, path, f"Scenario '{result.name}', mean of {words.plural(result.replicates, 'replicate')}, "
-                 f"{SMOOTH_WEEKS}-week moving average. Effective amounts after buffering, loss weighting and the "
-                 "loss spiral. Hatched: nourishing factors; each factor keeps its colour in every chart.")
+                 f"{SMOOTH_WEEKS}-week moving average. Effective amounts after buffering (team, leader and health-team "
+                 "support absorb part of every demand), negative emotionality and the loss spiral. Hatched: nourishing "
+                 "factors; each factor keeps its colour in every chart.")
 
 
 
@@ -113,10 +115,10 @@ def staffing(path: Path, result: Outcome) -> Path:
     positions = summary["positions"]  # after the start-up plan, which may add positions
     ax.axhline(positions, color=GREY, linestyle="--", linewidth=1.5, label=f"Positions ({positions})")
     vac = summary["vacancy_weeks_per_position_year"]["mean"]
-    turnover = summary["annual_turnover"]["mean"]
-    title = (f"{100 * turnover:.0f}% of specialists leave each year; each position stands empty "
-             f"{vac:.1f} weeks a year")
-    ax.set(title=title, xlabel="Week of the service", ylabel="Positions", ylim=(0, positions * 1.1))
+    turnover, ordinary = summary["annual_turnover"]["mean"], summary["ordinary_turnover"]["mean"]
+    title = (f"{100 * turnover:.0f}% of specialists leave each year ({100 * ordinary:.0f}% for ordinary reasons a "
+             f"plan cannot change); each position stands empty {vac:.1f} weeks a year")
+    ax.set(title=wrap(title), xlabel="Week of the service", ylabel="Positions", ylim=(0, positions * 1.1))
     ax.legend(loc="center right", frameon=False)
     return save(fig, path, _note(result))
 
@@ -137,11 +139,14 @@ def quit_reasons(path: Path, result: Outcome) -> Path:
     low = np.array([100 * (cis[i]["ci_low"] if cis[i]["ci_low"] is not None else cis[i]["mean"]) for i in order])
     high = np.array([100 * (cis[i]["ci_high"] if cis[i]["ci_high"] is not None else cis[i]["mean"]) for i in order])
     ax.barh(names, means, xerr=[means - low, high - means], color=ORANGE, alpha=0.85, capsize=4)
-    shock = summary["shock_share"]["mean"]
+    shock, ordinary = summary["shock_share"]["mean"], summary["ordinary_share"]["mean"]
     title = f"Those who quit were worn down most by {names[-1].lower()}"
     ax.set(title=title, xlabel="Share of the drain a leaver had accumulated (%)")
     if shock is not None:
-        ax.text(0.98, 0.04, f"{100 * shock:.0f}% of quits began with a shock\n(work-life conflict, reorganisation, "
-                "contract end)", transform=ax.transAxes, ha="right", va="bottom", fontsize=12, color=GREY)
-    return save(fig, path, f"Mean over quits in {words.plural(result.replicates, 'replicate')}; "
-                 f"{words.interval_note(result.replicates, 'bars')}.")
+        ax.text(0.98, 0.04, f"{100 * shock:.0f}% of voluntary quits began with a shock\n(work-life conflict, "
+                "reorganisation, contract not renewed)", transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=12, color=GREY)
+    left_out = "" if ordinary is None else (f" The {100 * ordinary:.0f}% of departures that were ordinary exits "
+                                            "(promotion, moving, retirement) are left out.")
+    return save(fig, path, f"Mean over voluntary quits in {words.plural(result.replicates, 'replicate')}; "
+                 f"{words.interval_note(result.replicates, 'bars')}.{left_out}")

@@ -36,6 +36,7 @@ import numpy as np
 
 from simulation.core import pressures
 from simulation.execution.folders import temporary_name
+from simulation.present.words import label
 
 STYLE = {
     "figure.figsize": (11, 6.2), "figure.dpi": 110, "font.size": 14, "axes.titlesize": 17,
@@ -49,6 +50,8 @@ SCENARIO_COLOURS = ["#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69
 LINE_STYLES = ["-", "--", "-.", ":"]
 OTHER = "#BBBBBB"
 """Grey: what a chart lumps together (the "Other ..." factors, prior draws) or does not single out."""
+ORDINARY = "#DDDDDD"
+"""Ordinary exits (promotion, moving, retirement), cross-hatched: the turnover no start-up plan changes."""
 TOP_FACTORS = 5
 """Stacked charts show the largest few factors and lump the rest together, so colours stay distinguishable."""
 TOL_MUTED = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499")
@@ -85,8 +88,6 @@ NOTE_CHARS_PER_INCH = 12
 """How many characters of a 10-point note fit across an inch of figure."""
 
 
-def label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
 
 
 
