@@ -111,8 +111,8 @@ def staffed_like_rural_pairs(base: Scenario, name: str, sites: int, positions: i
 
 
 def test_solo_posts_lose_more_specialists_than_teams_of_three(baseline: Scenario) -> None:
-    """A team buffers every demand; a solo post has none ('a team-player without a team' [B24, M21]): 45 solo posts
-    vs 15 teams of three.
+    """A team buffers every demand; a solo post has none ('I am a team-player but I do not feel I have a team'
+    [M21]): 45 solo posts vs 15 teams of three.
 
     The positions are arranged differently, so the runs are not paired: Welch's interval.
     """

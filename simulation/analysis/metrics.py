@@ -51,6 +51,12 @@ BOUNDS: dict[str, stats.Bounds] = {
 """The range each headline metric can take: every interval of it (and of a difference of it) stays inside."""
 
 
+def voluntary_quits(spells: Sequence[dict]) -> list[dict]:
+    """The departures decided gradually or begun by a shock: every departure but the ordinary exits (what B24
+    called voluntary quits, the promoted left out)."""
+    return [s for s in spells if s["outcome"] == "quit" and s["exit_kind"] != "ordinary"]
+
+
 def column(record: RunRecord, name: str) -> np.ndarray:
     i = WEEKLY_COLUMNS.index(name)
     return np.array([row[i] for row in record.weekly], dtype=float)
@@ -103,7 +109,7 @@ def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float 
     position_years = positions(record) * years
     job_starts = column(record, "job_starts").sum()
     ordinary = [s for s in quits if s["exit_kind"] == "ordinary"]
-    voluntary = [s for s in quits if s["exit_kind"] != "ordinary"]
+    voluntary = voluntary_quits(quits)
     gradual = [s for s in quits if s["exit_kind"] == "gradual"]
     late = [s for s in gradual if s["decision_week"] - s["start_week"] > GRADUAL_EARLY_WEEKS]
     return {
@@ -124,7 +130,7 @@ def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float 
 def quit_reasons(records: Sequence[RunRecord]) -> dict[str, float]:
     """Mean share of attributed drain per draining factor over every voluntary (not ordinary) quit in every
     replicate."""
-    quits = [s for r in records for s in r.spells if s["outcome"] == "quit" and s["exit_kind"] != "ordinary"]
+    quits = [s for r in records for s in voluntary_quits(r.spells)]
     if not quits:
         return {f.name: 0.0 for f in pressures.DRAINS}
     return {f.name: float(np.mean([s[f.share_column] for s in quits])) for f in pressures.DRAINS}
@@ -138,8 +144,7 @@ def _summary(records: Sequence[RunRecord], scenario: Scenario, per_rep: Sequence
     summary["cohort_left_share"]["window_weeks"] = scenario.cohort_window_weeks
     summary["median_tenure_weeks"] = median_tenure([s for r in records for s in r.spells])
     summary["quit_reasons"] = quit_reasons(records)
-    shocks = Counter(s["shock"] for r in records for s in r.spells if s["outcome"] == "quit"
-                     and s["exit_kind"] != "ordinary")
+    shocks = Counter(s["shock"] for r in records for s in voluntary_quits(r.spells))
     summary["quits_by_shock"] = {k or "none (gradual)": v for k, v in sorted(shocks.items())}
     reasons = Counter(s["ordinary_reason"] for r in records for s in r.spells if s["exit_kind"] == "ordinary")
     summary["ordinary_exits_by_reason"] = {reason: reasons[reason] for reason in ORDINARY_REASONS}
@@ -186,7 +191,7 @@ def retention_band(records: Sequence[RunRecord], weeks: int) -> Band:
 
 def pressure_means(records: Sequence[RunRecord]) -> dict[str, Interval]:
     """Mean weekly effective amount of each factor over the horizon (by its weekly column, ``drain_<f>`` or
-    ``nourish_<f>``) and of the net balance (``net``: all drain minus all nourishment), with 95% CIs across
+    ``nourish_<f>``; a buffer's ``buffer_<f>`` is its mean intensity) and of the net balance (``net``: all drain minus all nourishment), with 95% CIs across
     replicates."""
     per_rep = {f.weekly_column: [float(column(r, f.weekly_column).mean()) for r in records] for f in pressures.ALL}
     net = [float(net_pressure(r).mean()) for r in records]
@@ -198,7 +203,7 @@ def quit_reason_intervals(records: Sequence[RunRecord]) -> dict[str, Interval] |
     (replicates without such a quit left out); None when nobody quit so in any replicate."""
     per_rep = []
     for record in records:
-        quits = [s for s in record.spells if s["outcome"] == "quit" and s["exit_kind"] != "ordinary"]
+        quits = voluntary_quits(record.spells)
         if quits:
             per_rep.append([np.mean([s[f.share_column] for s in quits]) for f in pressures.DRAINS])
     if not per_rep:

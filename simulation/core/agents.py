@@ -159,7 +159,6 @@ class EmploymentSpecialist(mesa.Agent):
         self.site = site
         self.slot = slot
         self.start_week = model.week
-        self.tenure = 0
         self.threshold = traits["quit_threshold"]
         self.motivation = traits["intrinsic_motivation"]
         self.expected = traits["expected_readiness"]
@@ -196,7 +195,6 @@ class EmploymentSpecialist(mesa.Agent):
 
     def step(self) -> None:
         """Feel this week's pressures, update strain, motivation and expectations, and decide whether to quit."""
-        self.tenure += 1
         model = self.model
         weighted, now = self.site.weighted.copy(), model.now
         for i, intensity, weight in model.specialist_factors:
@@ -205,7 +203,7 @@ class EmploymentSpecialist(mesa.Agent):
         strain = self.strain
         self.strain, self.drain_now, self.nourish_now = dynamics.week(
             strain, self.threshold, self.negative_emotionality, self.site.absorbed, weighted[:n],
-            weighted[n:model.n_gains],
+            weighted[n:model.gains_end],
         )
         self.motivation = dynamics.motivation_after(self.motivation, strain, self.threshold)
         self.expected += (self.site.met - self.expected) * model.expectation_pace

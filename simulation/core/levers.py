@@ -179,8 +179,8 @@ class JobPreview(Switch):
     gap_reduction: float = param(
         0.3, ge=0, le=1, unit="share of what new ES expect",
         description="share by which an honest job preview lowers the readiness each new ES expects to find",
-        source="realistic job previews have small effects (Premack & Wanous 1985; Earnest et al. 2011); "
-               "size: assumption",
+        source="realistic job previews have small effects on turnover (McEvoy & Cascio 1985; Earnest et al. "
+               "2011; figures not checked); size: assumption, likely larger than those effects",
     )
 
 
@@ -197,7 +197,7 @@ class TeamSize(Switch):
     minimum: int = param(
         2, ge=2, le=10, unit="ES positions",
         description="smallest team: sites with fewer positions get more (no solo posts)",
-        source="M21; B24 ('a team-player without a team')",
+        source="M21 ('I am a team-player but I do not feel I have a team'); B24",
     )
 
 
@@ -228,10 +228,11 @@ def implementation_lead(world: World, lv: ImplementationLead) -> None:
 
 
 @lever("structures_in_place", ReadinessLevel, defaults={"level": 0.8},
-       description="desk, team belonging, reporting routine and owner in place before start (structures)",
+       description="desk, team belonging and reporting routine in place before start (structures)",
        source="B24", moves=CONTEXT_FACTORS, in_plan=ON)
 def structures_in_place(world: World, lv: ReadinessLevel) -> None:
-    """Desk, team belonging, reporting routine and a clear owner are ready before the ES starts (B24)."""
+    """Desk, team belonging and a reporting routine are ready before the ES starts (B24); who owns the service is
+    the operational policy's part."""
     _raise_readiness(world, ("structures",), lv.level)
 
 

@@ -45,8 +45,8 @@ class IPSModel(mesa.Model):
         self.dynamics = pressures.StrainDynamics(**scenario.strain.model_dump())
         self.factor_weights = [getattr(scenario.pressures, f.name) for f in pressures.ALL]
         self.n_drains = len(pressures.DRAINS)
-        self.n_gains = self.n_drains + len(pressures.NOURISHERS)
-        """Factors before this index are demands or gains; buffers follow (pressures.ALL's order)."""
+        self.gains_end = self.n_drains + len(pressures.NOURISHERS)
+        """Where the gains end in pressures.ALL's order: demands, then gains, then buffers."""
         self.expectation_pace = 1.0 - math.exp(-1.0 / scenario.staff.expectation_adjustment_weeks)
         """Share of the gap between expected and met readiness an ES's expectations close each week."""
         self.specialist_factors = self._factor_plan("specialist")
@@ -226,7 +226,7 @@ class IPSModel(mesa.Model):
             "decision_week": es.decision_week,
             "shock": es.shock or "",
             "exit_kind": es.exit_kind if outcome == "quit" else "",
-            "ordinary_reason": es.ordinary_reason or "" if outcome == "quit" else "",
+            "ordinary_reason": es.ordinary_reason or "",  # also for an ES still in notice at the end
             "contract": "short_term" if es.short_term else "permanent",
             "threshold": es.threshold,
             **{f.share_column: share for f, share in zip(pressures.DRAINS, es.attribution().values(), strict=True)},

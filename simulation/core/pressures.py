@@ -176,9 +176,10 @@ def travel(site: Site, now: Week) -> float:
 def unmet_expectations(es: EmploymentSpecialist, now: Week) -> float:
     """'What I thought was the dream job was a little different': what the ES expected to find, less what they meet.
 
-    The ES's expectation of the site's readiness (a trait at hire) less the readiness they actually meet (the mean
-    of its parts this week, ``Site.met``), when positive. Expectations adjust toward what is met with tenure (the agent's ``expected``,
-    e-folding time ``staff.expectation_adjustment_weeks``), so the gap fades. Its state is the ES's expectation:
+    The ES's expectation of the site's readiness (drawn at hire, ``staff.expected_readiness``) less the readiness
+    they actually meet (the mean of its parts this week, ``Site.met``), when positive. Expectations adjust toward
+    what is met with tenure (the agent's ``expected``, e-folding time ``staff.expectation_adjustment_weeks``), so
+    the gap fades. Its state is the ES's expectation:
     readiness is only what the expectation is measured against, so a prepared site leaves no gap and an ES who
     expected little meets none. This is the one factor that reads readiness parts another factor also reads, as a
     comparison; tests/core/test_routes.py checks it moves apart from them (no correlation above 0.95).
@@ -262,7 +263,8 @@ def team_support(site: Site, now: Week) -> float:
     """Being part of a team of ES with whom to discuss cases; its absence is B24's professional isolation.
 
     Intensity ``c / (1 + c)``, where ``c`` is the number of ES colleagues in post weighted by how often they
-    actually meet (the site's ``team_contact``): 0 for a solo post ('a team-player without a team').
+    actually meet (the site's ``team_contact``): 0 for a solo post ('I am a team-player but I do not feel I have a
+    team', M21).
     """
     contact = site.team_contact * site.colleagues()
     return contact / (1.0 + contact)
@@ -285,8 +287,7 @@ def health_team_inclusion(site: Site, now: Week) -> float:
 class StrainDynamics:
     """How a week's demands, gains and buffers change an ES's strain: the depletion of their personal resources.
 
-    The emotionality multiplier ``1 + emotionality_effect * z`` has a floor of 0.2 (a very calm ES still feels a
-    fifth of the demands). Strain is the part of the ES's personal resources (energy, motivation, faith in the method) used up, in strain
+    Strain is the part of the ES's personal resources (energy, motivation, faith in the method) used up, in strain
     units; the ES's quit threshold is their whole stock, so ``strain / threshold`` is the share depleted and a
     gradual quit follows when it reaches 1 (resources exhausted). Demands are amplified by negative emotionality
     (B22a: beta +0.58 on intention to quit) and buffered by job resources: the buffers' weighted intensities are
@@ -295,7 +296,8 @@ class StrainDynamics:
     (Conservation of Resources loss spirals, Hobfoll et al. 2018; exhaustion in the JD-R model): at full depletion
     gains are ``1 - loss_spiral`` and recovery ``1 - exhaustion`` of their full size, so sustained strain lasts
     even when the job gets easier. Intrinsic motivation is an endowment that erodes by
-    ``motivation_erosion`` a week at full depletion. All sizes are assumptions.
+    ``motivation_erosion`` a week at full depletion. The emotionality multiplier ``1 + emotionality_effect * z``
+    has a floor of 0.2 (a very calm ES still feels a fifth of the demands). All sizes are assumptions.
     """
 
     recovery_rate: float

@@ -30,7 +30,8 @@ SPELL_COLUMNS = [
 """Columns of spells.csv: one row per employment spell, with the share of its drain due to each draining factor.
 ``outcome`` is ``quit`` for every departure (all are voluntary, with notice) and ``censored`` for a spell open at the
 end; ``exit_kind`` says how a departure was decided (``gradual``, ``shock`` or ``ordinary``; empty when censored) and
-``ordinary_reason`` an ordinary exit's reason (simulation.core.scenario.ORDINARY_REASONS)."""
+``ordinary_reason`` an ordinary exit's reason (simulation.core.scenario.ORDINARY_REASONS), also for a censored spell
+whose ES was working their notice for one at the end (``decision_week`` set), as ``shock`` is."""
 
 
 @dataclass

@@ -67,7 +67,7 @@ class Staff(Schema):
     quit_threshold: ThresholdTrait = param(
         ThresholdTrait(mean=1.86, sd=0.3, low=0.2, high=3.0),
         unit="strain units",
-        description="resilience: the strain at which an ES decides to quit (the scale of strain)",
+        description="the ES's stock of personal resources: a gradual quit follows when strain uses it up",
         source="mean: calibrated to B22a and B24 (posterior median, docs/validation.md); spread: assumption",
     )
     intrinsic_motivation: ShareTrait = param(

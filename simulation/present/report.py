@@ -250,8 +250,10 @@ def run_findings(summary: RunSummary) -> list[str]:
     avoidable, ordinary = summary["avoidable_turnover"], summary["ordinary_turnover"]
     if avoidable["mean"] is not None and ordinary["mean"] is not None:
         out.append(f"Of them, {100 * avoidable['mean']:.0f} in 100 a year quit worn down or after a shock, the "
-                   f"turnover a start-up plan can act on{_ci(avoidable)}; {100 * ordinary['mean']:.0f} in 100 leave "
-                   f"for ordinary reasons (promotion, moving, retirement) that no plan changes{_ci(ordinary)}.")
+                   f"turnover a start-up plan can act on (no lever changes how often shocks happen, only whether "
+                   f"they tip a worn-down ES over, and permanent contracts remove one kind){_ci(avoidable)}; "
+                   f"{100 * ordinary['mean']:.0f} in 100 leave for ordinary reasons (promotion, moving, retirement) "
+                   f"that no plan changes{_ci(ordinary)}.")
     if cohort["mean"] is not None:
         out.append(f"{_pct(cohort['mean'])} of the specialists in post at the start have left within "
                    f"{words.span(cohort['window_weeks'])}{_ci(cohort)}.")

@@ -218,8 +218,9 @@ def _turnover(name: str, reference: Outcome, outcome: Outcome) -> str:
     return (f"Annual turnover is {100 * ref:.{d}f}% with {reference.name} against {100 * other:.{d}f}% with "
             f"{name}: {difference_words(diff, TURNOVER_UNIT)}. The part a start-up plan can act on (gradual and "
             f"shock-led quits) is {100 * a_ref:.{d}f}% against {100 * a_other:.{d}f}%: "
-            f"{difference_words(avoidable, TURNOVER_UNIT)}. Ordinary exits (promotion, moving, retirement), which no "
-            f"lever changes, are {100 * o_ref:.{d}f}% and {100 * o_other:.{d}f}%.")
+            f"{difference_words(avoidable, TURNOVER_UNIT)}. Ordinary exits (promotion, moving, retirement), whose hazard "
+            f"no lever changes, are {100 * o_ref:.{d}f}% and {100 * o_other:.{d}f}% (they differ only as the ES in "
+            "post do).")
 
 
 def comparison_method(reference: Outcome) -> str:
@@ -386,8 +387,9 @@ class PatternWords:
 
 GROUP_TITLES = {
     "shape": ("Shapes the mechanism must produce",
-              "How quitting happens in B24's account. They come from the mechanism's structure: no parameter was "
-              "tuned to them, and none is a calibration target."),
+              "How quitting happens in B24's account: from the mechanism's structure, not calibration targets. The "
+              "default weights were chosen on exploratory runs in which they were visible, so they are not blind "
+              "tests; they hold across the resources scale's posterior range (docs/validation.md)."),
     "independent": ("Independent patterns",
                     "Neither fitted nor the sign of an assumed weight."),
     "consistency": ("Consistency checks (not validation)",
@@ -404,7 +406,8 @@ def pattern_words(r: Result, window_weeks: int) -> PatternWords:
         return PatternWords(
             "Gradual quits keep coming in the second year of tenure",
             "quitting is 'a gradual process where you just give up a little by little' [B24]; 17.5% of new nurses "
-            "leave their first employer within a year and about a third within two (Kovner et al. 2014)",
+            "leave their first employer within a year and about a third within two (Kovner et al. 2014; the two-year "
+            "figure not checked)",
             "gradual decisions per ES-year at risk in the second year of tenure, as a share of the first year's "
             "(ratio of the replicates' means; bootstrap CI)",
             "the mean is at least a third",
@@ -426,8 +429,8 @@ def pattern_words(r: Result, window_weeks: int) -> PatternWords:
             f"share of personal resources used up (mean_depletion), weeks {53 - EDGE_WEEKS}-52 minus weeks "
             f"1-{EDGE_WEEKS} of the service",
             "the 95% CI lies above 0",
-            "Every ES starts with full resources, so a fall is possible from the start; whether it happens depends on "
-            "demands outweighing gains in the first months.")
+            "Not independent: every ES starts with full resources, so a fall is possible from the start, and whether "
+            "it happens follows from the default weights, which make demands outweigh gains in the first months.")
     if r.key == "integration_lags":
         return PatternWords(
             "Health-team integration lags the other readiness parts",
@@ -466,7 +469,8 @@ def pattern_words(r: Result, window_weeks: int) -> PatternWords:
     if r.key == "solo_posts_lose_more":
         return PatternWords(
             "Solo posts lose more ES than teams",
-            "isolation drained, being part of a team nourished; 'a team-player without a team' [B24, M21]",
+            "isolation drained and being part of a team nourished [B24]; 'I am a team-player but I do not feel I "
+            "have a team' [M21]",
             f"annual turnover with {r.extra['positions']} positions as solo posts minus as teams of three "
             f"(same sites otherwise; Welch interval)",
             "the 95% CI lies above 0",

@@ -118,7 +118,8 @@ def check_spells(model: IPSModel, spells: list[dict]) -> None:
             else:
                 assert s["contract"] == "short_term"
         else:
-            assert s["exit_kind"] == "" and s["ordinary_reason"] == ""
+            assert s["exit_kind"] == ""
+            assert s["ordinary_reason"] == "" or s["decision_week"] is not None  # in notice for an ordinary exit
 
 
 def test_baseline_spells_are_consistent_with_weekly_headcounts(baseline: Scenario) -> None:

@@ -36,7 +36,7 @@ def make_site(readiness: float = 0.2, colleagues: int = 2, **kw: float) -> Simpl
 def make_es(site: SimpleNamespace | None = None, **kw: Any) -> SimpleNamespace:
     """A fake ES on a permanent contract, hired in week 0, with a part-working, part-searching caseload."""
     values = {"caseload": 20, "clients_in_work": 5, "clients_searching": 12, "job_starts_this_week": 0,
-              "setbacks_this_week": 0, "jobs_lost_this_week": 0, "tenure": 10, "expected": 0.7, "motivation": 0.7,
+              "setbacks_this_week": 0, "jobs_lost_this_week": 0, "expected": 0.7, "motivation": 0.7,
               "start_week": 0, "contract_end_week": None}
     unknown = set(kw) - set(values)
     assert not unknown, unknown

@@ -17,10 +17,10 @@ def test_check_patterns_reports_each_pattern(tmp_path: Path, small_world: Callab
     folder = only_folder(tmp_path / "runs")
     results = json.loads((folder / "patterns.json").read_text())
     assert [(r["group"], r["key"]) for r in results] == [
-        ("shape", "gradual_quits_continue"), ("shape", "gradual_quits_every_year"), ("shape", "honeymoon_hangover"),
+        ("shape", "gradual_quits_continue"), ("shape", "gradual_quits_every_year"),
         ("independent", "integration_lags"), ("independent", "service_matures"), ("independent", "client_employment"),
-        ("consistency", "turnover_above_public_sector"), ("consistency", "quitting_mostly_gradual"),
-        ("consistency", "solo_posts_lose_more")]
+        ("consistency", "honeymoon_hangover"), ("consistency", "turnover_above_public_sector"),
+        ("consistency", "quitting_mostly_gradual"), ("consistency", "solo_posts_lose_more")]
     assert all(isinstance(r["met"], bool) and r["note"] for r in results)
     report = (folder / "patterns.md").read_text()
     assert report.count("**met**") + report.count("**not met**") == 9
