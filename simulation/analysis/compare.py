@@ -18,7 +18,8 @@ from simulation.core.scenario import Scenario
 from simulation.inputs.reading import InputError
 
 ComparisonKind = Literal["compare", "levers"]
-AVOIDED = {"annual_turnover": "turnover_avoided", "cohort_left_share": "cohort_left_share_avoided"}
+AVOIDED = {"annual_turnover": "turnover_avoided", "avoidable_turnover": "avoidable_turnover_avoided",
+           "cohort_left_share": "cohort_left_share_avoided"}
 """Metrics a lever is ranked by (the first ranks), and their names in levers.csv."""
 
 

@@ -173,7 +173,8 @@ def _stats(names: list[str], parts: tuple[str, ...] = ("mean", "ci_low", "ci_hig
 
 CSV_FILES = {
     "comparison.csv": Columns(("scenario",), _stats(list(words.DISPLAY), ("mean", "ci_low", "ci_high", "diff_mean"))),
-    "levers.csv": Columns(("lever",), _stats(["turnover_avoided", "cohort_left_share_avoided"])),
+    "levers.csv": Columns(("lever",), _stats(["turnover_avoided", "avoidable_turnover_avoided",
+                                              "cohort_left_share_avoided"])),
     "sensitivity.csv": Columns(("metric", "parameter", "index"), ("value", "ci_low", "ci_high")),
 }
 """The CSV files the report reads, by name."""

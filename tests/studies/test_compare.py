@@ -278,8 +278,8 @@ def test_levers_end_to_end(levers_run: Result) -> None:
     assert (folder / "charts" / "levers.png").read_bytes().startswith(PNG_MAGIC)
 
     columns, ranking = read_csv(folder / "levers.csv")
-    assert columns == ["lever", *(f"{m}_{p}" for m in ("turnover_avoided", "cohort_left_share_avoided")
-                                  for p in ("mean", "ci_low", "ci_high"))]
+    measures = ("turnover_avoided", "avoidable_turnover_avoided", "cohort_left_share_avoided")
+    assert columns == ["lever", *(f"{m}_{p}" for m in measures for p in ("mean", "ci_low", "ci_high"))]
     assert sorted(r["lever"] for r in ranking) == sorted(tested)
     avoided = [float(r["turnover_avoided_mean"]) for r in ranking]
     assert avoided == sorted(avoided, reverse=True)
