@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy import stats
 
 from simulation.core.params import name_field
-from simulation.core.scenario import Scenario
+from simulation.core.scenario import REMOVED, Scenario
 from simulation.inputs.reading import ScenarioError, describe_errors, read_mapping, shown
 from simulation.inputs.scenarios import load_scenario
 
@@ -255,6 +255,9 @@ def check_path(path: str, base: Scenario) -> tuple[Any, str]:
             where = ".".join(parts[:n]) or "the scenario"
             close = difflib.get_close_matches(name, list(fields), n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(fields)}"
+            gone = REMOVED.get(".".join([*parts[:n], name]))
+            if gone:
+                hint = f"removed in ipsim 0.2.0 (see CHANGELOG.md): {gone}"
             raise ValueError(f"{where} has no field '{name}'; {hint}")
         annotation = fields[name].annotation
         value = getattr(value, name)

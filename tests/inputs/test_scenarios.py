@@ -502,3 +502,12 @@ def test_the_cli_reports_a_removed_field_in_one_line_and_exits_2(tmp_path: Path)
 def test_every_removed_field_is_in_the_changelog() -> None:
     changelog = (SCENARIOS.parent / "CHANGELOG.md").read_text()
     assert all(f"`{path}`" in changelog for path in REMOVED)
+
+
+def test_a_sweep_over_a_removed_field_names_what_replaces_it(tmp_path: Path) -> None:
+    spec = tmp_path / "old-sweep.yaml"
+    spec.write_text(f"base: {SCENARIOS / 'baseline.yaml'}\ndesign: lhs\nsamples: 4\nreplicates: 1\n"
+                    "parameters:\n  - path: strain.loss_weight\n    range: [1, 2]\n")
+    code, _, err = invoke(["sweep", str(spec), "--out", str(tmp_path / "runs")])
+    assert code == 2 and "Traceback" not in err
+    assert "strain has no field 'loss_weight'; removed in ipsim 0.2.0" in err and "resource_losses" in err
