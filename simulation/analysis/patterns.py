@@ -27,7 +27,7 @@ import numpy as np
 from simulation.analysis import metrics
 from simulation.analysis.metrics import Band
 from simulation.analysis.stats import NONE, Interval, mean_ci, paired_difference, welch_difference
-from simulation.core.records import RunRecord
+from simulation.core.records import RunRecord, exit_kind
 from simulation.core.scenario import READINESS_PARTS, Scenario
 
 Group = Literal["shape", "independent", "consistency"]
@@ -101,24 +101,23 @@ def _share_working(record: RunRecord) -> float:
     return float(working[window].sum() / max(caseload[window].sum(), 1))
 
 
-def quit_rate(record: RunRecord, year: int) -> float | None:
-    """Decisions to leave of every kind (gradual, shock-led, contracts not renewed, ordinary exits) per ES-year in
-    year ``year`` of the service (from 0). Decisions, not departures: a departure lags its decision by the notice
-    period, so departures would undercount the last year's; the decisions of ES still in notice at the end count
-    (``decided``)."""
+def decisions_per_es_year(record: RunRecord, year: int, kind: str = "") -> float | None:
+    """Decisions to leave per ES-year in year ``year`` of the service (from 0): of one kind (``gradual``, ``shock``,
+    ``ordinary``), or of every kind (gradual, shock-led, contracts not renewed, ordinary exits) when ``kind`` is
+    ''. Decisions, not departures: a departure lags its decision by the notice period, so departures would
+    undercount the last year's; the decisions of ES still in notice at the end count (``decided``)."""
     weeks = metrics.column(record, "week")
     window = (weeks >= YEAR * year) & (weeks < YEAR * (year + 1))
     es_years = metrics.column(record, "headcount")[window].sum() / YEAR
-    decisions = sum(1 for s in record.spells if decided(s) and YEAR * year <= s["decision_week"] < YEAR * (year + 1))
+    decisions = sum(1 for s in record.spells if (decided(s) == kind if kind else decided(s))
+                    and YEAR * year <= s["decision_week"] < YEAR * (year + 1))
     return decisions / es_years if es_years else None
 
 
 def decided(spell: dict) -> str:
     """How a spell's ES decided to leave (``gradual``, ``shock``, ``ordinary``), also for an ES still working their
     notice at the end of the run (a censored spell with a decision); '' for one who had not decided."""
-    if spell["decision_week"] is None:
-        return ""
-    return spell["exit_kind"] or ("ordinary" if spell["ordinary_reason"] else "shock" if spell["shock"] else "gradual")
+    return spell["exit_kind"] or exit_kind(spell["decision_week"], spell["shock"], spell["ordinary_reason"])
 
 
 def gradual_by_tenure(record: RunRecord, year: int) -> float | None:
@@ -132,16 +131,6 @@ def gradual_by_tenure(record: RunRecord, year: int) -> float | None:
         if decided(s) == "gradual" and low <= until < high:
             events += 1
     return events / (exposure / YEAR) if exposure else None
-
-
-def gradual_by_service_year(record: RunRecord, year: int) -> float | None:
-    """Gradual decisions to quit per ES-year in year ``year`` of the service (from 0)."""
-    weeks = metrics.column(record, "week")
-    window = (weeks >= YEAR * year) & (weeks < YEAR * (year + 1))
-    es_years = metrics.column(record, "headcount")[window].sum() / YEAR
-    decisions = sum(1 for s in record.spells if decided(s) == "gradual"
-                    and YEAR * year <= s["decision_week"] < YEAR * (year + 1))
-    return decisions / es_years if es_years else None
 
 
 BOOTSTRAP = 2000
@@ -189,7 +178,7 @@ def evaluate(scenario: Scenario, records: list[RunRecord], solo: Scenario, solo_
     results.append(Result("gradual_quits_continue", "shape", ratio,
                           ratio["mean"] is not None and ratio["mean"] >= SECOND_YEAR_SHARE,
                           {"first_year": mean_ci(first), "second_year": mean_ci(second)}))
-    by_year = [mean_ci([gradual_by_service_year(r, y) for r in records]) for y in range(years)]
+    by_year = [mean_ci([decisions_per_es_year(r, y, "gradual") for r in records]) for y in range(years)]
     lowest = min(by_year, key=lambda h: h["mean"] if h["mean"] is not None else -1.0) if by_year else dict(NONE)
     every = bool(by_year) and all(h["ci_low"] is not None and h["ci_low"] > 0 for h in by_year)
     every = every or (len(records) == 1 and all((h["mean"] or 0) > 0 for h in by_year))
@@ -207,12 +196,12 @@ def evaluate(scenario: Scenario, records: list[RunRecord], solo: Scenario, solo_
     results.append(Result("integration_lags", "independent", lag,
                           lag["ci_high"] is not None and lag["ci_high"] < 0))
 
-    hazard = [mean_ci([quit_rate(r, y) for r in records]) for y in range(years)]
+    hazard = [mean_ci([decisions_per_es_year(r, y) for r in records]) for y in range(years)]
     first_q, last_q = zip(*(_edges(r, "readiness_mean", (0, scenario.weeks)) for r in records), strict=True)
     readiness_rise = paired_difference(list(first_q), list(last_q))
     if years >= 2:
-        hazard_change = paired_difference([quit_rate(r, 0) for r in records],
-                                          [quit_rate(r, years - 1) for r in records])
+        hazard_change = paired_difference([decisions_per_es_year(r, 0) for r in records],
+                                          [decisions_per_es_year(r, years - 1) for r in records])
         falling = hazard_change["ci_high"] is not None and hazard_change["ci_high"] < 0
     else:
         hazard_change, falling = dict(NONE), False

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from simulation.core import pressures
+from simulation.core import pressures, records
 from simulation.core import scenario as sc
 
 if TYPE_CHECKING:
@@ -43,10 +43,7 @@ class ReadinessState:
                 self.structures)
 
     def mean(self) -> float:
-        return (
-            self.manager_knowledge + self.health_team_integration + self.record_access
-            + self.ownership_clarity + self.structures
-        ) / 5.0
+        return sum(self.values()) / 5.0
 
     def scale(self, parts: tuple[str, ...], keep: float) -> None:
         for part in parts:
@@ -189,9 +186,7 @@ class EmploymentSpecialist(mesa.Agent):
     @property
     def exit_kind(self) -> str:
         """How the ES decided to leave: 'ordinary', 'shock' or 'gradual'; '' while they have not."""
-        if self.decision_week is None:
-            return ""
-        return "ordinary" if self.ordinary_reason else ("shock" if self.shock else "gradual")
+        return records.exit_kind(self.decision_week, self.shock, self.ordinary_reason)
 
     def step(self) -> None:
         """Feel this week's pressures, update strain, motivation and expectations, and decide whether to quit."""

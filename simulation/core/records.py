@@ -34,6 +34,14 @@ end; ``exit_kind`` says how a departure was decided (``gradual``, ``shock`` or `
 whose ES was working their notice for one at the end (``decision_week`` set), as ``shock`` is."""
 
 
+def exit_kind(decision_week: int | None, shock: str | None, ordinary_reason: str | None) -> str:
+    """How an ES decided to leave: ``ordinary`` (an ordinary exit), ``shock`` (begun by one) or ``gradual``; '' when
+    they had not decided. The one rule, for an ES in post and for a spell's fields."""
+    if decision_week is None:
+        return ""
+    return "ordinary" if ordinary_reason else ("shock" if shock else "gradual")
+
+
 @dataclass
 class RunRecord:
     """Everything one simulated replicate produced: weekly rows (WEEKLY_COLUMNS) and employment spells."""
