@@ -57,7 +57,7 @@ from simulation.analysis.metrics import WEEKS_PER_YEAR
 from simulation.core import pressures
 from simulation.core.levers import LEVERS, Lever
 from simulation.core.model import IPSModel
-from simulation.core.records import WEEKLY_COLUMNS
+from simulation.core.records import WEEKLY_COLUMNS, observed
 from simulation.core.scenario import Scenario, SiteSpec, bounds
 from simulation.inputs.reading import ScenarioError
 from simulation.inputs.scenarios import load_scenario
@@ -145,7 +145,16 @@ def vary(
             continue
         for site in world["sites"]:
             site[SITE_CONTROLS[control].field] = value
+            if control == "positions_per_site" and str(value).isdigit():
+                _fit_team(site, int(value))
     return Scenario.model_validate(world, strict=False)
+
+
+def _fit_team(site: dict[str, Any], positions: int) -> None:
+    """A site given ``positions`` positions by the app keeps as many of its later openings and supervisor posts as
+    fit: at least one position opens with the site, and the supervisors are among those."""
+    site["later_positions"] = site["later_positions"][:max(0, positions - 1)]
+    site["supervisors"] = max(0, min(site["supervisors"], positions - len(site["later_positions"])))
 
 
 class WorkshopModel(IPSModel):
@@ -171,6 +180,7 @@ class WorkshopModel(IPSModel):
         """The scenario the controls chose, before the start-up plan is applied (``settings`` is after)."""
         self.context = {k: v for k, v in context.items() if v is not None and v != AS_IN_SCENARIO}
         """The context settings the controls set at every site (the others are as in the base)."""
+        self.run_for(self.warm_up)  # the room starts when the observation window opens
 
     def step(self) -> None:
         """One week; the run stops at the scenario's horizon, which disables Step and Play."""
@@ -253,7 +263,7 @@ def column(rows: np.ndarray, name: str) -> np.ndarray:
 def leavers(model: IPSModel) -> list[dict[str, Any]]:
     """Who quit and why, newest first: finished spells, then (on top) ES working their notice."""
     rows = []
-    for s in model.spells:
+    for s in observed(model.spells):
         shares = {f.name: s[f.share_column] for f in pressures.DRAINS}
         rows.append({"week": s["end_week"], "decided": s["decision_week"], "site": s["site"],
                      "tenure": s["end_week"] - s["start_week"], "shock": s["shock"],
@@ -326,6 +336,10 @@ def _note(ax: Axes, text: str) -> None:
             bbox={"facecolor": "white", "edgecolor": "none"})
 
 
+WEEK_AXIS = "Week of observation"
+"""The charts' week axis: the observation window's weeks (after any warm-up)."""
+
+
 def staffing_figure(model: WorkshopModel) -> Figure:
     """Positions filled and vacant each week, in ES positions."""
     fig, ax = _figure()
@@ -343,8 +357,10 @@ def staffing_figure(model: WorkshopModel) -> Figure:
         title = f"Week {int(week[-1])}: {int(head[-1])} of {positions} positions filled, {int(vacant[-1])} vacant"
     else:
         _note(ax, NO_WEEKS_YET)
-        title = f"{positions} positions, all filled at the start"
-    _finish(ax, title, "Week of the service", "ES positions")
+        filled = sum(es is not None for es in model.slots)
+        title = (f"{positions} positions, all filled at the start" if filled == positions
+                 else f"Week 0: {filled} of {positions} positions filled")
+    _finish(ax, title, WEEK_AXIS, "ES positions")
     return fig
 
 
@@ -366,10 +382,11 @@ def strain_figure(model: WorkshopModel) -> Figure:
         title = f"Week {int(rows[-1, 0])}: average strain {share} of the quit threshold"
     else:
         _note(ax, NO_WEEKS_YET)
-        title = "Strain builds up from zero at the start"
+        title = ("Strain builds up from zero at the start" if not model.warm_up
+                 else "Strain as observation starts: the ES have worked for different spans")
     ax.set_ylim(0, 1.15 * top)
     _legend(ax)
-    _finish(ax, title, "Week of the service", "Strain (strain units)")
+    _finish(ax, title, WEEK_AXIS, "Strain (strain units)")
     return fig
 
 
@@ -451,8 +468,8 @@ def Headline(model: WorkshopModel) -> solara.Element:
     update_counter.get()
     positions = len(model.slots)
     in_post = sum(es is not None for es in model.slots)
-    quits = len(model.spells)
-    ordinary = sum(1 for s in model.spells if s["exit_kind"] == "ordinary")
+    quits = len(observed(model.spells))
+    ordinary = sum(1 for s in observed(model.spells) if s["exit_kind"] == "ordinary")
     notice = sum(1 for es in model.slots if es is not None and es.leaving)
     rows = weekly(model)
     if len(rows):

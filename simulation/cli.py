@@ -355,7 +355,7 @@ def _with_weeks(scenario: Scenario, weeks: int) -> Scenario:
     data["weeks"] = weeks
     if scenario.cohort_window_weeks > weeks:
         data["cohort_window_weeks"] = weeks
-        print(f"note: --weeks {weeks} is shorter than the cohort window; cohort_left_share uses {weeks} weeks",
+        print(f"note: --weeks {weeks} is shorter than the cohort window; the cohort metrics use {weeks} weeks",
               file=sys.stderr)
     try:
         return Scenario.model_validate(data)

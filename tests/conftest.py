@@ -5,6 +5,8 @@ whole package sit here at the top); plain shared values (paths, PNG's magic numb
 Session-scoped, as what they give never changes:
 
 - ``baseline``: the bundled baseline scenario (scenarios/baseline.yaml), loaded (a frozen ``Scenario``).
+- ``baseline_at_once``: the baseline with every site and position open in week 0 (no warm-up), for tests that step
+  the model from its first week.
 - ``startup_plan``: the bundled full start-up plan (scenarios/startup-plan.yaml), loaded.
 - ``small_world``: writes a small world's scenario file into a folder and returns its path (module-scoped
   fixtures that build folders can use it).
@@ -23,9 +25,15 @@ from pathlib import Path
 
 import pytest
 
-from simulation.core.scenario import Scenario
+from simulation.core.scenario import Scenario, opened_at_once
 from simulation.inputs.scenarios import load_scenario
-from tests.helpers import BASELINE_FILE, PAIRS_AND_A_TRIO, PAIRS_AND_SOLOS, STARTUP_PLAN_FILE, small_world_yaml
+from tests.helpers import (
+    BASELINE_FILE,
+    PAIRS_AND_A_TRIO,
+    PAIRS_AND_SOLOS,
+    STARTUP_PLAN_FILE,
+    small_world_yaml,
+)
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 """Screenshots taken by the browser tests, kept for a person to look at (not in git)."""
@@ -44,6 +52,12 @@ SWEEP_WORLD_WEEKS = 26
 def baseline() -> Scenario:
     """The bundled baseline scenario, loaded once."""
     return load_scenario(BASELINE_FILE)
+
+
+@pytest.fixture(scope="session")
+def baseline_at_once(baseline: Scenario) -> Scenario:
+    """The baseline with every site and position opening in week 0: no warm-up, everything open from the start."""
+    return opened_at_once(baseline)
 
 
 @pytest.fixture(scope="session")

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from simulation.analysis import metrics
+from simulation.analysis.stats import NONE, Interval
 from simulation.core.levers import LEVERS
 from simulation.core.scenario import Scenario
 from simulation.inputs.reading import InputError
 
 ComparisonKind = Literal["compare", "levers"]
 AVOIDED = {"annual_turnover": "turnover_avoided", "avoidable_turnover": "avoidable_turnover_avoided",
+           "study_cohort_left_share": "study_cohort_left_share_avoided",
            "cohort_left_share": "cohort_left_share_avoided"}
 """Metrics a lever is ranked by (the first ranks), and their names in levers.csv."""
 
@@ -97,9 +99,12 @@ def untested(entries: Sequence[Entry]) -> list[str]:
 
 def comparison_rows(outcomes: Sequence[metrics.Outcome]) -> list[dict[str, str | int | float | None]]:
     """One row per scenario: each headline metric with its 95% CI, and its paired difference from the
-    first scenario with the paired 95% CI. Metrics without per-replicate values (the pooled median
-    tenure) get no difference: pairing needs one value per replicate."""
+    first scenario with the paired 95% CI; then each site entry's annual turnover (``turnover_<entry>_*``, every
+    entry of any scenario, in the order they first appear; empty where a scenario has no such entry) with its paired
+    difference. Metrics without per-replicate values (the pooled median tenure) get no difference: pairing needs
+    one value per replicate."""
     reference = outcomes[0]
+    entries = list(dict.fromkeys(entry for o in outcomes for entry in o.summary["turnover_by_site"]))
     rows = []
     for o in outcomes:
         row: dict[str, str | int | float | None] = {"scenario": o.name, "positions": o.summary["positions"]}
@@ -108,13 +113,20 @@ def comparison_rows(outcomes: Sequence[metrics.Outcome]) -> list[dict[str, str |
             if metric in reference.per_replicate[0]:
                 diff = metrics.difference(reference, o, metric)
             else:
-                diff = {"mean": None, "ci_low": None, "ci_high": None}
-            for part in ("mean", "ci_low", "ci_high"):
-                row[f"{metric}_{part}"] = level[part]
-            for part in ("mean", "ci_low", "ci_high"):
-                row[f"{metric}_diff_{part}"] = diff[part]
+                diff = dict(NONE)
+            _put(row, metric, level, diff)
+        for entry in entries:
+            level = o.summary["turnover_by_site"].get(entry, NONE)
+            _put(row, f"turnover_{entry}", level, metrics.site_difference(reference, o, entry))
         rows.append(row)
     return rows
+
+
+def _put(row: dict, name: str, level: Interval, diff: Interval) -> None:
+    for part in ("mean", "ci_low", "ci_high"):
+        row[f"{name}_{part}"] = level[part]
+    for part in ("mean", "ci_low", "ci_high"):
+        row[f"{name}_diff_{part}"] = diff[part]
 
 
 def lever_ranking(entries: Sequence[Entry], rows: Sequence[dict]) -> list[dict[str, str | float | None]]:

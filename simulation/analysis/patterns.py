@@ -4,7 +4,7 @@ Patterns come in three groups (``Group``), reported apart:
 
 - **shape**: how quitting happens in B24's account, which the mechanism's structure must produce (not calibration
   targets; docs/validation.md section 6 says how blind they are): gradual decisions keep coming in the second year
-  of tenure, and in every year of the service;
+  of tenure, and in every year of the observation window;
 - **independent**: neither fitted nor the sign of an assumed weight: health-team integration lags the other
   readiness parts (Moe25), the service matures (Moe25, M21), client employment in the trial's range (Reme19);
 - **consistency**: what follows from the calibration targets (turnover above the comparator, a minority of
@@ -28,7 +28,7 @@ from simulation.analysis import metrics
 from simulation.analysis.metrics import Band
 from simulation.analysis.stats import NONE, Interval, mean_ci, paired_difference, welch_difference
 from simulation.core.records import RunRecord, exit_kind
-from simulation.core.scenario import READINESS_PARTS, Scenario
+from simulation.core.scenario import READINESS_PARTS, Scenario, opened_at_once
 
 Group = Literal["shape", "independent", "consistency"]
 """A pattern's group, in the order reports give them (present.words.GROUP_TITLES)."""
@@ -40,7 +40,7 @@ CLIENT_WORK_RANGE = (0.30, 0.50)
 average and 50% in excellent routine US programmes (IPS learning community). The band runs from
 about the trial's figure less its sampling uncertainty to the excellent programmes (assumption)."""
 CLIENT_WORK_WEEKS = (52, 78)
-"""Months 12-18 of the service, as in [Reme19]'s follow-up."""
+"""Months 12-18 of the observation window, as in [Reme19]'s follow-up (with a warm-up, the early sites are older)."""
 EDGE_WEEKS = 13
 """Readiness (and resources) are compared between the first and the last quarter-year of a span."""
 SECOND_YEAR_SHARE = 1 / 3
@@ -73,25 +73,35 @@ class Evidence:
     parts: dict[str, Band]
     """The weekly mean of each readiness part over sites, across replicates."""
     hazard_by_year: list[Interval]
-    """Decisions to quit (every kind) per ES-year, by year of the service."""
+    """Decisions to quit (every kind) per ES-year, by year of the observation window."""
     gradual_by_tenure: list[Interval]
     """Gradual decisions per ES-year at risk, by year of tenure (first, second, ...)."""
     depletion: Band
-    """The weekly mean share of personal resources used up, across replicates."""
+    """The weekly mean share of personal resources used up, across replicates, in the service started from nothing
+    (fresh_variant)."""
     structure: dict[str, Interval]
 
 
 def structure_variants(scenario: Scenario) -> tuple[Scenario, Scenario]:
     """The scenario's positions (rounded down to a multiple of 3) as solo posts or as teams of three,
-    at sites like its first team site: the only difference is how ES are grouped."""
+    at sites like its first team site, every one opening in week 0 with no supervisor post: the only difference is
+    how ES are grouped."""
     data = scenario.model_dump()
     template = next((s for s in data["sites"] if s["positions"] >= 2), data["sites"][0])
+    template = {**template, "opens_week": 0, "opens_every_weeks": 0, "later_positions": [], "supervisors": 0}
     n = max(3, scenario.positions // 3 * 3)
     variants = []
     for name, count, size in (("all-solo", n, 1), ("teams-of-three", n // 3, 3)):
-        variants.append(Scenario.model_validate({**data, "name": name,
-                                                 "sites": [{**template, "name": name, "count": count, "positions": size}]}))
+        site = {**template, "name": name, "count": count, "positions": size}
+        variants.append(Scenario.model_validate({**data, "name": name, "reorganisations": [], "sites": [site]}))
     return variants[0], variants[1]
+
+
+def fresh_variant(scenario: Scenario) -> Scenario:
+    """The scenario's service started from nothing, every site open in week 0 (core.scenario.opened_at_once): the
+    honeymoon-hangover is about an ES's first year of tenure, which is the window's first year only when every ES
+    starts when it opens."""
+    return Scenario.model_validate({**opened_at_once(scenario).model_dump(), "name": f"{scenario.name}-fresh"})
 
 
 def _share_working(record: RunRecord) -> float:
@@ -102,9 +112,9 @@ def _share_working(record: RunRecord) -> float:
 
 
 def decisions_per_es_year(record: RunRecord, year: int, kind: str = "") -> float | None:
-    """Decisions to leave per ES-year in year ``year`` of the service (from 0): of one kind (``gradual``, ``shock``,
-    ``ordinary``), or of every kind (gradual, shock-led, contracts not renewed, ordinary exits) when ``kind`` is
-    ''. Decisions, not departures: a departure lags its decision by the notice period, so departures would
+    """Decisions to leave per ES-year in year ``year`` of the observation window (from 0): of one kind (``gradual``,
+    ``shock``, ``ordinary``), or of every kind (gradual, shock-led, contracts not renewed, ordinary exits) when
+    ``kind`` is ''. Decisions, not departures: a departure lags its decision by the notice period, so departures would
     undercount the last year's; the decisions of ES still in notice at the end count (``decided``)."""
     weeks = metrics.column(record, "week")
     window = (weeks >= YEAR * year) & (weeks < YEAR * (year + 1))
@@ -122,7 +132,9 @@ def decided(spell: dict) -> str:
 
 def gradual_by_tenure(record: RunRecord, year: int) -> float | None:
     """Gradual decisions to quit per ES-year at risk in year ``year`` of tenure (from 0): the time each ES spent at
-    that tenure before deciding to leave (any way) or the end of the run, and the gradual decisions taken then."""
+    that tenure before deciding to leave (any way) or the end of the run, and the gradual decisions taken then. Every
+    spell of the run counts, the warm-up's too: a hazard by tenure needs each spell's whole tenure, which a spell
+    begun before the window would otherwise have cut (left truncation)."""
     low, high = YEAR * year, YEAR * (year + 1)
     exposure, events = 0.0, 0
     for s in record.spells:
@@ -166,8 +178,10 @@ def _edges(record: RunRecord, name: str, span: tuple[int, int]) -> tuple[float, 
 
 
 def evaluate(scenario: Scenario, records: list[RunRecord], solo: Scenario, solo_records: list[RunRecord],
-             trios: Scenario, trio_records: list[RunRecord]) -> tuple[list[Result], Evidence]:
-    """Every pattern, from the runs of the scenario and of its two team-structure variants (structure_variants)."""
+             trios: Scenario, trio_records: list[RunRecord],
+             fresh_records: list[RunRecord]) -> tuple[list[Result], Evidence]:
+    """Every pattern, from the runs of the scenario, of its two team-structure variants (structure_variants) and of
+    the same service started from nothing (fresh_variant, for the first year of tenure)."""
     per_rep = [metrics.replicate_metrics(r, scenario) for r in records]
     results = []
     years = scenario.weeks // YEAR
@@ -184,7 +198,7 @@ def evaluate(scenario: Scenario, records: list[RunRecord], solo: Scenario, solo_
     every = every or (len(records) == 1 and all((h["mean"] or 0) > 0 for h in by_year))
     results.append(Result("gradual_quits_every_year", "shape", lowest, every, {"by_year": by_year}))
     if scenario.weeks >= YEAR:
-        early, late = zip(*(_edges(r, "mean_depletion", (0, YEAR)) for r in records), strict=True)
+        early, late = zip(*(_edges(r, "mean_depletion", (0, YEAR)) for r in fresh_records), strict=True)
         hangover = paired_difference(list(early), list(late))
     else:
         hangover = dict(NONE)
@@ -217,7 +231,7 @@ def evaluate(scenario: Scenario, records: list[RunRecord], solo: Scenario, solo_
     # --- consistency checks ---
     results.append(Result("honeymoon_hangover", "consistency", hangover,
                           hangover["ci_low"] is not None and hangover["ci_low"] > 0))
-    cohort = mean_ci([m["cohort_left_share"] for m in per_rep])
+    cohort = mean_ci([m["study_cohort_left_share"] for m in per_rep])
     results.append(Result("turnover_above_public_sector", "consistency", cohort,
                           cohort["ci_low"] is not None and cohort["ci_low"] > PUBLIC_SECTOR_SHARE,
                           {"window_weeks": scenario.cohort_window_weeks}))
@@ -233,6 +247,6 @@ def evaluate(scenario: Scenario, records: list[RunRecord], solo: Scenario, solo_
 
     evidence = Evidence(scenario.name, len(records), metrics.weekly_band(records, "readiness_mean"),
                         {p: metrics.weekly_band(records, f"readiness_{p}") for p in READINESS_PARTS}, hazard,
-                        [mean_ci(first), mean_ci(second)], metrics.weekly_band(records, "mean_depletion"),
+                        [mean_ci(first), mean_ci(second)], metrics.weekly_band(fresh_records, "mean_depletion"),
                         {"solo posts": mean_ci(solo_t), "teams of three": mean_ci(trio_t)})
     return results, evidence

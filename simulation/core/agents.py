@@ -56,15 +56,21 @@ class ReadinessState:
 
 
 class Site(mesa.Agent):
-    """A local IPS service: its positions, leadership, travel, job market and readiness."""
+    """A local IPS service from the week it opens: its positions, leadership, travel, job market and readiness."""
 
     model: IPSModel
 
-    def __init__(self, model: IPSModel, name: str, spec: sc.SiteSpec) -> None:
+    def __init__(self, model: IPSModel, name: str, spec: sc.SiteSpec, opens_week: int) -> None:
         super().__init__(model)
         self.name = name
+        self.entry = spec.name
+        """The scenario's site entry it is one of (results per site are reported by entry)."""
+        self.region = spec.region
+        self.opens_week = opens_week
         self.positions = spec.positions
+        self.supervisor_posts = spec.supervisors
         self.supervisor_availability = spec.supervisor_availability
+        """How available a supervisor or lead is when the site's supervisor posts are filled (the site's setting)."""
         self.team_contact = spec.team_contact
         self.travel_burden = spec.travel_burden
         self.job_market = spec.job_market
@@ -86,6 +92,13 @@ class Site(mesa.Agent):
         self.buffers: list[float] = [0.0] * len(pressures.BUFFERS)
         """This week's intensity (0-1) of each buffer, for the records."""
 
+    @property
+    def is_open(self) -> bool:
+        """Open for work: from the week after its opening week (its first ES start at the end of that week, or
+        before the first step, and work from the next); before then it has nothing to appraise, build, lose or
+        reorganise."""
+        return self.model.week > self.opens_week
+
     def colleagues(self) -> int:
         """ES colleagues each of the site's ES has (the site's other ES in post)."""
         return max(0, len(self.staff) - 1)
@@ -93,6 +106,8 @@ class Site(mesa.Agent):
     def appraise(self) -> None:
         """Evaluate the site-scope factors once for the week; its ES share the values."""
         model = self.model
+        if not self.is_open:
+            return
         self.colleagues_lost, self.departed = self.departed, 0
         intensity = [0.0] * len(model.factor_weights)
         for i, fn, _ in model.site_factors:
@@ -102,14 +117,28 @@ class Site(mesa.Agent):
         self.absorbed = sum([self.weighted[i] for i in model.buffer_index])
         self.buffers = [intensity[i] for i in model.buffer_index]
 
+    @property
+    def leadership(self) -> float:
+        """Leader support now (0-1): the supervisor availability, of which only ``staff.vacant_supervisor_cover`` is
+        left while every one of the site's dual-role supervisor posts is empty (in proportion while some are), until
+        the post is refilled; a site without supervisor posts is supervised from elsewhere and keeps its
+        availability (M21)."""
+        if not self.supervisor_posts:
+            return self.supervisor_availability
+        cover = self.model.settings.staff.vacant_supervisor_cover
+        vacant = self.supervisor_posts - sum(1 for es in self.staff if es.supervisor)
+        return self.supervisor_availability * (1.0 - (1.0 - cover) * vacant / self.supervisor_posts)
+
     def mature(self) -> None:
         """Readiness is earned: the service's work builds structures, record access and ownership, more so with an
         available lead and in proportion to the positions filled (an empty site builds nothing); client job starts
         win managers and clinicians over and build the employer and NAV network, which fades without them
         (Moe25, M21, B24)."""
+        if not self.is_open:
+            return
         dyn = self.model.settings.readiness
         staffed = len(self.staff) / self.positions
-        lead = 1.0 - dyn.leadership_effect * (1.0 - self.supervisor_availability)
+        lead = 1.0 - dyn.leadership_effect * (1.0 - self.leadership)
         self.readiness.close_gap(WORKED_PARTS, dyn.maturation_rate * staffed * lead)
         self.employer_network *= 1.0 - dyn.network_fade
         if self.job_starts_this_week:
@@ -136,7 +165,9 @@ class EmploymentSpecialist(mesa.Agent):
 
     Strain, the depleted part of the ES's resources, accumulates week by week (pressures.StrainDynamics); the ES
     decides to quit when it reaches their personal threshold (their whole stock: resources exhausted), or when a
-    shock tips them (unfolding model), then works a notice period. Intrinsic motivation erodes while resources are
+    shock tips them (unfolding model), then works a notice period. A dual-role supervisor carries a smaller
+    caseload, provides the site's leader support, and feels more of the site's unprepared context (they shoulder
+    the implementation work, M21). Intrinsic motivation erodes while resources are
     depleted, and expectations adjust toward the readiness the ES meets. An ordinary exit (promotion, moving,
     retirement) ends a spell whatever the strain. Every week's effective drain is added to a per-factor account,
     so that a quit carries the share of the accumulated drain due to each draining factor.
@@ -151,10 +182,12 @@ class EmploymentSpecialist(mesa.Agent):
         slot: int,
         traits: dict[str, float],
         contract_end_week: int | None,
+        supervisor: bool = False,
     ) -> None:
         super().__init__(model)
         self.site = site
         self.slot = slot
+        self.supervisor = supervisor
         self.start_week = model.week
         self.threshold = traits["quit_threshold"]
         self.motivation = traits["intrinsic_motivation"]
@@ -194,6 +227,8 @@ class EmploymentSpecialist(mesa.Agent):
         weighted, now = self.site.weighted.copy(), model.now
         for i, intensity, weight in model.specialist_factors:
             weighted[i] = weight * intensity(self, now)
+        if self.supervisor:
+            weighted[model.battles_index] *= model.settings.staff.supervisor_battles
         dynamics, n = model.dynamics, model.n_drains
         strain = self.strain
         self.strain, self.drain_now, self.nourish_now = dynamics.week(

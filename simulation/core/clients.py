@@ -15,7 +15,8 @@ with ``job_loss_given_setback`` (moves to away) and otherwise only costs the ES 
 winning the employer back (stays working, counted as a setback event), else support ends
 (``support_end_rate``); away: comes back (``return_rate``), else leaves
 (``setback_dropout_rate``). After the transitions, clients waiting at a site (who drop out at
-``dropout_rate``) and then new referrals fill positions up to the caseload cap.
+``dropout_rate``) and then new referrals fill positions up to each position's cap (a dual-role supervisor's is
+smaller: ``staff.supervisor_caseload_share``).
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ STAY = 3
 class Caseloads:
     """Client counts per ES position (slot) and state, with this week's events per position."""
 
-    def __init__(self, params: Clients, site_of_slot: list[int], n_sites: int, rng: np.random.Generator):
+    def __init__(self, params: Clients, site_of_slot: list[int], caps: list[int], n_sites: int,
+                 rng: np.random.Generator):
         self.p = params
         self.rng = rng
         self.site_of_slot = site_of_slot
+        self.caps = np.array(caps, dtype=np.int64)
+        """Each position's caseload cap: clients.caseload_cap, a share of it for a dual-role supervisor."""
         n = len(site_of_slot)
         self.counts = np.zeros((3, n), dtype=np.int64)
         """Clients by state (rows SEARCHING, WORKING, AWAY) and position (columns)."""
@@ -73,7 +77,7 @@ class Caseloads:
         c[WORKING] = t[WORKING, :, STAY] + kept + starts
         c[AWAY] = t[AWAY, :, STAY] + s_setbacks + lost
 
-        room = np.maximum(0, p.caseload_cap - c.sum(axis=0)) * staffed
+        room = np.maximum(0, self.caps - c.sum(axis=0)) * staffed
         if any(self.waiting):
             self._serve_waiting(room)
         c[SEARCHING] += np.minimum(self.rng.poisson(p.referrals_per_week, size=n), room)
@@ -109,18 +113,17 @@ class Caseloads:
             self.waiting[site] = waiting
 
     def release(self, slot: int, colleagues: list[int]) -> None:
-        """Hand a departing ES's clients to colleagues (up to cap + overflow), the rest wait.
+        """Hand a departing ES's clients to colleagues (up to their cap + overflow), the rest wait.
 
         Working clients move first (continuity of job support), then searching, then away
-        clients; each goes to the colleague with the smallest caseload. Clients left over join
+        clients; each goes to the colleague with the most room under their cap. Clients left over join
         the site's waiting list and later restart as searching clients.
         """
-        limit = self.p.caseload_cap + self.p.transfer_overflow
         c = self.counts
         for state in (WORKING, SEARCHING, AWAY):
             while c[state, slot] > 0 and colleagues:
-                target = min(colleagues, key=lambda k: (self.total_of(k), k))
-                if self.total_of(target) >= limit:
+                target = min(colleagues, key=lambda k: (self.total_of(k) - self.caps[k], k))
+                if self.total_of(target) >= self.caps[target] + self.p.transfer_overflow:
                     break
                 c[state, slot] -= 1
                 c[state, target] += 1

@@ -28,6 +28,9 @@ from typing import Any, Literal
 
 from simulation.core.params import Schema, param
 
+Clock = Literal["service", "site"]
+"""Which weeks a scheduled lever counts: the service's (the observation window's weeks) or each site's since it
+opened."""
 World = dict[str, Any]
 """A scenario as plain data (``Scenario.model_dump()``), which levers edit before validation."""
 
@@ -72,7 +75,9 @@ class Lever:
     apply: Callable[[World, Any], None] | None
     """Edits the world at the start when the lever is on; None for a scheduled lever."""
     each_week: Callable[[Any, int], WeekEvents] | None
-    """For a scheduled lever: what its settings make happen in a given week."""
+    """For a scheduled lever: what its settings make happen in a given week of its clock."""
+    clock: Clock
+    """The weeks ``each_week`` is given: the service's, or the site's since it opened (its events then act on it)."""
     in_plan: dict[str, Any]
     """How the bundled start-up plan (scenarios/startup-plan.yaml) sets it."""
     plan_note: str
@@ -100,6 +105,7 @@ def lever(
     plan_note: str = "",
     defaults: dict[str, Any] | None = None,
     each_week: Callable[[Any, int], WeekEvents] | None = None,
+    clock: Clock = "service",
     control: Control | None = None,
 ) -> Callable[[Callable[[World, Any], None]], Callable[[World, Any], None]]:
     """Declare a lever: its settings class (with ``defaults`` overriding the class's own), the decorated
@@ -110,7 +116,7 @@ def lever(
         LEVERS.append(Lever(
             name=name, settings=settings, default=settings(**(defaults or {})), description=description,
             source=source, moves=moves, doc=" ".join((fn.__doc__ or "").split()),
-            apply=None if each_week else fn, each_week=each_week, in_plan=in_plan, plan_note=plan_note,
+            apply=None if each_week else fn, each_week=each_week, clock=clock, in_plan=in_plan, plan_note=plan_note,
             control=control or Control(),
         ))
         return fn
@@ -128,11 +134,11 @@ def world_with_plan(world: World) -> World:
     return world
 
 
-def week_events(plan: Schema, week: int) -> WeekEvents:
-    """What the plan's scheduled levers do in ``week``: the week's events merged over the levers."""
+def week_events(plan: Schema, week: int, clock: Clock) -> WeekEvents:
+    """What the plan's scheduled levers on ``clock`` do in its ``week``: the week's events merged over the levers."""
     seminar, gain = False, 0.0
     for lv in LEVERS:
-        if lv.each_week is not None:
+        if lv.each_week is not None and lv.clock == clock:
             events = lv.each_week(getattr(plan, lv.name), week)
             seminar = seminar or events.seminar
             gain = max(gain, events.review_clarity_gain)
@@ -322,7 +328,8 @@ def digital_meetings(world: World, lv: DigitalMeetings) -> None:
 
 class FidelityReview(Schema):
     week: int = param(
-        0, ge=0, le=1040, unit="weeks", description="week of the first fidelity review (0: none)",
+        0, ge=0, le=1040, unit="weeks", description="week of each site's first fidelity review, counted from the "
+                                                     "site's opening (0: none)",
         source="M21 (a review within the first year was hoped to lend ES authority)",
     )
     clarity_gain: float = param(
@@ -338,11 +345,12 @@ def _review_week(lv: FidelityReview, week: int) -> WeekEvents:
 
 @lever("fidelity_review", FidelityReview, description="a fidelity review that lends authority and clarity",
        source="M21", moves={"unprepared_context": -1, "role_conflict": -1, **MET},
-       in_plan={"week": 40}, each_week=_review_week, plan_note="within the first year (week 40: assumption)",
+       in_plan={"week": 40}, each_week=_review_week, clock="site",
+       plan_note="within each site's first year (week 40: assumption)",
        control=Control("week", "Fidelity review in week (0: none)", most="horizon",
                        said=("fidelity review in week {}", "no fidelity review")))
 def fidelity_review(world: World, lv: FidelityReview) -> None:
-    """A review at ``week`` lends authority and clarity; the model holds it that week (M21)."""
+    """A review ``week`` weeks after each site opens lends it authority and clarity; the model holds it then (M21)."""
 
 
 @lever("permanent_contracts", Switch,

@@ -21,16 +21,24 @@ class IPSModel(mesa.Model):
     """One replicate of a scenario: 1 step = 1 week.
 
     Randomness: every draw comes from generators spawned from ``numpy.random.SeedSequence(seed)``,
-    one per purpose (clients via ``model.rng``; shocks, renewals and ordinary exits; recruitment; each
-    position's hires' traits), so a scenario change that alters one purpose's draws leaves the others'
-    streams untouched (common random numbers across scenarios, as far as the structure allows).
+    one per purpose (clients via ``model.rng``; reorganisations; each site's positions' shocks, renewals and
+    ordinary exits; recruitment; each position's hires' traits, spawned per site and then per position), so a
+    scenario change that alters one purpose's draws leaves the others' streams untouched, and one that adds positions
+    at a site leaves the other sites' traits and shocks as they were (common random numbers across scenarios, as
+    far as the structure allows; the clients' stream is shared, so any change in caseloads moves it).
 
-    Weekly order: the start-up plan's scheduled levers act (a seminar, a fidelity review); shocks, contract
-    renewals and ordinary exits are drawn; clients move and are referred; each site evaluates its site-scope
-    pressures and buffers; every ES feels the week's pressures and may decide to quit (in random order; the order
-    does not change results because an ES's step reads only this week's site and caseload state); sites' readiness
-    and employer network are built by the week's work and successes; vacancies count down and are filled; ES at the
-    end of their notice leave; the week is recorded.
+    Time: the model's one clock is Mesa's ``steps``. A scenario whose sites open before the observation window
+    (``opens_week`` < 0) runs a warm-up of ``scenario.warm_up_weeks`` steps first, so that when the window opens
+    (``week`` 0) the service has ES of mixed tenure; weekly rows are recorded for the window's weeks 1..``weeks``.
+
+    Weekly order: the start-up plan's scheduled levers act (a seminar on the service's clock, a fidelity review on
+    each site's, counted from its opening); shocks (a region's reorganisation hitting its open sites in the same
+    week), contract renewals and ordinary exits are drawn; clients move and are referred; each open site evaluates
+    its site-scope pressures and buffers; every ES feels the week's pressures and may decide to quit (in random
+    order; the order does not change results because an ES's step reads only this week's site and caseload state);
+    open sites' readiness and employer network are built by the week's work and successes; positions opening this
+    week get their first ES, vacancies count down and are filled; ES at the end of their notice leave; the week is
+    recorded.
     """
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
@@ -40,6 +48,8 @@ class IPSModel(mesa.Model):
         self.settings = scenario
         """The scenario with its start-up plan applied (simulation.core.levers)."""
         self.seed = seed
+        self.warm_up = scenario.warm_up_weeks
+        """Weeks run before the observation window opens (the window's week 0 is step ``warm_up``)."""
         self.now = self._week_values(seminar=False)
         """This week's service-wide values, passed to every factor (core.pressures.Week)."""
         self.dynamics = pressures.StrainDynamics(**scenario.strain.model_dump())
@@ -55,30 +65,55 @@ class IPSModel(mesa.Model):
         """(index, intensity function, weight) of each factor a site evaluates for all its ES."""
         self.reason_edges = scenario.ordinary_exits.reason_edges()
         self.buffer_index = [i for i, f in enumerate(pressures.ALL) if f.kind == "buffer"]
+        self.battles_index = [f.name for f in pressures.ALL].index("unprepared_context")
+        """The factor a dual-role supervisor feels more of (staff.supervisor_battles): the implementation work."""
 
         self.sites: list[Site] = []
         self.site_of_slot: list[int] = []
+        self.open_week: list[int] = []
+        """The window week each position opens (its first ES starts that week)."""
+        supervisor: list[bool] = []
         for spec in scenario.sites:
-            for k in range(spec.count):
+            for k, weeks in enumerate(spec.opening_weeks()):
                 name = spec.name if spec.count == 1 else f"{spec.name}-{k + 1}"
                 self.site_of_slot += [len(self.sites)] * spec.positions
-                self.sites.append(Site(self, name, spec))
+                self.open_week += weeks
+                supervisor += [j < spec.supervisors for j in range(spec.positions)]
+                self.sites.append(Site(self, name, spec, weeks[0]))
+        self.is_supervisor = supervisor
+        """Whether each position is a dual-role supervisor's (a site's first ``supervisors`` positions)."""
+        self.regions = sorted({site.region for site in self.sites})
+        self.region_of_site = [self.regions.index(site.region) for site in self.sites]
         n_slots = len(self.site_of_slot)
         self.slots: list[EmploymentSpecialist | None] = [None] * n_slots
         self.vacancy_left: list[int] = [0] * n_slots
-        self.trait_rngs = [np.random.default_rng(s) for s in traits.spawn(n_slots)]
-        self.shock_rng = np.random.default_rng(shocks)
+        # Streams per site, then per position within it: a plan that adds positions at one site (no_solo_posts)
+        # leaves every other site's hires and shocks drawn as they were (common random numbers where they apply).
+        positions_at = [self.site_of_slot.count(i) for i in range(len(self.sites))]
+        self.trait_rngs = [np.random.default_rng(child) for site_seq, n in zip(traits.spawn(len(self.sites)),
+                                                                               positions_at, strict=True)
+                           for child in site_seq.spawn(n)]
+        service_shocks, site_shocks = shocks.spawn(2)
+        self.shock_rng = np.random.default_rng(service_shocks)
+        """The region- and site-level uniforms of reorganisations."""
+        self.position_shock_rngs = [(np.random.default_rng(seq), n)
+                                    for seq, n in zip(site_shocks.spawn(len(self.sites)), positions_at, strict=True)]
+        """Per site, the generator of its positions' weekly uniforms (shocks, renewals, ordinary exits) and their
+        number."""
         self.recruitment_rng = np.random.default_rng(recruitment)
         self.site_index = np.array(self.site_of_slot)
         self.job_market = np.array([self.sites[i].job_market for i in self.site_of_slot])
         self.hire_week = np.zeros(n_slots)
-        self.caseloads = Caseloads(scenario.clients, self.site_of_slot, len(self.sites), self.rng)
+        cap = scenario.clients.caseload_cap
+        caps = [max(1, round(cap * scenario.staff.supervisor_caseload_share)) if sup else cap for sup in supervisor]
+        self.caseloads = Caseloads(scenario.clients, self.site_of_slot, caps, len(self.sites), self.rng)
         self.weekly: list[list[float]] = []
         self.spells: list[dict] = []
         self.departures_this_week = 0
         self.hires_this_week = 0
         for slot in range(n_slots):
-            self._hire(slot)
+            if self.open_week[slot] <= self.week:
+                self._hire(slot)
 
     def _factor_plan(self, scope: str) -> list[tuple[int, Callable, float]]:
         return [(i, f.intensity, self.factor_weights[i]) for i, f in enumerate(pressures.ALL) if f.scope == scope]
@@ -87,18 +122,21 @@ class IPSModel(mesa.Model):
 
     @property
     def week(self) -> int:
-        """The simulation's week: Mesa's step counter ``steps``, the model's one clock (0 before the first step)."""
-        return self.steps
+        """The observation window's week, derived from Mesa's step counter ``steps`` (the model's one clock): negative
+        in the warm-up, 0 when the window opens (after ``warm_up`` steps), 1 in the window's first week."""
+        return self.steps - self.warm_up
 
     def _week_values(self, seminar: bool) -> pressures.Week:
-        s = self.settings
-        return pressures.Week(self.week, s.clients.caseload_cap, seminar)
+        return pressures.Week(self.week, self.settings.clients.fidelity_caseload, seminar)
 
     def step(self) -> None:
-        events = levers.week_events(self.settings.start_up_plan, self.week)
-        self.now = self._week_values(events.seminar)
-        if events.review_clarity_gain:
-            self.agents_by_type[Site].do("fidelity_review", events.review_clarity_gain)
+        plan, week = self.settings.start_up_plan, self.week
+        self.now = self._week_values(levers.week_events(plan, week, "service").seminar)
+        for site in self.sites:
+            if site.is_open:
+                gain = levers.week_events(plan, week - site.opens_week, "site").review_clarity_gain
+                if gain:
+                    site.fidelity_review(gain)
         self.departures_this_week = self.hires_this_week = 0
         self._draw_shocks()
         self._serve_clients()
@@ -109,7 +147,8 @@ class IPSModel(mesa.Model):
         self.agents_by_type[Site].do("mature")
         self._recruit()
         self._depart()
-        self._record(stepped)
+        if self.week >= 1:
+            self._record(stepped)
 
     def _draw_shocks(self) -> None:
         """Draw this week's shocks and ordinary exits for every position and site (drawn whether or not they apply).
@@ -126,19 +165,20 @@ class IPSModel(mesa.Model):
         """
         sh, staff, exits = self.settings.shocks, self.settings.staff, self.settings.ordinary_exits
         p_conflict = 1.0 - math.exp(-sh.work_life_conflict_per_year / 52.0)
-        p_reorg = 1.0 - math.exp(-sh.reorganisation_per_site_year / 52.0)
+        p_reorg = 1.0 - math.exp(-sh.reorganisation_per_region_year / 52.0)
         p_ordinary = 1.0 - math.exp(-exits.per_year / 52.0)
-        u = self.shock_rng.random((len(self.slots), 5))
+        u = np.vstack([rng.random((n, 5)) for rng, n in self.position_shock_rngs])
+        u_region = self.shock_rng.random(len(self.regions))
         u_site = self.shock_rng.random(len(self.sites))
         decisive = (u[:, 1] < sh.direct_quit_probability).tolist()
         renewed = (u[:, 2] < staff.renewal_probability).tolist()
         ordinary = np.flatnonzero(u[:, 3] < p_ordinary)
         reasons = np.searchsorted(self.reason_edges, u[ordinary, 4], side="right").tolist()
         hit = [(self.slots[i], "work_life_conflict") for i in np.flatnonzero(u[:, 0] < p_conflict).tolist()]
-        for i in np.flatnonzero(u_site < p_reorg).tolist():
-            self.sites[i].reorganise()
-            hit += [(es, "reorganisation") for es in self.sites[i].staff]
         week = self.week
+        for site in self._reorganised(u_region < p_reorg, u_site):
+            site.reorganise()
+            hit += [(es, "reorganisation") for es in site.staff]
         for es in self.slots:
             if es is None or es.contract_end_week is None:
                 continue
@@ -157,17 +197,33 @@ class IPSModel(mesa.Model):
             if es is not None and not es.leaving:
                 es.pending_shock, es.shock_is_decisive = kind, decisive[es.slot]
 
+    def _reorganised(self, drawn: np.ndarray, u_site: np.ndarray) -> list[Site]:
+        """The open sites a region-wide reorganisation hits this week, drawn (``drawn``: per region) or scheduled:
+        each of its region's open sites with chance ``reach`` (one uniform number per site and week, shared)."""
+        reach = [self.settings.shocks.reorganisation_reach if drawn[r] else 0.0 for r in range(len(self.regions))]
+        for planned in self.settings.reorganisations:
+            if planned.week == self.week:
+                for r, region in enumerate(self.regions):
+                    if planned.region in ("", region):
+                        reach[r] = max(reach[r], planned.reach)
+        return [site for i, site in enumerate(self.sites)
+                if site.is_open and u_site[i] < reach[self.region_of_site[i]]]
+
     def _serve_clients(self) -> None:
         """Clients move and are referred; a searching client's job chance grows with the ES's
-        experience, the site's health-team integration and its job market (M21; sizes assumed)."""
+        experience, the site's health-team integration and its job market (M21; sizes assumed), and falls when the
+        caseload is above the fidelity caseload (less time per client; clients.time_per_client_effect)."""
         staff, clients = self.settings.staff, self.settings.clients
         staffed = np.array([es is not None for es in self.slots])
         tenure = self.week - self.hire_week
         experience = 1.0 - (1.0 - staff.novice_effectiveness) * np.exp(-tenure / staff.experience_weeks)
         site_integration = np.array([s.readiness.health_team_integration for s in self.sites])
         integration = 1.0 - clients.integration_effect * (1.0 - site_integration[self.site_index])
-        p_job = np.minimum(1.0, clients.job_start_rate * experience * integration * self.job_market)
         cl = self.caseloads
+        fidelity = float(clients.fidelity_caseload)
+        caseload = np.array(cl.caseload, dtype=float)
+        time_share = (fidelity / np.maximum(caseload, fidelity)) ** clients.time_per_client_effect
+        p_job = np.minimum(1.0, clients.job_start_rate * experience * integration * self.job_market * time_share)
         cl.week(staffed, p_job * staffed)
         for es, *week in zip(self.slots, cl.caseload, cl.in_work, cl.searching, cl.job_starts, cl.setbacks,
                              cl.jobs_lost, strict=True):
@@ -179,9 +235,14 @@ class IPSModel(mesa.Model):
             site.job_starts_this_week = int(n)
 
     def _recruit(self) -> None:
-        """Vacancies opened in earlier weeks count down; a new ES starts when one reaches zero."""
+        """A position opening this week gets its first ES; vacancies opened in earlier weeks count down, and a new
+        ES starts when one reaches zero."""
+        week = self.week
         for slot, es in enumerate(self.slots):
-            if es is None:
+            if es is None and self.open_week[slot] == week:
+                self._hire(slot)
+                self.hires_this_week += 1
+            elif es is None and self.open_week[slot] < week:
                 self.vacancy_left[slot] -= 1
                 if self.vacancy_left[slot] <= 0:
                     self._hire(slot)
@@ -202,7 +263,8 @@ class IPSModel(mesa.Model):
         length = int(rng.integers(staff.short_term_weeks_low, staff.short_term_weeks_high + 1))
         end = self.week + length if short_term else None
         self.hire_week[slot] = self.week
-        self.slots[slot] = EmploymentSpecialist(self, self.sites[self.site_of_slot[slot]], slot, traits, end)
+        self.slots[slot] = EmploymentSpecialist(self, self.sites[self.site_of_slot[slot]], slot, traits, end,
+                                                self.is_supervisor[slot])
 
     def _leave(self, es: EmploymentSpecialist) -> None:
         """An ES leaves: the spell is recorded, a vacancy opens, clients move, knowledge is lost."""
@@ -219,7 +281,9 @@ class IPSModel(mesa.Model):
     def _spell(self, es: EmploymentSpecialist, outcome: str) -> dict:
         return {
             "site": es.site.name,
+            "entry": es.site.entry,
             "position": es.slot,
+            "role": "supervisor" if es.supervisor else "es",
             "start_week": es.start_week,
             "end_week": self.week,
             "outcome": outcome,
@@ -239,12 +303,15 @@ class IPSModel(mesa.Model):
                                                       for es in stepped))]
         in_post = [es for es in self.slots if es is not None]
         headcount = len(in_post)
-        n_sites = len(self.sites)
-        parts = [sum(column) / n_sites for column in zip(*(s.readiness.values() for s in self.sites), strict=True)]
+        week = self.week
+        positions = sum(1 for w in self.open_week if w <= week)
+        sites = [s for s in self.sites if s.is_open] or self.sites
+        parts = [sum(column) / len(sites) for column in zip(*(s.readiness.values() for s in sites), strict=True)]
         self.weekly.append([
-            self.week,
+            week,
+            positions,
             headcount,
-            len(self.slots) - headcount,
+            positions - headcount,
             sum(es.leave_week is not None for es in in_post),
             self.departures_this_week,
             self.hires_this_week,
@@ -254,7 +321,7 @@ class IPSModel(mesa.Model):
             sum(self.caseloads.in_work),
             sum(self.caseloads.waiting),
             sum(self.caseloads.job_starts),
-            sum(parts) / len(parts),  # the mean over sites of each site's mean readiness
+            sum(parts) / len(parts),  # the mean over open sites of each site's mean readiness
             *parts,
             *(pressure or [0.0] * len(pressures.ALL)),
         ])
@@ -262,11 +329,12 @@ class IPSModel(mesa.Model):
     # --- running ----------------------------------------------------------------------------
 
     def run(self) -> RunRecord:
-        """Run the scenario's horizon and return the replicate's records."""
-        self.run_for(self.settings.weeks)
+        """Run the warm-up and the scenario's horizon, and return the replicate's records."""
+        self.run_for(self.warm_up + self.settings.weeks)
         return self.record()
 
     def record(self) -> RunRecord:
-        """The records so far, with the spells of ES still in post censored now."""
+        """The records so far: the window's weekly rows, and every spell of the run (those of the warm-up too, with
+        negative weeks), the spells of ES still in post censored now."""
         censored = [self._spell(es, "censored") for es in self.slots if es is not None]
         return RunRecord(self.seed, self.weekly, self.spells + censored)

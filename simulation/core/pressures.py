@@ -42,9 +42,9 @@ class Week:
     """The service-wide values of one week that factors read, passed in by the model (so no factor reads the model)."""
 
     week: int
-    """The simulation's week (a contract's elapsed share is read against it)."""
-    caseload_cap: int
-    """clients.caseload_cap: most clients one ES takes on."""
+    """The window's week (a contract's elapsed share is read against it)."""
+    fidelity_caseload: int
+    """clients.fidelity_caseload: the caseload the IPS fidelity scale rates highest, the scale of caseload factors."""
     seminar: bool
     """A regional network seminar is held this week (the start-up plan's schedule)."""
 
@@ -137,11 +137,17 @@ def unprepared_context(site: Site, now: Week) -> float:
     return 1.0 - (r.structures + r.manager_knowledge) / 2.0
 
 
-@drain(0.03, max_weight=0.2, source="IPS fidelity scale caseload cap (weight: assumption)")
-def caseload_overflow(es: EmploymentSpecialist, now: Week) -> float:
-    """Clients above the caseload cap (taken over from a departed colleague), as a share of the cap."""
-    cap = now.caseload_cap
-    return max(0, es.caseload - cap) / cap
+@drain(0.02, max_weight=0.2, source="IPS fidelity scale (caseloads of 20 or fewer rated highest); not named by B24 or "
+                                    "M21 (weight: assumption)")
+def caseload_size(es: EmploymentSpecialist, now: Week) -> float:
+    """The clients on the caseload, as a share of the fidelity caseload (``clients.fidelity_caseload``): 1 for a
+    full caseload of 20, more above it (a higher cap, or clients taken over from a departed colleague).
+
+    Every client takes time and attention, so the caseload drains at any size, not only above the cap; a larger
+    caseload also gives each client less time, which lowers their chance of a job start
+    (``clients.time_per_client_effect``).
+    """
+    return es.caseload / now.fidelity_caseload
 
 
 @drain(0.04, max_weight=0.2, source="B24; M21 (weight: assumption)")
@@ -149,10 +155,10 @@ def role_conflict(es: EmploymentSpecialist, now: Week) -> float:
     """Conflicting demands: unclear record access, unclear ownership and policy, and support needed outside 8-16.
 
     Mean of the missing record-access clarity, the missing ownership/policy clarity, and the share of a full
-    caseload who are in work (employers and working clients call after hours).
+    fidelity caseload who are in work (employers and working clients call after hours).
     """
     r = es.site.readiness
-    in_work = min(1.0, es.clients_in_work / now.caseload_cap)
+    in_work = min(1.0, es.clients_in_work / now.fidelity_caseload)
     return ((1.0 - r.record_access) + (1.0 - r.ownership_clarity) + in_work) / 3.0
 
 
@@ -235,8 +241,12 @@ def client_job_starts(es: EmploymentSpecialist, now: Week) -> float:
 
 @nourish(0.02, max_weight=0.2, source="B24 (weight: assumption)")
 def client_progress(es: EmploymentSpecialist, now: Week) -> float:
-    """Clients engaged and moving toward work: searching clients in contact as a share of the cap."""
-    return min(1.0, es.clients_searching / now.caseload_cap)
+    """Clients engaged and moving toward work: the share of the caseload searching in contact (not away after a
+    setback, not yet in work).
+
+    A share of the caseload, not of a full one, so that its size stays caseload_size's alone (one route per state).
+    """
+    return es.clients_searching / es.caseload if es.caseload else 0.0
 
 
 @nourish(0.02, max_weight=0.2, source="B24 (weight: assumption)", scope="site")
@@ -272,8 +282,12 @@ def team_support(site: Site, now: Week) -> float:
 
 @buffer(0.2, max_weight=0.3, source="B24; M21 (share absorbed: assumption)")
 def leader_support(site: Site, now: Week) -> float:
-    """Available, supportive leaders who fight the battles and follow up quickly; absent leadership is its lack."""
-    return site.supervisor_availability
+    """Available, supportive leaders who fight the battles and follow up quickly; absent leadership is its lack.
+
+    Intensity is the site's leader support this week (``Site.leadership``): its supervisor availability, less what is
+    missing while its dual-role supervisor posts are empty (``staff.vacant_supervisor_cover``).
+    """
+    return site.leadership
 
 
 @buffer(0.2, max_weight=0.3, source="B24; M21 (share absorbed: assumption)")

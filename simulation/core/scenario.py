@@ -14,7 +14,7 @@ from typing import Any, Self
 from pydantic import BaseModel, Field, create_model, model_validator
 
 from simulation.core import levers, pressures
-from simulation.core.params import ASSUMPTION, Schema, name_field, param
+from simulation.core.params import ASSUMPTION, NAME_PATTERN, Schema, name_field, param
 
 # --- people -----------------------------------------------------------------------------------
 
@@ -65,7 +65,7 @@ class Staff(Schema):
     """Employment specialists: traits at hire, contracts, notice and recruitment."""
 
     quit_threshold: ThresholdTrait = param(
-        ThresholdTrait(mean=1.86, sd=0.3, low=0.2, high=3.0),
+        ThresholdTrait(mean=2.23, sd=0.3, low=0.2, high=5.0),
         unit="strain units",
         description="the ES's stock of personal resources: a gradual quit follows when strain uses it up",
         source="mean: calibrated to B22a and B24 (posterior median, docs/validation.md); spread: assumption",
@@ -105,7 +105,7 @@ class Staff(Schema):
         source=ASSUMPTION,
     )
     short_term_share: float = param(
-        0.277, ge=0, le=1, unit="share of hires",
+        0.255, ge=0, le=1, unit="share of hires",
         description="share of new ES hired on short-term contracts",
         source="B24 (2 of 10 quits began with short-term contracts); calibrated (posterior median, "
                "docs/validation.md)",
@@ -128,6 +128,24 @@ class Staff(Schema):
         description="notice period worked between the decision to quit and leaving",
         source="3 months in the KS municipal agreement; 1 month minimum, Working Environment Act s.15-3",
     )
+    supervisor_caseload_share: float = param(
+        0.5, ge=0, le=1, unit="share of clients.caseload_cap",
+        description="share of the caseload cap a dual-role supervisor carries (the rest of the post is supervision)",
+        source="M21 (supervisors with a dual role as ES and supervisor); share: assumption",
+    )
+    supervisor_battles: float = param(
+        1.5, ge=1, le=3, unit="multiplier",
+        description="how much more of their site's unprepared context a dual-role supervisor feels (they shoulder "
+                    "the implementation work themselves)",
+        source="M21 (supervisors 'had to shoulder responsibilities for implementation and personal support which "
+               "they felt belonged to health and NAV managers'); size: assumption",
+    )
+    vacant_supervisor_cover: float = param(
+        0.5, ge=0, le=1, unit="share of the site's supervisor availability",
+        description="leader support left at a site while its supervisor posts are empty (a manager or another "
+                    "site's supervisor covers part)",
+        source=ASSUMPTION,
+    )
     recruitment_delay_weeks: float = param(
         10, ge=0, le=104, unit="weeks",
         description="mean time a vacancy stays open before the new ES starts (Poisson, at least 1)",
@@ -147,6 +165,19 @@ class Clients(Schema):
     caseload_cap: int = param(
         20, ge=1, le=60, unit="clients per ES",
         description="most clients one ES takes on from referrals", source="IPS fidelity scale",
+    )
+    fidelity_caseload: int = param(
+        20, ge=1, le=60, unit="clients per ES",
+        description="the caseload the IPS fidelity scale rates highest (20 or fewer): the scale of caseload_size's "
+                    "drain, and above it each client gets less time",
+        source="IPS fidelity scale (caseloads of 20 or fewer rated highest; the scale as cited in M21, refs 46-48)",
+    )
+    time_per_client_effect: float = param(
+        0.5, ge=0, le=2, unit="elasticity",
+        description="how a client's chance of a job start falls above the fidelity caseload: multiplied by "
+                    "(fidelity_caseload / caseload) to this power (0: no effect; 1: the ES's job starts do not grow "
+                    "with more clients)",
+        source="IPS fidelity scale (less time per client above 20); size: assumption",
     )
     transfer_overflow: int = param(
         5, ge=0, le=40, unit="clients per ES",
@@ -244,7 +275,7 @@ class OrdinaryExits(Schema):
     """Leaving for reasons unrelated to strain: promotion, moving away, retirement and others. No lever changes it."""
 
     per_year: float = param(
-        0.0587, ge=0, le=0.136, unit="exits per ES per year",
+        0.0515, ge=0, le=0.136, unit="exits per ES per year",
         description="weekly hazard of an ordinary exit, as a yearly rate; at most the all-cause municipal turnover",
         source="calibrated to B24 (2 of 12 leavers promoted; posterior median, docs/validation.md); bounded by KS "
                "municipal turnover 12.2-13.6% a year",
@@ -286,14 +317,22 @@ class Shocks(Schema):
     """Shock events that can tip an ES into quitting (unfolding model of turnover)."""
 
     work_life_conflict_per_year: float = param(
-        0.131, ge=0, le=2, unit="events per ES per year",
+        0.111, ge=0, le=2, unit="events per ES per year",
         description="rate of work-life conflicts",
         source="B24 (1 of 10 leavers); calibrated (posterior median, docs/validation.md)",
     )
-    reorganisation_per_site_year: float = param(
-        0.0994, ge=0, le=2, unit="events per site per year",
-        description="rate of management reorganisations hitting every ES at a site",
-        source="B24 (IPS moved from health to NAV); calibrated (posterior median, docs/validation.md)",
+    reorganisation_per_region_year: float = param(
+        0.395, ge=0, le=2, unit="events per region per year",
+        description="rate of region-wide reorganisation decisions, each hitting reorganisation_reach of the "
+                    "region's open sites in the same week",
+        source="B24 (a managerial decision to move IPS delivery from health to NAV, a regional decision); "
+               "calibrated (posterior median, docs/validation.md)",
+    )
+    reorganisation_reach: float = param(
+        0.25, ge=0, le=1, unit="share of the region's sites",
+        description="chance each of the region's open sites is reorganised by a drawn region-wide decision",
+        source="B24 (the move of IPS delivery from health to NAV concerned the sites where health delivered it; 8 of "
+               "the 10 leavers were already employed by NAV); share: assumption",
     )
     strain_jump: float = param(
         0.5, ge=0, le=3, unit="share of the ES's quit threshold",
@@ -311,7 +350,7 @@ class Shocks(Schema):
 
 
 class Readiness(Schema):
-    """A site's organisational readiness at week 0, each part 0 (absent) to 1 (fully in place)."""
+    """A site's organisational readiness when it opens, each part 0 (absent) to 1 (fully in place)."""
 
     manager_knowledge: float = param(
         0.2, ge=0, le=1, unit="0-1 scale", description="local managers' knowledge of IPS",
@@ -384,13 +423,35 @@ class ReadinessDynamics(Schema):
 
 
 class SiteSpec(Schema):
-    """A local IPS service (or ``count`` identical ones)."""
+    """A local IPS service (or ``count`` identical ones), from the week it opens."""
 
     name: str = name_field("short name (a letter or digit first, then letters, digits, _ . -)")
     count: int = param(1, ge=1, le=100, unit="sites", description="number of identical sites", source=ASSUMPTION)
     positions: int = param(
         2, ge=1, le=50, unit="ES positions", description="full-time ES positions at the site",
         source="M21 (teams of 2-3 typical, some solo)",
+    )
+    supervisors: int = param(
+        0, ge=0, le=50, unit="ES positions",
+        description="how many of the positions are dual-role supervisors (an ES who also supervises: a smaller "
+                    "caseload, the site's leader support); 0: supervised from elsewhere",
+        source="M21 (11 of 45 positions were supervisors with a dual role)",
+    )
+    opens_week: int = param(
+        0, ge=-520, le=1039, unit="weeks",
+        description="week the site opens, on the observation window's clock (negative: before the window, in the "
+                    "warm-up); its first ES start that week",
+        source="M21 (the service grew from 4 to 14 sites in two years)",
+    )
+    opens_every_weeks: int = param(
+        0, ge=0, le=520, unit="weeks", description="weeks between the openings of this entry's sites (count > 1)",
+        source=ASSUMPTION,
+    )
+    later_positions: list[int] = Field(
+        [], max_length=49,
+        description="weeks after the site opens at which its later positions open, one number per position "
+                    "(the team grows); the other positions open with the site",
+        json_schema_extra={"unit": "weeks", "source": "M21 (turnover and expansion of teams); weeks: assumption"},
     )
     supervisor_availability: float = param(
         0.4, ge=0, le=1, unit="0-1 scale",
@@ -412,11 +473,55 @@ class SiteSpec(Schema):
     )
     employer_network: float = param(
         0.2, ge=0, le=1, unit="0-1 scale",
-        description="goodwill of local employers and NAV front-line staff toward the service at week 0",
+        description="goodwill of local employers and NAV front-line staff toward the service when the site opens",
         source="B24 (level: assumption)",
     )
+    region: str = Field(
+        "region", pattern=NAME_PATTERN,
+        description="the region whose decisions (a reorganisation) the site shares with the region's other sites",
+        json_schema_extra={"unit": "name", "source": "B24 (the move from health to NAV was a regional decision)"},
+    )
     readiness: Readiness = param(
-        Readiness(), unit="0-1 scale", description="organisational readiness at week 0", source="M21; B24",
+        Readiness(), unit="0-1 scale", description="organisational readiness when the site opens", source="M21; B24",
+    )
+
+    @model_validator(mode="after")
+    def _positions_fit(self) -> Self:
+        if self.supervisors > self.positions - len(self.later_positions):
+            raise ValueError(f"supervisors ({self.supervisors}) must not exceed the positions that open with the site "
+                             f"({self.positions - len(self.later_positions)}: positions less later_positions)")
+        if len(self.later_positions) >= self.positions:
+            raise ValueError(f"later_positions lists {len(self.later_positions)} positions; at most positions - 1 "
+                             f"({self.positions - 1}) can open after the site, which opens with at least one")
+        if any(w < 0 for w in self.later_positions):
+            raise ValueError("later_positions are weeks after the site opens: each must be 0 or more")
+        return self
+
+    def opening_weeks(self) -> list[list[int]]:
+        """For each of the entry's sites, the window week each position opens (the later ones last, in the order
+        given; no_solo_posts' added positions open with the site)."""
+        weeks = []
+        for k in range(self.count):
+            opens = self.opens_week + k * self.opens_every_weeks
+            later = [opens + w for w in self.later_positions]
+            weeks.append([opens] * (self.positions - len(later)) + later)
+        return weeks
+
+
+class ScheduledReorganisation(Schema):
+    """A reorganisation decided for a region in a given week (e.g. IPS delivery moved from health to NAV, B24)."""
+
+    week: int = param(
+        1, ge=-520, le=1040, unit="weeks", description="window week the reorganisation happens", source=ASSUMPTION,
+    )
+    region: str = Field(
+        "", description="the region it hits (a site's region); empty: every region", pattern=r"^$|" + NAME_PATTERN,
+        json_schema_extra={"unit": "name", "source": "B24 (a regional decision)"},
+    )
+    reach: float = param(
+        1.0, ge=0, le=1, unit="share of the region's sites",
+        description="chance each of the region's open sites is reorganised (1: every one)",
+        source=ASSUMPTION,
     )
 
 
@@ -464,8 +569,13 @@ class Scenario(Schema):
     weeks: int = param(156, ge=1, le=1040, unit="weeks", description="simulated horizon", source=ASSUMPTION)
     cohort_window_weeks: int = param(
         104, ge=1, le=1040, unit="weeks",
-        description="window for cohort_left_share (share of the week-0 ES gone by its end)",
+        description="window of the cohort metrics: study_cohort_left_share (the ES in post at the window's start "
+                    "gone by its end) and cohort_left_share (the run's first ES gone within it)",
         source="B22a (window not reported; two years is the default reading)",
+    )
+    reorganisations: list[ScheduledReorganisation] = Field(
+        [], max_length=100, description="reorganisations decided for a region in a given week (besides those drawn)",
+        json_schema_extra={"unit": "-", "source": "B24 (IPS delivery moved from health to NAV)"},
     )
     sites: list[SiteSpec] = Field(min_length=1, max_length=MAX_SITE_ENTRIES, description="the local IPS services")
     staff: Staff = param(Staff(), unit="-", description="employment specialists", source="see fields")
@@ -492,6 +602,16 @@ class Scenario(Schema):
         names = [s.name for s in self.sites]
         if len(set(names)) != len(names):
             raise ValueError("site names must be unique")
+        regions = {s.region for s in self.sites}
+        for k, r in enumerate(self.reorganisations):
+            if r.region and r.region not in regions:
+                raise ValueError(f"reorganisations[{k}].region '{r.region}' is no site's region; the sites' regions "
+                                 f"are {', '.join(sorted(regions))}")
+        for spec in self.sites:
+            last = max(max(w) for w in spec.opening_weeks())
+            if last >= self.weeks:
+                raise ValueError(f"site '{spec.name}' has a position opening in week {last}, after the horizon "
+                                 f"(weeks: {self.weeks})")
         if self.positions > MAX_POSITIONS:
             raise ValueError(f"the sites have {self.positions:,} positions in all; a scenario may have at most "
                              f"{MAX_POSITIONS:,} (the Northern Norway programme had 45)")
@@ -500,6 +620,12 @@ class Scenario(Schema):
     @property
     def positions(self) -> int:
         return sum(s.positions * s.count for s in self.sites)
+
+    @property
+    def warm_up_weeks(self) -> int:
+        """Weeks the model runs before the observation window opens: from the first site's opening (0 when no site
+        opens before the window)."""
+        return max(0, -min(spec.opens_week for spec in self.sites))
 
 
 def json_schema() -> dict[str, Any]:
@@ -525,21 +651,40 @@ def json_schema() -> dict[str, Any]:
             "if": {"required": ["extends"]}, "else": {"required": required}}
 
 
-REMOVED: dict[str, str] = {
-    "strain.loss_weight": "losses of resources weigh more through the factor pressures.resource_losses (a colleague "
-                          "leaves, a client loses a job) and the reorganisation shock",
-    "strain.buffering": "each buffer has its own weight: pressures.team_support, pressures.leader_support, "
-                        "pressures.health_team_inclusion",
-    "staff.expectation_gap": "staff.expected_readiness, the readiness a new ES expects to find (the gap is what "
-                             "they expect less what they meet)",
-    "pressures.implementation_workload": "it is part of pressures.unprepared_context",
-    "pressures.absent_leadership": "leadership is one factor, the buffer pressures.leader_support",
-    "pressures.professional_isolation": "team contact is one factor, the buffer pressures.team_support",
-    "pressures.difficult_interactions": "the health team's part is the buffer pressures.health_team_inclusion, "
-                                        "fluctuating clients pressures.client_setbacks",
+REMOVED: dict[str, tuple[str, str]] = {
+    "strain.loss_weight": (
+        "0.2.0", "losses of resources weigh more through the factor pressures.resource_losses (a colleague leaves, a "
+                 "client loses a job) and the reorganisation shock"),
+    "strain.buffering": (
+        "0.2.0", "each buffer has its own weight: pressures.team_support, pressures.leader_support, "
+                 "pressures.health_team_inclusion"),
+    "staff.expectation_gap": (
+        "0.2.0", "staff.expected_readiness, the readiness a new ES expects to find (the gap is what they expect less "
+                 "what they meet)"),
+    "shocks.reorganisation_per_site_year": (
+        "0.3.0", "a reorganisation is a region's decision: shocks.reorganisation_per_region_year and "
+                 "shocks.reorganisation_reach (the share of the region's sites it hits), or one scheduled under "
+                 "reorganisations"),
+    "pressures.caseload_overflow": (
+        "0.3.0", "the caseload drains at any size, as pressures.caseload_size (clients as a share of "
+                 "clients.fidelity_caseload)"),
+    "pressures.implementation_workload": ("0.2.0", "it is part of pressures.unprepared_context"),
+    "pressures.absent_leadership": ("0.2.0", "leadership is one factor, the buffer pressures.leader_support"),
+    "pressures.professional_isolation": ("0.2.0", "team contact is one factor, the buffer pressures.team_support"),
+    "pressures.difficult_interactions": (
+        "0.2.0", "the health team's part is the buffer pressures.health_team_inclusion, fluctuating clients "
+                 "pressures.client_setbacks"),
 }
-"""Fields of earlier versions that are gone, by dotted path, with what replaces them (CHANGELOG.md): a file that
-still sets one is told so by name."""
+"""Fields of earlier versions that are gone, by dotted path: the version that removed each and what replaces it
+(CHANGELOG.md). A file that still sets one is told so by name (``removed``)."""
+
+
+def removed(path: str) -> str | None:
+    """What to tell a file that sets the removed field at dotted ``path``; None if the field was never removed."""
+    if path not in REMOVED:
+        return None
+    version, instead = REMOVED[path]
+    return f"removed in ipsim {version} (see CHANGELOG.md): {instead}"
 
 
 # --- documentation ----------------------------------------------------------------------------
@@ -550,6 +695,15 @@ def bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
     metadata = model.model_fields[name].metadata
     return (next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None),
             next((m.le for m in metadata if getattr(m, "le", None) is not None), None))
+
+
+def opened_at_once(scenario: Scenario) -> Scenario:
+    """``scenario`` with every site and position opening in week 0, with no warm-up: the same service started from
+    nothing at once, every ES new when the window opens."""
+    world = scenario.model_dump()
+    for site in world["sites"]:
+        site.update(opens_week=0, opens_every_weeks=0, later_positions=[])
+    return Scenario.model_validate(world)
 
 
 def effective(scenario: Scenario) -> Scenario:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from simulation.core.params import NAME_PATTERN
-from simulation.core.scenario import REMOVED, Scenario, bounds
+from simulation.core.scenario import Scenario, bounds, removed
 
 
 class InputError(Exception):
@@ -288,9 +288,9 @@ def _problem(err: ErrorDetails, root: type[BaseModel]) -> str:
     """What is wrong at ``err``'s path and what is allowed there."""
     kind, loc, got = err["type"], err["loc"], err.get("input")
     if kind == "extra_forbidden":
-        gone = REMOVED.get(".".join(str(part) for part in loc)) if root is Scenario else None
+        gone = removed(".".join(str(part) for part in loc)) if root is Scenario else None
         if gone:
-            return f"removed in ipsim 0.2.0 (see CHANGELOG.md): {gone}"
+            return gone
         parent = _model_at(loc[:-1], root)
         known = sorted(parent.model_fields) if parent else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)

@@ -23,17 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy import stats
 
 from simulation.core.params import name_field
-from simulation.core.scenario import REMOVED, Scenario
+from simulation.core.scenario import Scenario, removed
 from simulation.inputs.reading import ScenarioError, describe_errors, read_mapping, shown
 from simulation.inputs.scenarios import load_scenario
 
 RUN_METRICS = (
-    "annual_turnover", "avoidable_turnover", "ordinary_turnover", "cohort_left_share", "retention_12m",
-    "shock_share", "ordinary_share", "gradual_decisions_after_26w", "job_starts_per_es_year",
-    "job_starts_per_position_year", "vacancy_weeks_per_position_year",
+    "annual_turnover", "avoidable_turnover", "ordinary_turnover", "study_cohort_left_share", "cohort_left_share",
+    "retention_12m", "shock_share", "ordinary_share", "gradual_decisions_after_26w", "job_starts_per_es_year",
+    "job_starts_per_position_year", "job_starts_per_client_year", "vacancy_weeks_per_position_year",
 )
 """The per-run metrics a sweep can keep (simulation.analysis.metrics.replicate_metrics)."""
-SHARE_METRICS = ("cohort_left_share", "retention_12m", "shock_share", "ordinary_share")
+SHARE_METRICS = ("study_cohort_left_share", "cohort_left_share", "retention_12m", "shock_share", "ordinary_share")
 """The per-run metrics that are shares of ES, so that an observed count of ES (a calibration target) estimates them."""
 MAX_PATH = 300
 """The longest parameter path (a scenario's deepest is under 60 characters)."""
@@ -255,9 +255,7 @@ def check_path(path: str, base: Scenario) -> tuple[Any, str]:
             where = ".".join(parts[:n]) or "the scenario"
             close = difflib.get_close_matches(name, list(fields), n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(fields)}"
-            gone = REMOVED.get(".".join([*parts[:n], name]))
-            if gone:
-                hint = f"removed in ipsim 0.2.0 (see CHANGELOG.md): {gone}"
+            hint = removed(".".join([*parts[:n], name])) or hint
             raise ValueError(f"{where} has no field '{name}'; {hint}")
         annotation = fields[name].annotation
         value = getattr(value, name)

@@ -38,6 +38,7 @@ from simulation.present.report_files import (
     ReportError,
     RunManifest,
     RunSummary,
+    SiteEntry,
     SweepManifest,
     SweepParameter,
     chart_files,
@@ -53,6 +54,7 @@ from simulation.present.report_files import (
     recorded_scenario,
     recovery,
     shaped,
+    site_columns,
 )
 
 TEMPLATE = "report.html.j2"
@@ -65,8 +67,8 @@ TOP_REASONS = 3
 TOP_LEVERS = 3
 """Levers named in a levers report's findings; the table ranks them all."""
 
-CHART_ORDER = ["levers", "turnover", "retention", "staffing", "clients_and_vacancies", "quit_reasons", "pressures",
-               "posterior", "fit", "quitting", "maturation", "structure"]
+CHART_ORDER = ["levers", "turnover", "retention", "staffing", "sites", "clients_and_vacancies", "quit_reasons",
+               "pressures", "posterior", "fit", "quitting", "maturation", "structure"]
 """Charts named here come first, in this order (the headline before the explanation); others follow by name."""
 
 HOW_TO_READ = {
@@ -76,6 +78,9 @@ HOW_TO_READ = {
                  "also counts those still in post at the end); the shaded band is the 95% confidence interval.",
     "staffing": "Specialists in post and vacant positions week by week; shaded: 95% confidence interval across "
                 "replicates.",
+    "sites": "Annual turnover at each kind of site of the scenario (its name, how many such sites and how many ES "
+             "positions each): leavers per 100 specialists a year who worked there, with 95% confidence intervals; "
+             "the dashed line is the turnover of all sites together.",
     "quit_reasons": "Which draining factors had built up the strain of those who quit (share of each leaver's "
                     "accumulated drain) among the voluntary quits, with 95% confidence intervals; the note says how "
                     "many a shock began. Ordinary exits (promotion, moving, retirement) are left out.",
@@ -111,6 +116,10 @@ HOW_TO_READ_COMPARISON = {
     "clients_and_vacancies": "What turnover means for clients: job starts and weeks of vacancy per funded "
                              "position a year, with 95% confidence intervals and the difference from the first "
                              "scenario.",
+    "sites": "Where each scenario changes turnover: for each kind of site, the change in its annual turnover from "
+             "the first scenario (leavers per 100 specialists a year who worked there), with paired 95% confidence "
+             "intervals; blue: clearly fewer leavers, orange: clearly more, grey: no clear difference. A site given "
+             "more positions can lose more specialists a year at the same turnover.",
     "quit_reasons": "Each scenario's annual turnover, split by the draining factors that had built up the strain "
                     "of those who quit; whiskers: 95% confidence interval of the turnover.",
     "pressures": "The mean weekly pressure on a specialist over the whole horizon, by factor: nourishing to the "
@@ -242,7 +251,7 @@ def _ci(m: Interval, scale: float = 100, digits: int = 0, unit: str = "%") -> st
 
 def run_findings(summary: RunSummary) -> list[str]:
     """The headline figures of one scenario's run in plain words, each with its 95% CI."""
-    turnover, cohort = summary["annual_turnover"], summary["cohort_left_share"]
+    turnover, cohort = summary["annual_turnover"], summary["study_cohort_left_share"]
     retained, shock = summary["retention_12m"], summary["shock_share"]
     out = []
     if turnover["mean"] is not None:
@@ -255,8 +264,15 @@ def run_findings(summary: RunSummary) -> list[str]:
                    f"{100 * ordinary['mean']:.0f} in 100 leave for ordinary reasons (promotion, moving, retirement) "
                    f"that no plan changes{_ci(ordinary)}.")
     if cohort["mean"] is not None:
-        out.append(f"{_pct(cohort['mean'])} of the specialists in post at the start have left within "
-                   f"{words.span(cohort['window_weeks'])}{_ci(cohort)}.")
+        out.append(f"{_pct(cohort['mean'])} of the specialists {words.in_post(summary['warm_up_weeks'])} have left "
+                   f"within {words.span(cohort['window_weeks'])}{_ci(cohort)}.")
+    by_site = {e: m for e, m in summary["turnover_by_site"].items() if m["mean"] is not None}
+    if len(by_site) > 1:
+        high, low = max(by_site, key=lambda e: by_site[e]["mean"]), min(by_site, key=lambda e: by_site[e]["mean"])
+        out.append(f"Turnover is highest at {_site(high, summary['site_entries'][high])}: about "
+                   f"{100 * by_site[high]['mean']:.0f} in 100 of the specialists there leave each year"
+                   f"{_ci(by_site[high], unit='')}; and lowest at {_site(low, summary['site_entries'][low])}, about "
+                   f"{100 * by_site[low]['mean']:.0f}{_ci(by_site[low], unit='')}.")
     if retained["mean"] is not None:
         out.append(f"{100 * retained['mean']:.0f} in 100 newly started specialists are still in post a year "
                    f"later{_ci(retained)}.")
@@ -273,6 +289,28 @@ def run_findings(summary: RunSummary) -> list[str]:
         out.append(f"Each position brings clients {jobs['mean']:.1f} job starts a year{_ci(jobs, 1, 1, '')}, and "
                    f"stands vacant {vacant['mean']:.1f} weeks a year on average{_ci(vacant, 1, 1, '')}.")
     return out
+
+
+def _site(entry: str, size: SiteEntry) -> str:
+    return words.site_label(entry, size["sites"], size["positions"])
+
+
+def site_table(summary: RunSummary) -> Table:
+    """A run's annual turnover at each site entry (in the scenario's order) with its 95% CI, and of all sites."""
+
+    def turnover(m: Interval) -> str:
+        if m["mean"] is None:
+            return "n/a (nobody worked there)"
+        ci = "" if m["ci_low"] is None or m["ci_high"] is None else (
+            f" ({words.shown('annual_turnover', m['ci_low'])} to {words.shown('annual_turnover', m['ci_high'])})")
+        return words.shown("annual_turnover", m["mean"]) + ci
+
+    sizes = summary["site_entries"]
+    rows = [[entry, str(sizes[entry]["sites"]), str(sizes[entry]["positions"]), turnover(m)]
+            for entry, m in summary["turnover_by_site"].items()]
+    rows.append(["all sites", str(sum(s["sites"] for s in sizes.values())), "",
+                 turnover(summary["annual_turnover"])])
+    return Table(["site", "sites", "ES positions each", "annual turnover (95% CI)"], rows)
 
 
 def sweep_findings(folder: Path, design: str) -> list[str]:
@@ -450,10 +488,44 @@ def key_figures(rows: list[dict[str, str]], window: int, weeks: int) -> Table:
             if low is not None:
                 cell += f" ({words.shown(metric, low)} to {words.shown(metric, high)})"
             if i > 0 and diff is not None:
-                cell += f"; difference {scale * diff:+.1f}{' points' if unit == '%' else unit}"
+                shown = round(scale * diff, 1) + 0.0  # + 0.0: never a negative zero
+                cell += f"; difference {shown:+.1f}{' points' if unit == '%' else unit}"
             line.append(cell)
         body.append(line)
     return Table(head, body)
+
+
+def site_figures(rows: list[dict[str, str]], named: list[tuple[str, Scenario]]) -> list[list[str]]:
+    """Key figures rows, one per site entry of the compared scenarios (in the order they first appear, as
+    comparison.csv's ``turnover_<entry>_*`` columns): each scenario's annual turnover there with its 95% CI and,
+    after the first scenario, the paired difference from it with the paired 95% CI, in points. Each entry is named
+    with its sites and positions in the first scenario that has it (after the start-up plan); a cell says so where a
+    scenario's sites or positions there differ, and ``no such site`` where a scenario has no such entry."""
+    planned = [{site.name: site for site in effective(scenario).sites} for _, scenario in named]
+    out = []
+    for entry in dict.fromkeys(name for sites in planned for name in sites):
+        first = next(sites[entry] for sites in planned if entry in sites)
+        line = [f"Annual turnover at {words.site_label(entry, first.count, first.positions)}"]
+        for i, (r, sites) in enumerate(zip(rows, planned, strict=True)):
+            mean, low, high, diff = (_number(r, f"turnover_{entry}_{k}") for k in ("mean", "ci_low", "ci_high",
+                                                                                 "diff_mean"))
+            if entry not in sites or mean is None:
+                line.append("no such site" if entry not in sites else "n/a (nobody worked there)")
+                continue
+            cell = words.shown("annual_turnover", mean)
+            if low is not None and high is not None:
+                cell += f" ({words.shown('annual_turnover', low)} to {words.shown('annual_turnover', high)})"
+            site = sites[entry]
+            if (site.count, site.positions) != (first.count, first.positions):
+                cell += f" at {words.plural(site.count, 'site')} of {site.positions} ES"
+            if i > 0 and diff is not None:
+                cell += f"; difference {100 * diff:+.1f} points"
+                ends = _ends(r, f"turnover_{entry}_diff_")
+                if ends:
+                    cell += f" ({100 * ends[0]:+.1f} to {100 * ends[1]:+.1f})"
+            line.append(cell)
+        out.append(line)
+    return out
 
 
 def _list_items(summary_md: str) -> list[str]:
@@ -474,7 +546,7 @@ def _unclear_levers(ranking: list[dict[str, str]]) -> list[str]:
              f"{', '.join(unclear)}. The table below {'shows it' if len(ranking) == 1 else 'ranks them all'}.")]
 
 
-def lever_table(rows: list[dict[str, str]], window: int) -> Table:
+def lever_table(rows: list[dict[str, str]], window: int, warm_up_weeks: int) -> Table:
     """The levers ranked by turnover avoided, each with what it is and both avoided figures (paired 95% CIs)."""
     described = {name: str(info.description) for name, info in StartUpPlan.model_fields.items()}
 
@@ -488,9 +560,9 @@ def lever_table(rows: list[dict[str, str]], window: int) -> Table:
 
     return Table(
         ["lever", "what it is", "leavers avoided per 100 specialists a year",
-         f"fewer of the staff in post at the start gone within {window} weeks (points)"],
+         f"fewer of the specialists {words.in_post(warm_up_weeks)} gone within {window} weeks (points)"],
         [[r["lever"], described.get(r["lever"], ""), avoided(r, "turnover_avoided"),
-          avoided(r, "cohort_left_share_avoided")] for r in rows],
+          avoided(r, "study_cohort_left_share_avoided")] for r in rows],
     )
 
 
@@ -534,7 +606,13 @@ def _run_report(folder: Path, raw: dict[str, object]) -> Report:
                     f"{summary['replicates']} simulated replicates of {scenario.weeks} weeks, "
                     f"{summary['positions']} ES positions")
     report.about = ABOUT["run"].format(name=scenario.name)
+    sites = [s.name for s in scenario.sites]
+    for key in ("turnover_by_site", "site_entries"):
+        check_lists(folder / "summary.json", f"site entries in {key}", list(summary[key]), sites)
     report.findings = run_findings(summary)
+    report.key_figures = site_table(summary)
+    report.key_figures_title = "Annual turnover by site (mean and 95% confidence interval)"
+    report.design_note = words.warm_up_words(scenario.warm_up_weeks, scenario.weeks)
     report.chart_groups = [("Charts", charts_in(folder))]
     report.scenarios = [scenario_view(scenario, manifest["scenario_file"])]
     report.assumptions, report.assumptions_of = assumptions_table(scenario), scenario.name
@@ -547,7 +625,8 @@ def _compare_report(folder: Path, raw: dict[str, object], kind: str) -> Report:
     entries = manifest["scenarios"]
     named = [(e["folder"], recorded_scenario(e["scenario"], f"{folder}: {e['folder']}")) for e in entries]
     reference = named[0][1]
-    rows = read_csv(folder / "comparison.csv")
+    site_entries = list(dict.fromkeys(site.name for _, scenario in named for site in scenario.sites))
+    rows = read_csv(folder / "comparison.csv", site_columns(site_entries) if kind == "compare" else ())
     check_lists(folder / "comparison.csv", "scenarios", [r["scenario"] for r in rows], [n for n, _ in named])
     name = " vs ".join(n for n, _ in named) if kind == "compare" else reference.name
     replicates = len(manifest["replicate_seeds"])
@@ -562,10 +641,11 @@ def _compare_report(folder: Path, raw: dict[str, object], kind: str) -> Report:
                sorted(e["lever"] for e in entries if e.get("lever")))
         not_tested = words.not_tested(reference.name, manifest.get("not_tested", []))
         report.findings = report.findings[:TOP_LEVERS] + _unclear_levers(ranking) + [not_tested] * bool(not_tested)
-        report.key_figures = lever_table(ranking, reference.cohort_window_weeks)
+        report.key_figures = lever_table(ranking, reference.cohort_window_weeks, reference.warm_up_weeks)
         report.key_figures_title = "Each lever on its own, ranked (difference from the reference, paired 95% CI)"
     else:
-        report.key_figures = key_figures(rows, reference.cohort_window_weeks, reference.weeks)
+        figures = key_figures(rows, reference.cohort_window_weeks, reference.weeks)
+        report.key_figures = Table(figures.head, figures.rows + site_figures(rows, named))
     report.chart_groups = [("Comparison", charts_in(folder, comparison=True))]
     if len(named) <= MAX_DETAILED_SCENARIOS:
         report.chart_groups += [(f"{n} on its own", charts_in(own_folder(folder, n))) for n, _ in named]
@@ -574,6 +654,7 @@ def _compare_report(folder: Path, raw: dict[str, object], kind: str) -> Report:
     report.changes = changes_table(named)
     report.assumptions, report.assumptions_of = assumptions_table(reference), reference.name
     report.replicates, report.weeks, report.compared = replicates, reference.weeks, True
+    report.design_note = words.warm_up_words(reference.warm_up_weeks, reference.weeks)
     return report
 
 

@@ -8,7 +8,8 @@ calibration or patterns folder:
   a charts folder are no links either;
 - it is decoded (UTF-8 text, JSON, CSV, PNG) and checked against the shape ipsim writes it in: the JSON files
   against the TypedDicts below, strictly, with JSON's own types (no string is taken for a number); the CSV files
-  against the columns the report reads (CSV_FILES); each chart must be a whole PNG image; the scenarios that
+  against the columns the report reads (CSV_FILES, and comparison.csv's columns of the site entries its manifest's
+  scenarios have, site_columns); a run's summary.json lists the site entries of its manifest's scenario; each chart must be a whole PNG image; the scenarios that
   manifests record must validate with this version of ipsim; a sweep's status.json is read by the sweep runner's
   own reader (``sweeps.look``), which also knows a killed sweep;
 - any problem is a ReportError naming the file (or the folder), what is wrong and how to recover: never a
@@ -58,6 +59,13 @@ class _Window(Interval):
     window_weeks: int
 
 
+class SiteEntry(TypedDict):
+    """A site entry of a scenario, as summary.json's site_entries holds each: its sites and ES positions each."""
+
+    sites: int
+    positions: int
+
+
 class RunSummary(TypedDict):
     """What the report reads of a run's summary.json."""
 
@@ -66,11 +74,14 @@ class RunSummary(TypedDict):
     annual_turnover: Interval
     avoidable_turnover: Interval
     ordinary_turnover: Interval
-    cohort_left_share: _Window
+    warm_up_weeks: int
+    study_cohort_left_share: _Window
     retention_12m: Interval
     shock_share: Interval
     job_starts_per_position_year: Interval
     vacancy_weeks_per_position_year: Interval
+    turnover_by_site: dict[str, Interval]
+    site_entries: dict[str, SiteEntry]
     quit_reasons: NotRequired[dict[str, float]]
 
 
@@ -174,10 +185,19 @@ def _stats(names: list[str], parts: tuple[str, ...] = ("mean", "ci_low", "ci_hig
 CSV_FILES = {
     "comparison.csv": Columns(("scenario",), _stats(list(words.DISPLAY), ("mean", "ci_low", "ci_high", "diff_mean"))),
     "levers.csv": Columns(("lever",), _stats(["turnover_avoided", "avoidable_turnover_avoided",
-                                              "cohort_left_share_avoided"])),
+                                              "study_cohort_left_share_avoided"])),
     "sensitivity.csv": Columns(("metric", "parameter", "index"), ("value", "ci_low", "ci_high")),
 }
-"""The CSV files the report reads, by name."""
+"""The CSV files the report reads, by name: the columns every such file has (see site_columns for those that depend
+on the folder)."""
+
+
+def site_columns(entries: list[str]) -> tuple[str, ...]:
+    """The columns comparison.csv has for the site entries of its scenarios (the entries of the scenarios that its
+    manifest.json records): each entry's annual turnover with its 95% CI, and its paired difference from the first
+    scenario with that difference's CI."""
+    return _stats([f"turnover_{entry}" for entry in entries],
+                  ("mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low", "diff_ci_high"))
 
 
 
@@ -279,11 +299,13 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return cut(path) or "the top level"
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    """The rows of one of the folder's CSV files (see read_text and CSV_FILES): a header naming every column the
+def read_csv(path: Path, numbers: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """The rows of one of the folder's CSV files (see read_text and CSV_FILES, and ``numbers``, further columns of
+    numbers that the report reads of this folder's file, such as site_columns): a header naming every column the
     report reads, rows as long as the header, and numbers where numbers belong; ReportError naming the line and the
     column otherwise."""
-    columns = CSV_FILES[path.name]
+    known = CSV_FILES[path.name]
+    columns = Columns(known.text, (*known.numbers, *numbers))
     reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
     try:
         missing = [c for c in (*columns.text, *columns.numbers) if c not in (reader.fieldnames or [])]

@@ -18,7 +18,13 @@ import yaml
 from simulation.analysis import stats
 from simulation.analysis.calibration import Posterior
 from simulation.analysis.compare import Entry, untested
-from simulation.analysis.metrics import Outcome, difference
+from simulation.analysis.metrics import (
+    WEEKS_PER_YEAR,
+    Outcome,
+    difference,
+    site_difference,
+    turnover_decomposition,
+)
 from simulation.analysis.patterns import CLIENT_WORK_RANGE, CLIENT_WORK_WEEKS, EDGE_WEEKS, Result
 from simulation.analysis.sensitivity import Analysis
 from simulation.analysis.stats import Interval
@@ -31,7 +37,8 @@ DISPLAY: dict[str, tuple[str, float, str]] = {
     "annual_turnover": ("Annual turnover", 100, "%"),
     "avoidable_turnover": ("Avoidable turnover (gradual or after a shock)", 100, "%"),
     "ordinary_turnover": ("Ordinary turnover (promotion, moving, retiring)", 100, "%"),
-    "cohort_left_share": ("Staff in post at the start gone within {window} weeks", 100, "%"),
+    "study_cohort_left_share": ("ES in post as observation starts gone within {window} weeks", 100, "%"),
+    "cohort_left_share": ("The service's first ES gone within {window} weeks", 100, "%"),
     "retention_12m": ("Still in post after 12 months", 100, "%"),
     "median_tenure_weeks": ("Median tenure", 1, " weeks"),
     "shock_share": ("Voluntary quits begun by a shock", 100, "%"),
@@ -39,10 +46,13 @@ DISPLAY: dict[str, tuple[str, float, str]] = {
     "gradual_decisions_after_26w": ("Gradual decisions after 26 weeks in post", 100, "%"),
     "job_starts_per_es_year": ("Client job starts per ES-year", 1, ""),
     "job_starts_per_position_year": ("Client job starts per position-year", 1, ""),
+    "job_starts_per_client_year": ("Client job starts per 100 client-years on a caseload", 100, ""),
     "vacancy_weeks_per_position_year": ("Vacancy weeks per position-year", 1, ""),
 }
-"""How each headline metric (analysis.metrics.HEADLINE) is shown to people: label (``{window}``: the cohort
-window), scale and unit."""
+"""How each headline metric (analysis.metrics.HEADLINE, in its order) is shown to people: label (``{window}``: the
+cohort window), scale and unit. ``study_cohort_left_share`` is the study's cohort (every ES in post when the
+observation window opens, whatever their tenure); ``cohort_left_share`` the service's first ES (those who started
+in the run's first week, before any warm-up)."""
 
 
 ACRONYMS = {"nav": "NAV", "es": "ES", "ips": "IPS"}
@@ -110,7 +120,8 @@ def plain3_ci(v: Interval) -> str:
 
 
 def summary_table(summary: dict, folder: Path) -> str:
-    """The terminal table of ``ipsim run``: each headline metric with its 95% CI."""
+    """The terminal table of ``ipsim run``: each headline metric with its 95% CI, then, when there are several site
+    entries, the annual turnover at each."""
     window = summary["cohort_left_share"]["window_weeks"]
     lines = [(f"{summary['scenario']}: {plural(summary['replicates'], 'replicate')} x {summary['weeks']} weeks, "
              f"{plural(summary['positions'], 'position')}"), f"{'metric':<52} {'mean':>12}   95% CI"]
@@ -121,15 +132,23 @@ def summary_table(summary: dict, folder: Path) -> str:
             continue
         ci = "-" if m["ci_low"] is None else f"{shown(key, m['ci_low'])} to {shown(key, m['ci_high'])}"
         lines.append(f"{text:<52} {shown(key, m['mean']):>12}   {ci}")
+    if len(summary["turnover_by_site"]) > 1:
+        lines.append("Annual turnover by site")
+        for entry, m in summary["turnover_by_site"].items():
+            size = summary["site_entries"][entry]
+            text = f"  {site_label(entry, size['sites'], size['positions'])}"
+            ci = "-" if m["ci_low"] is None else (f"{shown('annual_turnover', m['ci_low'])} to "
+                                                  f"{shown('annual_turnover', m['ci_high'])}")
+            lines.append(f"{text:<52} {shown('annual_turnover', m['mean']):>12}   {ci}")
     lines.append(f"written to {folder}")
     return "\n".join(lines)
 
 
 # --- comparisons (summary.md of ipsim compare and ipsim levers) ------------------------------------
 
-SHARE = "cohort_left_share"
-"""The share a comparison's first finding is about: of the specialists in post at the start, those gone within
-the cohort window."""
+SHARE = "study_cohort_left_share"
+"""The share a comparison's first finding is about: of the specialists in post when the observation window opens
+(whatever their tenure: the cohort the IPSNOR study followed, B22a), those gone within the cohort window."""
 POINTS = "percentage points {more}"
 TURNOVER_UNIT = "{more} leavers per 100 specialists a year"
 """Units of a difference in words; ``{more}`` is where ``more`` or ``fewer`` goes."""
@@ -186,22 +205,38 @@ def sizes_note(positions: Sequence[tuple[str, int]]) -> str:
     return f"Positions: {', '.join(f'{name} {n}' for name, n in positions)}; rates and shares compare, counts do not."
 
 
+def in_post(warm_up_weeks: int) -> str:
+    """Who the study's cohort (``study_cohort_left_share``) is, in words: ``in post at the start``, or after a
+    warm-up ``in post as observation starts`` (then of mixed tenure: see warm_up_words)."""
+    return "in post as observation starts" if warm_up_weeks else "in post at the start"
+
+
+def warm_up_words(warm_up_weeks: int, weeks: int) -> str:
+    """What a warm-up is, for a paragraph on method: empty without one."""
+    if not warm_up_weeks:
+        return ""
+    return (f"Each replicate first runs {span(warm_up_weeks)} of the service's growth (a warm-up: sites open, ES "
+            f"start and leave), which no figure counts; observation starts after it and covers the {span(weeks)} "
+            "that follow, so it starts on ES of mixed tenure, as the study found them.")
+
+
 def _leavers(name: str, reference: Outcome, outcome: Outcome) -> str:
-    """The share of the specialists in post at the start who leave within the cohort window, against the
-    reference's, with the paired difference of the shares (replicate by replicate) and its 95% CI; counts only
-    scaled to the reference's positions, so scenarios of different sizes compare fairly."""
+    """The share of the specialists in post when the window opens (the study's cohort) who leave within the cohort
+    window, against the reference's, with the paired difference of the shares (replicate by replicate) and its
+    95% CI; counts only scaled to the reference's positions, so scenarios of different sizes compare fairly."""
     ref_share, share = reference.summary[SHARE]["mean"], outcome.summary[SHARE]["mean"]
+    who = f"the specialists {in_post(reference.summary['warm_up_weeks'])}"
     if ref_share is None or share is None:
-        return f"With {name}, no specialists were in post at the start to follow."
+        return f"With {name}, none of {who} could be followed."
     diff = difference(reference, outcome, SHARE)
     within = f"within {span(reference.summary[SHARE]['window_weeks'])}"
     n_ref, d = reference.summary["positions"], _digits(diff)
     if stats.verdict(diff) == "same":
-        return (f"The same share of the specialists in post at the start leave {within} with {name} as with "
-                f"{reference.name} ({100 * share:.{d}f}%), in every replicate.")
-    return (f"{100 * ref_share:.{d}f}% of the specialists in post at the start (about {ref_share * n_ref:.0f} per "
-            f"{n_ref} positions) leave {within} with {reference.name} against {100 * share:.{d}f}% (about "
-            f"{share * n_ref:.0f} per {n_ref}) with {name}: {difference_words(diff, POINTS)}.")
+        return (f"The same share of {who} leave {within} with {name} as with {reference.name} "
+                f"({100 * share:.{d}f}%), in every replicate.")
+    return (f"{100 * ref_share:.{d}f}% of {who} (about {ref_share * n_ref:.0f} per {n_ref} positions) leave "
+            f"{within} with {reference.name} against {100 * share:.{d}f}% (about {share * n_ref:.0f} per {n_ref}) "
+            f"with {name}: {difference_words(diff, POINTS)}.")
 
 
 def _turnover(name: str, reference: Outcome, outcome: Outcome) -> str:
@@ -223,6 +258,94 @@ def _turnover(name: str, reference: Outcome, outcome: Outcome) -> str:
             "post do).")
 
 
+def site_label(entry: str, sites: int, positions: int) -> str:
+    """A site entry of a scenario as findings, charts and tables name it: ``solo-rural (2 sites of 1 ES)``."""
+    return f"{entry} ({plural(sites, 'site')} of {positions} ES)"
+
+
+def departures_per_site(outcome: Outcome, entry: str) -> float:
+    """Departures a year from one site of a site entry: the entry's departures over its sites and the window's
+    years, the mean over replicates (what a site manager has to recruit for)."""
+    years = outcome.summary["weeks"] / WEEKS_PER_YEAR
+    sites = outcome.summary["site_entries"][entry]["sites"]
+    return sum(t[entry].quits for t in outcome.per_site) / len(outcome.per_site) / sites / years
+
+
+def _points(part: Interval, ci: bool = True) -> str:
+    """A change in annual turnover (or a part of one), in points with its 95% CI where there is one (and ``ci``):
+    ``+3.1 points (95% CI +1.2 to +5.0)``."""
+    mean = 100 * (part["mean"] or 0.0)
+    ends = [100 * x for x in (part["ci_low"], part["ci_high"]) if x is not None and ci]
+    digits = 0 if abs(mean) >= 10 else 1  # as numbers(): the precision the mean needs
+    interval = f" (95% CI {ends[0]:+.{digits}f} to {ends[1]:+.{digits}f})" if len(ends) == 2 else ""
+    return f"{mean:+.{digits}f} points{interval}"
+
+
+def _sign(x: float | None) -> int:
+    return 0 if not x else 1 if x > 0 else -1
+
+
+def site_findings(name: str, reference: Outcome, outcome: Outcome) -> str:
+    """Where the change in annual turnover happens, site entry by site entry (those both scenarios have): the
+    entries whose paired difference is clear, each with both levels, and the others together as no clear
+    difference (with one replicate, the largest change alone). Then, when an entry's sites or positions differ (a
+    plan that adds positions), how the change in annual turnover splits into the sites' own change and the staff mix
+    (metrics.turnover_decomposition), and each changed entry's departures a year per site. Empty when the
+    scenarios share fewer than two site entries (one entry's turnover is the annual turnover)."""
+    ref_sites, sites = reference.summary["site_entries"], outcome.summary["site_entries"]
+    diffs = {e: site_difference(reference, outcome, e) for e in ref_sites if e in sites}
+    diffs = {e: d for e, d in diffs.items() if d["mean"] is not None}  # an entry where nobody worked in a run
+    if len(diffs) < 2:
+        return ""
+    ref_by_site, by_site = reference.summary["turnover_by_site"], outcome.summary["turnover_by_site"]
+
+    def where(entry: str) -> str:
+        ref, mine = ref_sites[entry], sites[entry]
+        if ref == mine:
+            return site_label(entry, ref["sites"], ref["positions"])
+        theirs = (f"{mine['positions']}" if ref["sites"] == mine["sites"]
+                  else f"{plural(mine['sites'], 'site')} of {mine['positions']}")
+        return (f"{entry} ({plural(ref['sites'], 'site')} of {ref['positions']} ES with {reference.name}, {theirs} "
+                f"with {name})")
+
+    def level(entry: str) -> str:
+        diff, d = diffs[entry], _digits(diffs[entry])
+        return (f"annual turnover is {100 * ref_by_site[entry]['mean']:.{d}f}% with {reference.name} against "
+                f"{100 * by_site[entry]['mean']:.{d}f}% with {name}: {difference_words(diff, TURNOVER_UNIT)}.")
+
+    verdicts = {e: stats.verdict(d) for e, d in diffs.items()}
+    parts = []
+    if all(v == "single" for v in verdicts.values()):
+        largest = max(diffs, key=lambda e: abs(diffs[e]["mean"] or 0.0))
+        parts.append(f"Of the sites, the largest change is at {where(largest)}: {level(largest)}")
+    else:
+        clear = [e for e, v in verdicts.items() if v in ("negative", "positive")]
+        others = [e for e in diffs if e not in clear]
+        parts += [f"At {where(e)}, {level(e)}" for e in clear]
+        if not clear:
+            parts.append(f"With {name}, no site shows a clear difference in annual turnover from {reference.name} "
+                         f"({and_list(others)}).")
+        elif others:
+            parts.append(f"The other sites ({and_list(others)}) show no clear difference.")
+    changed = [e for e in diffs if ref_sites[e] != sites[e]]  # sites or positions each
+    split = turnover_decomposition(reference, outcome) if changed else None
+    if split is not None and split["within_sites"]["mean"] is not None:
+        within, mix = split["within_sites"], split["staff_mix"]
+        total = difference(reference, outcome, "annual_turnover")  # its CI is in the finding before
+        sites_change = {-1: "lower ", 0: "", 1: "higher "}[_sign(within["mean"])]
+        mix_change = {-1: "lower", 0: "", 1: "higher"}[_sign(mix["mean"])]
+        parts.append(
+            f"Of the change in annual turnover ({_points(total, ci=False)}), {_points(within)} come from "
+            f"{sites_change}turnover within the sites, at {reference.name}'s staff mix, and {_points(mix)} from the "
+            f"staff mix" + (f": with {name}, more of the ES work where turnover is {mix_change}." if mix_change
+                            else "."))
+    for e in changed:
+        parts.append(f"Per site, {e} loses about {departures_per_site(outcome, e):.1f} ES a year with {name} "
+                     f"({sites[e]['positions']} ES each) against {departures_per_site(reference, e):.1f} with "
+                     f"{reference.name} ({ref_sites[e]['positions']} each).")
+    return " ".join(parts)
+
+
 def comparison_method(reference: Outcome) -> str:
     """The paragraph under a comparison's title: replicates, seeds and what the differences are; with one
     replicate it says, once, that no difference has a confidence interval."""
@@ -235,14 +358,17 @@ def comparison_method(reference: Outcome) -> str:
     else:
         how = (f"{runs}; replicate k of every scenario uses the same seed, so each difference from "
                f"{reference.name} is estimated replicate by replicate (paired 95% CI).")
-    return (f"{how} Shares and rates are compared, not head-counts, so scenarios with different numbers of "
-            "positions compare fairly. The differences are what the model implies under its documented "
-            "assumptions: the start-up plan's effect sizes are assumptions (docs/model.md), not measured effects.")
+    warm_up = warm_up_words(reference.summary["warm_up_weeks"], reference.summary["weeks"])
+    return (f"{how} {warm_up + ' ' if warm_up else ''}Shares and rates are compared, not head-counts, so "
+            "scenarios with different numbers of positions compare fairly. The differences are what the model "
+            "implies under its documented assumptions: the start-up plan's effect sizes are assumptions "
+            "(docs/model.md), not measured effects.")
 
 
 def findings(entries: Sequence[Entry], outcomes: Sequence[Outcome]) -> str:
     """summary.md: each scenario against the first in plain words, as shares and rates with paired 95% CIs
-    (never head-counts, which scenarios of different sizes cannot share)."""
+    (never head-counts, which scenarios of different sizes cannot share), then, where they share site entries,
+    site by site (site_findings)."""
     reference = outcomes[0]
     if any(e.lever for e in entries):
         title = f"Start-up plan levers, one at a time, added to {reference.name}"
@@ -255,6 +381,9 @@ def findings(entries: Sequence[Entry], outcomes: Sequence[Outcome]) -> str:
         if entry.lever is None:
             lines.append(f"- {positions_note(o.name, reference, o)}{_leavers(o.name, reference, o)} "
                          f"{_turnover(o.name, reference, o)}")
+            sites = site_findings(o.name, reference, o)
+            if sites:
+                lines.append(f"- {sites}")
     return "\n".join(lines) + "\n"
 
 
@@ -427,7 +556,7 @@ def pattern_words(r: Result, window_weeks: int) -> PatternWords:
             "satisfaction is high after a job change and falls over the first year (Boswell et al. 2005); "
             "'I got very, very tired of that job' [B24]",
             f"share of personal resources used up (mean_depletion), weeks {53 - EDGE_WEEKS}-52 minus weeks "
-            f"1-{EDGE_WEEKS} of the service",
+            f"1-{EDGE_WEEKS} of the same service started from nothing (every site open in week 0, every ES new)",
             "the 95% CI lies above 0",
             "Not independent: every ES starts with full resources, so a fall is possible from the start, and whether "
             "it happens follows from the default weights, which make demands outweigh gains in the first months.")
@@ -447,7 +576,8 @@ def pattern_words(r: Result, window_weeks: int) -> PatternWords:
         return PatternWords(
             "ES turnover is well above the regional public-sector figure",
             "45.0% of IPS ES against 27.1% of other public-sector staff left over the same window [B22a]",
-            f"share of the ES in post at week 0 gone within {window_weeks} weeks (cohort_left_share)",
+            f"share of the ES in post when the window opens (week 0), whatever their tenure, gone within "
+            f"{window_weeks} weeks (study_cohort_left_share)",
             "the 95% CI lies above 27.1%",
             "Not independent of the fit: 45% was a calibration target; the check is that, with its uncertainty, "
             "the calibrated model stays clearly above the public-sector comparator.")
@@ -472,7 +602,7 @@ def pattern_words(r: Result, window_weeks: int) -> PatternWords:
             "isolation drained and being part of a team nourished [B24]; 'I am a team-player but I do not feel I "
             "have a team' [M21]",
             f"annual turnover with {r.extra['positions']} positions as solo posts minus as teams of three "
-            f"(same sites otherwise; Welch interval)",
+            f"(same sites otherwise, all open in week 0, no supervisor posts; Welch interval)",
             "the 95% CI lies above 0",
             "Not independent: it follows from the assumed buffering weight of team support (a solo post has none). "
             "Team structure is fixed in the variants only; the comparison holds everything else equal.")

@@ -1,5 +1,6 @@
-"""``ipsim check-patterns``: the scenario and its solo-post and team-of-three variants run, every validation
-pattern evaluated, and the verdicts written in words (patterns.md, patterns.json) and charts."""
+"""``ipsim check-patterns``: the scenario, its solo-post and team-of-three variants and the same service started
+from nothing run, every validation pattern evaluated, and the verdicts written in words (patterns.md,
+patterns.json) and charts."""
 
 from __future__ import annotations
 
@@ -27,14 +28,16 @@ class PatternsResult:
 
 
 def check_patterns(scenario: Scenario, options: Options = Options(), scenario_file: str = "") -> PatternsResult:
-    """Run the scenario and its two team-structure variants, evaluate every pattern and write
+    """Run the scenario, its two team-structure variants and its fresh variant, evaluate every pattern and write
     ``<out>/<UTC timestamp>-patterns-<name>/`` atomically."""
     seeds = options.seeds
     started = datetime.now(UTC)
     solo, trios = patterns.structure_variants(scenario)
-    records, solo_records, trio_records = run_batches(
-        [(scenario, seeds), (solo, seeds), (trios, seeds)], workers=options.workers, progress=options.progress)
-    results, evidence = patterns.evaluate(scenario, records, solo, solo_records, trios, trio_records)
+    fresh = patterns.fresh_variant(scenario)
+    records, solo_records, trio_records, fresh_records = run_batches(
+        [(scenario, seeds), (solo, seeds), (trios, seeds), (fresh, seeds)], workers=options.workers,
+        progress=options.progress)
+    results, evidence = patterns.evaluate(scenario, records, solo, solo_records, trios, trio_records, fresh_records)
     text = words.patterns_markdown(results, scenario, len(seeds))
     window = scenario.cohort_window_weeks
 

@@ -29,13 +29,15 @@ from simulation.analysis.stats import mean_ci
 from simulation.core import pressures
 from simulation.core.model import IPSModel
 from simulation.core.records import WEEKLY_COLUMNS, RunRecord
-from simulation.core.scenario import Scenario
+from simulation.core.scenario import Scenario, opened_at_once
 from tests.helpers import with_horizon
 
 WEEKS = 104
 """Horizon of the hand-made records: two years, so ``years`` is exactly 2 and retention_12m is defined."""
 WINDOW = 52
 """Cohort window of the hand-made scenario."""
+ENTRY = "regional-centre"
+"""The site entry of every hand-made spell: one of the baseline's."""
 
 
 # --- building hand-made records ----------------------------------------------------------------
@@ -43,11 +45,14 @@ WINDOW = 52
 
 def weekly_rows(weeks: int, columns: Mapping[str, float | Sequence[float]]) -> list[list[float]]:
     """Weekly rows in WEEKLY_COLUMNS order, zero except ``columns`` (a constant or one value per week); the week
-    column counts 1..weeks as the model's does."""
+    column counts 1..weeks as the model's does, and the open positions are headcount plus vacancies unless given."""
     table = np.zeros((weeks, len(WEEKLY_COLUMNS)))
     table[:, WEEKLY_COLUMNS.index("week")] = np.arange(1, weeks + 1)
     for name, values in columns.items():
         table[:, WEEKLY_COLUMNS.index(name)] = values
+    if "positions" not in columns:
+        table[:, WEEKLY_COLUMNS.index("positions")] = (table[:, WEEKLY_COLUMNS.index("headcount")]
+                                                       + table[:, WEEKLY_COLUMNS.index("vacancies")])
     return table.tolist()
 
 
@@ -60,7 +65,7 @@ def spell(start: int, end: int, outcome: str = "quit", shock: str = "", shares: 
     assert not unknown, f"not draining factors: {unknown}"
     kind = ("ordinary" if ordinary else "shock" if shock else "gradual") if outcome == "quit" else ""
     return {
-        "site": "site-1", "position": position, "start_week": start, "end_week": end, "outcome": outcome,
+        "site": ENTRY, "entry": ENTRY, "position": position, "role": "es", "start_week": start, "end_week": end, "outcome": outcome,
         "decision_week": max(start, end - 13) if outcome == "quit" else None, "shock": shock,
         "exit_kind": kind, "ordinary_reason": ordinary, "contract": "permanent", "threshold": 1.3,
         **{f.share_column: shares.get(f.name, 0.0) for f in pressures.DRAINS},
@@ -69,8 +74,9 @@ def spell(start: int, end: int, outcome: str = "quit", shock: str = "", shares: 
 
 @pytest.fixture(scope="module")
 def scenario(baseline: Scenario) -> Scenario:
-    """The baseline shortened to the hand-made records' horizon: 104 weeks, a 52-week cohort window."""
-    return with_horizon(baseline, WEEKS, WINDOW)
+    """The baseline shortened to the hand-made records' horizon: 104 weeks, a 52-week cohort window, every site open
+    in week 0 (no warm-up, as the hand-made records have none)."""
+    return with_horizon(opened_at_once(baseline), WEEKS, WINDOW)
 
 
 @pytest.fixture
@@ -90,7 +96,7 @@ def record_a() -> RunRecord:
     })
     spells = [
         spell(0, 30, shock="reorganisation", shares={"travel": 1.0}, position=0),
-        spell(0, 52, shares={"caseload_overflow": 1.0}, position=1),
+        spell(0, 52, shares={"caseload_size": 1.0}, position=1),
         spell(0, 60, shares={"travel": 0.5, "role_conflict": 0.5}, position=2),
         spell(0, 80, shock="work_life_conflict", shares={"travel": 1.0}, position=3),
         spell(30, 90, shares={"role_conflict": 1.0}, position=0),
@@ -153,8 +159,10 @@ def test_column_reads_one_weekly_column_as_floats(record_a: RunRecord) -> None:
     assert headcount.mean() == 3.5
 
 
-def test_positions_are_the_first_weeks_headcount_plus_vacancies(record_a: RunRecord) -> None:
-    record_a.weekly[0][WEEKLY_COLUMNS.index("vacancies")] = 2.0  # 4 in post + 2 open in the first week row only
+def test_positions_are_the_last_weeks_open_positions(record_a: RunRecord) -> None:
+    """Sites and positions open over time: the positions simulated are those open at the end."""
+    record_a.weekly[0][WEEKLY_COLUMNS.index("positions")] = 2.0  # fewer open in the first week than later
+    record_a.weekly[-1][WEEKLY_COLUMNS.index("positions")] = 6.0
     assert positions(record_a) == 6
 
 
@@ -225,11 +233,11 @@ def test_cohort_left_share_leaves_out_later_starters_and_open_spells(record_b: R
     assert replicate_metrics(record_b, scenario)["cohort_left_share"] == pytest.approx(1 / 4)
 
 
-def test_cohort_left_share_follows_the_scenario_window(record_a: RunRecord, baseline: Scenario) -> None:
+def test_cohort_left_share_follows_the_scenario_window(record_a: RunRecord, scenario: Scenario) -> None:
     # A 104-week window takes in all four cohort quits.
-    assert replicate_metrics(record_a, with_horizon(baseline, WEEKS, WEEKS))["cohort_left_share"] == pytest.approx(1.0)
+    assert replicate_metrics(record_a, with_horizon(scenario, WEEKS, WEEKS))["cohort_left_share"] == pytest.approx(1.0)
     # A 51-week window takes in only the quit at 30.
-    assert replicate_metrics(record_a, with_horizon(baseline, WEEKS, 51))["cohort_left_share"] == pytest.approx(1 / 4)
+    assert replicate_metrics(record_a, with_horizon(scenario, WEEKS, 51))["cohort_left_share"] == pytest.approx(1 / 4)
 
 
 def test_cohort_left_share_is_none_without_a_week_0_cohort(scenario: Scenario) -> None:
@@ -356,7 +364,7 @@ def test_quit_reasons_are_mean_shares_over_every_quit(record_a: RunRecord, recor
     assert list(reasons) == [f.name for f in pressures.DRAINS]
     assert reasons["travel"] == pytest.approx(2.5 / 6)
     assert reasons["role_conflict"] == pytest.approx(1.5 / 6)
-    assert reasons["caseload_overflow"] == pytest.approx(1 / 6)
+    assert reasons["caseload_size"] == pytest.approx(1 / 6)
     assert reasons["unmet_expectations"] == pytest.approx(1 / 6)
     assert sum(reasons.values()) == pytest.approx(1.0)
 
@@ -443,8 +451,9 @@ def two_replicates(record_a: RunRecord, record_b: RunRecord, scenario: Scenario)
 
 
 def test_outcome_summary_keys_come_in_their_documented_order(two_replicates: Outcome) -> None:
-    assert list(two_replicates.summary) == ["scenario", "replicates", "weeks", "positions", *HEADLINE,
-                                            "quit_reasons", "quits_by_shock", "ordinary_exits_by_reason"]
+    assert list(two_replicates.summary) == ["scenario", "replicates", "weeks", "warm_up_weeks", "positions", *HEADLINE,
+                                            "turnover_by_site", "site_entries", "quit_reasons", "quits_by_shock",
+                                            "ordinary_exits_by_reason"]
 
 
 def test_outcome_summary_header(two_replicates: Outcome, scenario: Scenario) -> None:
@@ -455,10 +464,9 @@ def test_outcome_summary_header(two_replicates: Outcome, scenario: Scenario) -> 
     assert summary["positions"] == 4  # read from the records (week rows), not the scenario's 45
 
 
-def test_outcome_positions_are_read_from_the_first_weeks_headcount_and_vacancies(
+def test_outcome_positions_are_read_from_the_last_weeks_open_positions(
         record_a: RunRecord, record_b: RunRecord, scenario: Scenario) -> None:
-    first = record_a.weekly[0]
-    first[WEEKLY_COLUMNS.index("headcount")], first[WEEKLY_COLUMNS.index("vacancies")] = 5.0, 2.0
+    record_a.weekly[-1][WEEKLY_COLUMNS.index("positions")] = 7.0
     assert outcome([record_a, record_b], scenario).summary["positions"] == 7
 
 
@@ -597,3 +605,47 @@ def test_real_model_metrics_keep_their_invariants(short_runs: tuple[Scenario, li
     assert all(0.0 <= v <= 1.0 for v in reasons.values())
     if sum(result.summary["quits_by_shock"].values()):
         assert sum(reasons.values()) == pytest.approx(1.0)  # each quit's drain shares sum to one
+
+
+# --- the observation window, the study's cohort and results per site ------------------------------------
+
+
+def test_the_study_cohort_is_everyone_in_post_when_the_window_opens_whatever_their_tenure(scenario: Scenario) -> None:
+    """Spells begun in a warm-up (negative weeks) count for study_cohort_left_share if the ES was in post at week 0;
+    a spell that ended before the window is not observed; and cohort_left_share is the run's first ES only."""
+    warm = Scenario.model_validate({**scenario.model_dump(),
+                                    "sites": [{**scenario.sites[0].model_dump(), "opens_week": -30}]})
+    assert warm.warm_up_weeks == 30
+    record = RunRecord(seed=0, weekly=weekly_rows(WEEKS, {"headcount": 2.0}), spells=[
+        spell(-30, -5, position=0),                         # left in the warm-up: not observed
+        spell(-5, 40, position=0),                          # in post at week 0, left within the 52-week window
+        spell(-30, WEEKS, outcome="censored", position=1),  # a first ES, in post throughout
+        spell(40, WEEKS, outcome="censored", position=0),   # started in the window: not in either cohort
+    ])
+    m = replicate_metrics(record, warm)
+    assert m["study_cohort_left_share"] == pytest.approx(1 / 2)
+    assert m["cohort_left_share"] == pytest.approx(1 / 2)  # the first ES (week -30): one left by week -30 + 52
+    assert m["annual_turnover"] == pytest.approx(1 / 2.0 / 2)  # the warm-up's quit is not counted
+
+
+def test_site_tallies_add_up_to_the_headcount_and_the_annual_turnover(baseline: Scenario) -> None:
+    """Each entry's ES-years count the weeks the weekly headcount counts, so they add up to it and the entries'
+    turnovers, weighted by ES-years, are annual_turnover."""
+    record = IPSModel(baseline, 2).run()
+    tallies = metrics.site_tallies(record, baseline)
+    assert list(tallies) == [s.name for s in baseline.sites]
+    assert sum(t.es_years for t in tallies.values()) == pytest.approx(metrics.column(record, "headcount").sum() / 52)
+    pooled = sum(t.quits for t in tallies.values()) / sum(t.es_years for t in tallies.values())
+    assert pooled == pytest.approx(replicate_metrics(record, baseline)["annual_turnover"])
+
+
+def test_turnover_decomposition_adds_up_to_the_change_in_annual_turnover(baseline: Scenario) -> None:
+    """within_sites + staff_mix is the change in annual turnover, replicate by replicate, so their means add up."""
+    data = baseline.model_dump()
+    data["start_up_plan"]["no_solo_posts"]["enabled"] = True
+    planned = Scenario.model_validate(data)
+    base = outcome([IPSModel(baseline, k).run() for k in range(3)], baseline)
+    plan = outcome([IPSModel(planned, k).run() for k in range(3)], planned)
+    parts = metrics.turnover_decomposition(base, plan)
+    change = metrics.difference(base, plan, "annual_turnover")["mean"]
+    assert parts["within_sites"]["mean"] + parts["staff_mix"]["mean"] == pytest.approx(change)

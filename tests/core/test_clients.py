@@ -82,7 +82,7 @@ WEEKS, REPLICATES, BURN_IN = 60, 40, 20
 
 
 def run_counts(seed: int) -> dict[str, float]:
-    cl = Caseloads(PARAMS, list(range(len(P_JOB))), len(P_JOB), np.random.default_rng(seed))
+    cl = Caseloads(PARAMS, list(range(len(P_JOB))), [PARAMS.caseload_cap] * len(P_JOB), len(P_JOB), np.random.default_rng(seed))
     staffed = np.ones(len(P_JOB), dtype=bool)
     out = {"starts": 0.0, "setbacks": 0.0, "lost": 0.0, "working": 0.0, "away": 0.0, "caseload": 0.0}
     for week in range(WEEKS):
@@ -141,7 +141,7 @@ def test_counts_and_agents_agree_on_spread(both: tuple[list[dict], list[dict]]) 
 def test_one_week_of_transitions_has_the_rule_probabilities() -> None:
     """Outcome frequencies of many clients in one week match the transition probabilities (chi-square)."""
     n = 20000
-    cl = Caseloads(PARAMS, [0], 1, np.random.default_rng(7))
+    cl = Caseloads(PARAMS, [0], [PARAMS.caseload_cap], 1, np.random.default_rng(7))
     cl.counts[:, 0] = n
     pj = 0.1
     np.add(cl._alpha, np.multiply.outer(np.array([pj]), cl._beta), out=cl._edges[:1])
@@ -163,7 +163,7 @@ def test_one_week_of_transitions_has_the_rule_probabilities() -> None:
 
 
 def test_caseload_never_exceeds_the_cap_from_referrals() -> None:
-    cl = Caseloads(PARAMS, [0, 0, 1], 2, np.random.default_rng(3))
+    cl = Caseloads(PARAMS, [0, 0, 1], [PARAMS.caseload_cap] * 3, 2, np.random.default_rng(3))
     for _ in range(100):
         cl.week(np.array([True, True, False]), np.full(3, 0.02))
         assert (cl.counts.sum(axis=0) <= PARAMS.caseload_cap).all()
@@ -173,7 +173,7 @@ def test_caseload_never_exceeds_the_cap_from_referrals() -> None:
 
 def test_release_moves_clients_to_colleagues_up_to_the_overflow_and_the_rest_wait() -> None:
     p = Clients(caseload_cap=10, transfer_overflow=2)
-    cl = Caseloads(p, [0, 0, 0], 1, np.random.default_rng(0))
+    cl = Caseloads(p, [0, 0, 0], [p.caseload_cap] * 3, 1, np.random.default_rng(0))
     cl.counts[:, 0] = [6, 3, 1]  # the leaver: 10 clients
     cl.counts[:, 1] = [10, 0, 0]
     cl.counts[:, 2] = [9, 0, 0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from simulation.core import levers, pressures
-from simulation.core.agents import Site
 from simulation.core.model import IPSModel
 from simulation.core.scenario import Scenario, effective
 
@@ -20,12 +19,10 @@ def with_lever(base: Scenario, name: str) -> Scenario:
 
 def intensities(model: IPSModel) -> dict[str, list[float]]:
     """Every factor's intensity now: per site for site-scope factors, per ES for the others."""
-    model.agents_by_type[Site].do("appraise")
     out: dict[str, list[float]] = {}
-    for i, f in enumerate(pressures.ALL):
+    for f in pressures.ALL:
         if f.scope == "site":
-            weight = model.factor_weights[i]
-            out[f.name] = [site.weighted[i] / weight for site in model.sites]
+            out[f.name] = [f.intensity(site, model.now) for site in model.sites]
         else:
             out[f.name] = [f.intensity(es, model.now) for es in model.slots if es is not None]
     return out
@@ -42,7 +39,8 @@ def when_it_acts(name: str) -> int:
 
 @pytest.mark.parametrize("lever", levers.LEVERS, ids=lambda lv: lv.name)
 def test_each_lever_moves_only_its_factors_in_the_documented_direction(lever: levers.Lever,
-                                                                      baseline: Scenario) -> None:
+                                                                      baseline_at_once: Scenario) -> None:
+    baseline = baseline_at_once  # every site open from the first week, so every lever acts at its first chance
     base, variant = IPSModel(baseline, 3), IPSModel(with_lever(baseline, lever.name), 3)
     week = when_it_acts(lever.name)
     for model in (base, variant):
@@ -72,7 +70,8 @@ def test_permanent_contracts_remove_the_contract_expiry_shock(baseline: Scenario
     assert not any(s["shock"] == "contract_end" for s in record.spells)
 
 
-def test_no_solo_posts_gives_every_site_a_team(baseline: Scenario) -> None:
+def test_no_solo_posts_gives_every_site_a_team(baseline_at_once: Scenario) -> None:
+    baseline = baseline_at_once  # every site open and staffed at the start
     model = IPSModel(with_lever(baseline, "no_solo_posts"), 1)
     assert min(len(site.staff) for site in model.sites) >= 2
     assert model.settings.positions == baseline.positions + 2  # the two solo posts get a colleague
@@ -99,7 +98,7 @@ def test_ordinary_exits_fall_on_the_same_positions_and_weeks_whatever_the_plan(b
     same hazard, so the plan neither raises nor lowers them."""
     data = baseline.model_dump()
     data["staff"].update(short_term_share=0.0, quit_threshold={"mean": 20.0, "sd": 0.0, "low": 20.0, "high": 20.0})
-    data["shocks"].update(work_life_conflict_per_year=0.0, reorganisation_per_site_year=0.0)
+    data["shocks"].update(work_life_conflict_per_year=0.0, reorganisation_per_region_year=0.0)
     closed = Scenario.model_validate(data)
     plan = closed.model_dump()
     for lv in levers.LEVERS:

@@ -13,7 +13,7 @@ from simulation.core.pressures import StrainDynamics
 
 F = {f.name: f for f in pressures.ALL}
 CAP = 20
-"""The caseload cap every test week uses."""
+"""The fidelity caseload every test week uses (clients.fidelity_caseload)."""
 
 
 def make_site(readiness: float = 0.2, colleagues: int = 2, **kw: float) -> SimpleNamespace:
@@ -21,7 +21,7 @@ def make_site(readiness: float = 0.2, colleagues: int = 2, **kw: float) -> Simpl
     site = SimpleNamespace(
         readiness=ReadinessState(*(kw.pop(p, readiness) for p in (
             "manager_knowledge", "health_team_integration", "record_access", "ownership_clarity", "structures"))),
-        supervisor_availability=kw.pop("supervisor_availability", 0.4),
+        leadership=kw.pop("leadership", 0.4),
         team_contact=kw.pop("team_contact", 0.5),
         travel_burden=kw.pop("travel_burden", 0.7),
         employer_network=kw.pop("employer_network", 0.3),
@@ -45,8 +45,8 @@ def make_es(site: SimpleNamespace | None = None, **kw: Any) -> SimpleNamespace:
 
 
 def week_values(week: int = 10, seminar: bool = False) -> pressures.Week:
-    """The week's service-wide values the model passes in: a caseload cap of 20."""
-    return pressures.Week(week=week, caseload_cap=CAP, seminar=seminar)
+    """The week's service-wide values the model passes in: a fidelity caseload of 20."""
+    return pressures.Week(week=week, fidelity_caseload=CAP, seminar=seminar)
 
 
 def intensity(name: str, es: SimpleNamespace, week: int = 10, seminar: bool = False) -> float:
@@ -62,7 +62,7 @@ def at_site(name: str, site: SimpleNamespace, seminar: bool = False) -> float:
 
 # --- the registry -----------------------------------------------------------------------------
 
-REQUIRED_DRAINS = {"unprepared_context", "caseload_overflow", "role_conflict", "client_setbacks", "travel",
+REQUIRED_DRAINS = {"unprepared_context", "caseload_size", "role_conflict", "client_setbacks", "travel",
                    "unmet_expectations", "job_insecurity", "resource_losses"}
 REQUIRED_NOURISHERS = {"intrinsic_motivation", "client_job_starts", "client_progress", "employer_and_nav_support",
                        "network_seminars"}
@@ -153,7 +153,7 @@ def test_buffers_can_never_absorb_every_demand() -> None:
 ABSENT: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # name: (site overrides, ES overrides) under which the factor is absent
     "unprepared_context": ({"structures": 1.0, "manager_knowledge": 1.0}, {}),
-    "caseload_overflow": ({}, {"caseload": CAP}),
+    "caseload_size": ({}, {"caseload": 0}),
     "role_conflict": ({"record_access": 1.0, "ownership_clarity": 1.0}, {"clients_in_work": 0}),
     "client_setbacks": ({}, {"setbacks_this_week": 0, "jobs_lost_this_week": 0}),
     "travel": ({"travel_burden": 0.0}, {}),
@@ -166,7 +166,7 @@ ABSENT: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "employer_and_nav_support": ({"employer_network": 0.0}, {}),
     "network_seminars": ({}, {}),  # not a seminar week
     "team_support": ({"colleagues": 0}, {}),
-    "leader_support": ({"supervisor_availability": 0.0}, {}),
+    "leader_support": ({"leadership": 0.0}, {}),
     "health_team_inclusion": ({"health_team_integration": 0.0}, {}),
 }
 
@@ -193,15 +193,15 @@ def test_intensity_is_positive_in_the_default_fakes(name: str) -> None:
 
 
 BOUNDED = [f.name for f in pressures.ALL
-           if f.name not in {"client_setbacks", "client_job_starts", "resource_losses", "caseload_overflow"}]
-"""Factors that are shares (0-1); the others count events or overflow relative to the cap."""
+           if f.name not in {"client_setbacks", "client_job_starts", "resource_losses", "caseload_size"}]
+"""Factors that are shares (0-1); the others count events or clients relative to the fidelity caseload."""
 
 
 @pytest.mark.parametrize("name", BOUNDED)
 @pytest.mark.parametrize("level", [0.0, 0.5, 1.0])
 def test_bounded_factors_stay_between_0_and_1(name: str, level: float) -> None:
     """Share-like factors stay in 0-1 at any level of their inputs, including overfull caseloads and late weeks."""
-    site = make_site(readiness=level, colleagues=int(level * 4), supervisor_availability=level, team_contact=level,
+    site = make_site(readiness=level, colleagues=int(level * 4), leadership=level, team_contact=level,
                      travel_burden=level, employer_network=level)
     es = make_es(site, caseload=int(40 * level), clients_in_work=int(40 * level),
                  clients_searching=int(40 * level), expected=level, motivation=level, contract_end_week=50)
@@ -317,11 +317,12 @@ def test_client_setbacks_count_setbacks_that_kept_the_job() -> None:
     assert intensity("client_setbacks", make_es(setbacks_this_week=1, jobs_lost_this_week=1)) == 0
 
 
-def test_caseload_overflow_only_above_the_cap() -> None:
-    """Clients above the cap as a share of it; a caseload below the cap is no relief (never negative)."""
-    assert intensity("caseload_overflow", make_es(caseload=CAP)) == 0.0
-    assert intensity("caseload_overflow", make_es(caseload=5)) == 0.0
-    assert intensity("caseload_overflow", make_es(caseload=25)) == pytest.approx(0.25)
+def test_caseload_size_drains_at_any_size_in_proportion_to_the_fidelity_caseload() -> None:
+    """Clients as a share of the fidelity caseload: a caseload at or below the cap drains too, and more clients
+    drain more, above the fidelity caseload as below it."""
+    assert intensity("caseload_size", make_es(caseload=5)) == pytest.approx(0.25)
+    assert intensity("caseload_size", make_es(caseload=CAP)) == pytest.approx(1.0)
+    assert intensity("caseload_size", make_es(caseload=30)) == pytest.approx(1.5)
 
 
 def test_travel_is_the_sites_travel_burden() -> None:
@@ -343,8 +344,8 @@ def test_team_support_is_zero_solo_and_rises_with_colleagues_and_contact() -> No
     assert team(3, 0.0) == 0.0
 
 
-def test_leader_support_is_supervisor_availability() -> None:
-    assert at_site("leader_support", make_site(supervisor_availability=0.65)) == 0.65
+def test_leader_support_is_the_sites_leadership_this_week() -> None:
+    assert at_site("leader_support", make_site(leadership=0.65)) == 0.65
 
 
 def test_health_team_inclusion_is_health_team_integration() -> None:
@@ -358,12 +359,14 @@ def test_employer_and_nav_support_is_the_sites_employer_network() -> None:
     assert at_site("employer_and_nav_support", make_site(employer_network=1.0)) == 1.0
 
 
-def test_client_job_starts_count_and_progress_is_a_share_of_the_cap() -> None:
-    """Job starts count events; searching clients nourish as a share of a full caseload, at most 1."""
+def test_client_job_starts_count_and_progress_is_a_share_of_the_caseload() -> None:
+    """Job starts count events; searching clients nourish as a share of the caseload, whatever its size (its size
+    is caseload_size's), and an empty caseload makes no progress."""
     assert intensity("client_job_starts", make_es(job_starts_this_week=2)) == 2
-    assert intensity("client_progress", make_es(clients_searching=10)) == pytest.approx(0.5)
-    assert intensity("client_progress", make_es(clients_searching=CAP)) == 1.0
-    assert intensity("client_progress", make_es(clients_searching=30)) == 1.0
+    assert intensity("client_progress", make_es(caseload=20, clients_searching=10)) == pytest.approx(0.5)
+    assert intensity("client_progress", make_es(caseload=10, clients_searching=5)) == pytest.approx(0.5)
+    assert intensity("client_progress", make_es(caseload=30, clients_searching=30)) == 1.0
+    assert intensity("client_progress", make_es(caseload=0, clients_searching=0)) == 0.0
 
 
 def test_client_progress_does_not_count_working_clients() -> None:

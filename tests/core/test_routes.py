@@ -106,9 +106,10 @@ def weekly_rows(scenario: Scenario, seed: int) -> list[list[float]]:
 
 
 @pytest.fixture(scope="module")
-def pooled(baseline: Scenario) -> np.ndarray:
-    """(rows, factors): the weekly per-ES intensities of every run of the design, pooled."""
-    rows = [row for scenario in design(baseline) for row in weekly_rows(scenario, RUN_SEED)]
+def pooled(baseline_at_once: Scenario) -> np.ndarray:
+    """(rows, factors): the weekly per-ES intensities of every run of the design, pooled (every site open from the
+    first week, so each site entry's design columns act)."""
+    rows = [row for scenario in design(baseline_at_once) for row in weekly_rows(scenario, RUN_SEED)]
     return np.array(rows)
 
 
@@ -178,9 +179,9 @@ def set_state(site: Site, state: str, value: float) -> None:
 
 
 @pytest.mark.parametrize(("state", "route", "allowed"), ROUTES, ids=[r[0] for r in ROUTES])
-def test_each_site_state_feeds_one_factor(baseline: Scenario, state: str, route: set[str],
+def test_each_site_state_feeds_one_factor(baseline_at_once: Scenario, state: str, route: set[str],
                                           allowed: set[str]) -> None:
-    model = IPSModel(baseline, 3)
+    model = IPSModel(baseline_at_once, 3)
     for _ in range(4):
         model.step()
     site = next(s for s in model.sites if len(s.staff) >= 2)  # a team, so team contact can matter

@@ -95,4 +95,4 @@ def test_paths_with_star_set_every_site(tmp_path: Path, sweep_spec: Callable[...
 @pytest.mark.parametrize("path", sorted((SCENARIOS / "calibration").glob("*.yaml")), ids=lambda p: p.name)
 def test_bundled_calibration_specs_are_valid(path: Path) -> None:
     loaded = specs.load_calibration(path)
-    assert [t.metric for t in loaded.spec.targets] == ["cohort_left_share", "shock_share", "ordinary_share"]
+    assert [t.metric for t in loaded.spec.targets] == ["study_cohort_left_share", "shock_share", "ordinary_share"]

@@ -7,6 +7,7 @@ the baseline-vs-plan comparison, which is the report a workshop would show.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shlex
@@ -130,7 +131,25 @@ def test_run_findings_state_the_summary_in_words(folders: dict[str, Path]) -> No
     assert f"About {100 * turnover['mean']:.0f} in 100 specialists leave each year" in html
     low, high = max(0.0, turnover["ci_low"]), min(1.0, turnover["ci_high"])  # a share's CI is shown within 0-100%
     assert f"95% CI {100 * low:.0f}% to {100 * high:.0f}%" in html
-    assert f"have left within {summary['cohort_left_share']['window_weeks']} weeks" in html
+    cohort = summary["study_cohort_left_share"]  # the study's cohort: here, with no warm-up, those in post at the start
+    assert (f"{100 * cohort['mean']:.0f}% of the specialists in post at the start have left within "
+            f"{cohort['window_weeks']} weeks") in html
+
+
+def test_the_run_report_shows_the_turnover_of_every_site(folders: dict[str, Path]) -> None:
+    folder = folders["run"]
+    summary = json.loads((folder / "summary.json").read_text())
+    html = html_of(folder)
+    assert "<h3>Annual turnover by site (mean and 95% confidence interval)</h3>" in html
+    assert list(summary["turnover_by_site"]) == ["pair", "solo"]  # the tiny world's, in its order
+    for entry, m in summary["turnover_by_site"].items():
+        size = summary["site_entries"][entry]
+        cells = [entry, str(size["sites"]), str(size["positions"]),
+                 f"{words.shown('annual_turnover', m['mean'])} ({words.shown('annual_turnover', m['ci_low'])} to "
+                 f"{words.shown('annual_turnover', m['ci_high'])})"]
+        assert "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" in html, entry
+    assert "<td>all sites</td><td>5</td>" in html
+    assert "Turnover is highest at " in html
 
 
 def test_compare_report_has_the_findings_key_figures_and_both_scenarios(folders: dict[str, Path]) -> None:
@@ -276,6 +295,34 @@ def test_every_cited_study_is_written_out_in_the_report_and_in_the_docs(folders:
     html = html_of(folders["run"])
     for code in ("M21", "B24"):
         assert str(report.markupsafe.escape(references.CITATIONS[code])) in html
+
+
+def test_the_compare_report_shows_every_sites_turnover_and_difference(folders: dict[str, Path]) -> None:
+    """baseline against the full plan, whose no_solo_posts gives each solo site a second position: every site entry
+    has a key figures row with both scenarios' turnover and the paired difference with its CI, as comparison.csv
+    holds them; the findings say where the change happens and how much of it is the staff mix."""
+    folder = folders["compare"]
+    html = html_of(folder)
+    rows = {r["scenario"]: r for r in csv.DictReader((folder / "comparison.csv").open(newline=""))}
+    baseline = json.loads((folder / "baseline" / "summary.json").read_text())
+    plan = json.loads((folder / "startup-plan" / "summary.json").read_text())
+    assert list(baseline["site_entries"]) == ["solo-rural", "rural-pair", "town-trio", "town-five", "regional-centre"]
+    key = html[html.index('<table class="key">'):]
+    key = key[:key.index("</table>")]
+    for entry, size in baseline["site_entries"].items():
+        label = f"Annual turnover at {words.site_label(entry, size['sites'], size['positions'])}"
+        assert f"<td>{label}</td>" in key, entry
+        r = rows["startup-plan"]
+        diff = float(r[f"turnover_{entry}_diff_mean"])
+        low, high = float(r[f"turnover_{entry}_diff_ci_low"]), float(r[f"turnover_{entry}_diff_ci_high"])
+        assert f"difference {100 * diff:+.1f} points ({100 * low:+.1f} to {100 * high:+.1f})" in key, entry
+    assert "at 2 sites of 2 ES; difference" in key  # the solo sites, no longer solo with the plan
+    assert (baseline["site_entries"]["solo-rural"], plan["site_entries"]["solo-rural"]) == (
+        {"sites": 2, "positions": 1}, {"sites": 2, "positions": 2})
+    findings = (folder / "summary.md").read_text()
+    assert "Of the change in annual turnover (" in findings and "from the staff mix" in findings
+    assert "Per site, solo-rural loses about " in findings
+    assert report.markupsafe.escape("Of the change in annual turnover (") in html
 
 
 def test_the_plan_scenario_says_how_many_positions_it_runs(folders: dict[str, Path]) -> None:

@@ -20,7 +20,7 @@ import yaml
 from scipy import stats
 
 from simulation.analysis import compare, metrics
-from simulation.analysis.stats import paired_difference
+from simulation.analysis.stats import paired_difference, verdict
 from simulation.cli import parser
 from simulation.core import levers, pressures
 from simulation.core.scenario import Scenario
@@ -41,9 +41,11 @@ REPLICATES = 4
 SEED = 11
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 RUN_FILES = {"summary.json", "weekly.csv", "spells.csv", "charts"}
-RUN_CHARTS = {"retention.png", "pressures.png", "staffing.png", "quit_reasons.png"}
+RUN_CHARTS = {"retention.png", "pressures.png", "staffing.png", "quit_reasons.png", "sites.png"}
 COMPARISON_CHARTS = {"retention.png", "turnover.png", "quit_reasons.png", "pressures.png",
-                     "clients_and_vacancies.png"}
+                     "clients_and_vacancies.png", "sites.png"}
+SITE_ENTRIES = ["solo", "pair", "trio"]
+"""The site entries of ``scenario``'s small world, in its order."""
 PAIRED = [m for m in metrics.HEADLINE if m != "median_tenure_weeks"]
 """Headline metrics with one value per replicate, hence a paired difference."""
 FOLDER = re.compile(r"^\d{8}T\d{6}Z-(.+)$")
@@ -191,7 +193,8 @@ def test_comparison_folder_layout(compared: Result) -> None:
 def test_comparison_csv_columns_and_first_row(compared: Result) -> None:
     columns, rows = read_csv(compared.folder / "comparison.csv")
     parts = ("mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low", "diff_ci_high")
-    assert columns == ["scenario", "positions", *(f"{m}_{p}" for m in metrics.HEADLINE for p in parts)]
+    assert columns == ["scenario", "positions", *(f"{m}_{p}" for m in metrics.HEADLINE for p in parts),
+                       *(f"turnover_{e}_{p}" for e in SITE_ENTRIES for p in parts)]
     assert [r["scenario"] for r in rows] == ["base", "base-copy", "lead"]  # the order given
     first = rows[0]
     for metric in PAIRED:
@@ -251,6 +254,49 @@ def test_results_do_not_depend_on_the_number_of_workers(compared: Result, files:
         assert (two.folder / name).read_bytes() == (compared.folder / name).read_bytes(), name
 
 
+# --- site by site ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def solo_free(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """base against base with no solo posts (each of the two solo sites gets a second position)."""
+    plan = dump(tmp_path_factory.mktemp("solo-free-file"), scenario("no-solo", no_solo_posts={"enabled": True}))
+    return cli(tmp_path_factory.mktemp("solo-free"), "compare", str(files["base"]), str(plan))
+
+
+def test_a_plan_that_adds_positions_is_explained_site_by_site(solo_free: Result) -> None:
+    """summary.md says, for the solo sites that no_solo_posts changes, their turnover with each scenario, how much of
+    the change in annual turnover comes from the staff mix, and the departures a year per solo site."""
+    text = (solo_free.folder / "summary.md").read_text()
+    items = [line[2:] for line in text.splitlines() if line.startswith("- ")]
+    assert len(items) == 2 and items[1] in solo_free.stdout
+    sites = items[1]
+    base, free = outcomes_of([scenario("base"), scenario("no-solo", no_solo_posts={"enabled": True})], REPLICATES)
+    assert (base.summary["site_entries"]["solo"], free.summary["site_entries"]["solo"]) == (
+        {"sites": 2, "positions": 1}, {"sites": 2, "positions": 2})
+    diff = metrics.site_difference(base, free, "solo")
+    if verdict(diff) in ("negative", "positive"):
+        assert "At solo (2 sites of 1 ES with base, 2 with no-solo), annual turnover is " in sites, sites
+        assert f"{words.difference_words(diff, words.TURNOVER_UNIT)}." in sites
+    else:
+        assert re.search(r"(no site shows a clear difference|The other sites)[^.]*\bsolo\b", sites), sites
+    split = metrics.turnover_decomposition(base, free)
+    assert split is not None
+    mix = 100 * split["staff_mix"]["mean"]
+    shown = f"{mix:+.{0 if abs(mix) >= 10 else 1}f}"
+    assert re.search(r"Of the change in annual turnover \([+-][\d.]+ points\), [+-][\d.]+ points \(95% CI [^)]*\) "
+                     rf"come from [a-z ]*turnover within the sites, at base's staff mix, and {re.escape(shown)} "
+                     r"points \(95% CI [^)]*\) from the staff mix", sites), sites
+    assert (f"Per site, solo loses about {words.departures_per_site(free, 'solo'):.1f} ES a year with no-solo (2 ES "
+            f"each) against {words.departures_per_site(base, 'solo'):.1f} with base (1 each).") in sites
+
+
+def test_each_site_chart_is_a_png(solo_free: Result) -> None:
+    for path in (solo_free.folder / "charts" / "sites.png", solo_free.folder / "no-solo" / "charts" / "sites.png"):
+        data = path.read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 10_000, path
+
+
 # --- levers ------------------------------------------------------------------------------------
 
 
@@ -278,7 +324,7 @@ def test_levers_end_to_end(levers_run: Result) -> None:
     assert (folder / "charts" / "levers.png").read_bytes().startswith(PNG_MAGIC)
 
     columns, ranking = read_csv(folder / "levers.csv")
-    measures = ("turnover_avoided", "avoidable_turnover_avoided", "cohort_left_share_avoided")
+    measures = tuple(compare.AVOIDED.values())
     assert columns == ["lever", *(f"{m}_{p}" for m in measures for p in ("mean", "ci_low", "ci_high"))]
     assert sorted(r["lever"] for r in ranking) == sorted(tested)
     avoided = [float(r["turnover_avoided_mean"]) for r in ranking]
@@ -354,7 +400,8 @@ def test_findings_compare_shares_when_the_sizes_differ(sizes: tuple[list, list])
     text = words.findings(entries, [base, alone])
     assert (base.summary["positions"], alone.summary["positions"]) == (18, 1)
     assert "- alone has 1 position, base 18: compare the shares, not the counts. " in text
-    share = "cohort_left_share"
+    share = words.SHARE  # the study's cohort: the ES in post when observation starts (here: at the start)
+    assert share == "study_cohort_left_share"
     diff = metrics.difference(base, alone, share)  # the paired difference of the shares, replicate by replicate
     assert diff == paired_difference([r[share] for r in base.per_replicate], [r[share] for r in alone.per_replicate])
     digits = 0 if abs(100 * diff["mean"]) >= 10 else 1
@@ -532,5 +579,7 @@ def test_compare_the_bundled_baseline_and_startup_plan(tmp_path: Path) -> None:
     assert [(r["scenario"], r["positions"]) for r in rows] == [("baseline", "45"), ("startup-plan", "47")]
     # no solo posts adds two positions: the finding says so, and compares shares
     assert "startup-plan has 47 positions, baseline 45: compare the shares, not the counts." in run.stdout
-    assert re.search(r"\d+% of the specialists in post at the start \(about \d+ per 45 positions\) leave within two "
-                     r"years with baseline against \d+% \(about \d+ per 45\) with startup-plan", run.stdout)
+    # after the baseline's two-year warm-up, the study's cohort: everyone in post as observation starts
+    assert re.search(r"\d+% of the specialists in post as observation starts \(about \d+ per 45 positions\) leave "
+                     r"within two years with baseline against \d+% \(about \d+ per 45\) with startup-plan", run.stdout)
+    assert "Each replicate first runs two years of the service's growth (a warm-up" in run.stdout

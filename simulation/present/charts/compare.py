@@ -38,7 +38,8 @@ SHOCK = "#333333"
 def draw_comparison(folder: Path, outcomes: Sequence[metrics.Outcome]) -> list[Path]:
     """Write every chart comparing scenarios (the first is the reference) into ``folder``."""
     charts = {"retention": compare_retention, "turnover": compare_turnover, "quit_reasons": compare_quit_reasons,
-              "pressures": compare_pressures, "clients_and_vacancies": compare_clients_and_vacancies}
+              "pressures": compare_pressures, "clients_and_vacancies": compare_clients_and_vacancies,
+              "sites": compare_sites}
     return draw_into(folder, {name: partial(draw, outcomes=outcomes) for name, draw in charts.items()})
 
 
@@ -323,6 +324,109 @@ def compare_clients_and_vacancies(path: Path, outcomes: Sequence[metrics.Outcome
     return save(fig, path, _bar_note(outcomes))
 
 
+
+
+VERDICT_COLOURS = {"negative": BLUE, "positive": ORANGE}
+"""A change in turnover clearly below zero (fewer leavers) in blue, clearly above in orange, else grey (OTHER)."""
+
+
+def compare_sites(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
+    """Where each scenario changes turnover: one panel per scenario after the first (those ``_shown`` keeps), each
+    site entry a bar of its paired difference in annual turnover from the reference, with the paired 95% CI, in blue
+    or orange where clear of zero (VERDICT_COLOURS). An entry a scenario lacks gets no bar; one whose positions
+    differ from the reference's says so beside its bar."""
+    reference, others = outcomes[0], _shown(outcomes)[1:]
+    entries = list(dict.fromkeys(e for o in (reference, *others) for e in o.summary["site_entries"]))
+    sizes = {e: next(o.summary["site_entries"][e] for o in (reference, *others) if e in o.summary["site_entries"])
+             for e in entries}
+    names = [words.site_label(e, sizes[e]["sites"], sizes[e]["positions"]) for e in entries]
+    diffs = [[metrics.site_difference(reference, o, e) for e in entries] for o in others]
+    cols = min(len(others), 2)
+    rows = -(-len(others) // cols)
+    height = max(3.2, 0.7 * len(entries) + 1.4)
+    fig, axes = plt.subplots(rows, cols, sharex=True, sharey=True, squeeze=False,
+                             figsize=(max(12.0, 4.0 + 5.6 * cols), height * rows + 1.6))
+    ends = [100 * abs(x) for row in diffs for d in row for x in (d["ci_low"], d["ci_high"], d["mean"])
+            if x is not None]
+    reach = max(ends, default=1.0) or 1.0
+    y = np.arange(len(entries))
+    for ax, o, row in zip(axes.flat, others, diffs, strict=False):
+        mean = np.array([100 * (d["mean"] or 0.0) for d in row])
+        low = np.array([100 * d["ci_low"] if d["ci_low"] is not None else m for d, m in zip(row, mean, strict=True)])
+        high = np.array([100 * d["ci_high"] if d["ci_high"] is not None else m for d, m in zip(row, mean, strict=True)])
+        colours = [VERDICT_COLOURS.get(stats.verdict(d), OTHER) for d in row]
+        ax.barh(y, mean, xerr=[mean - low, high - mean] if reference.replicates > 1 else None, height=0.65,
+                capsize=4, color=colours)
+        ax.axvline(0, color=GREY, linewidth=1)
+        for i, (entry, d) in enumerate(zip(entries, row, strict=True)):
+            ax.annotate(_site_text(entry, d, reference, o), (max(high[i], 0.0), i), xytext=(6, 0),
+                        textcoords="offset points", va="center", fontsize=11, color="black" if _clear(d) else GREY)
+        ax.set_title(o.name, fontsize=STYLE["axes.labelsize"])
+        ax.tick_params(labelbottom=True)  # every panel keeps its scale (sharex would hide the upper rows')
+    for k, ax in enumerate(axes.flat):
+        if k >= len(others):
+            ax.set_visible(False)
+        elif k + cols >= len(others):  # the lowest panel of its column
+            ax.set_xlabel(f"Change from {reference.name}\n(leavers per 100 specialists a year)")
+    first = axes.flat[0]
+    first.set_yticks(y, names)
+    first.set_ylim(len(entries) - 0.5, -0.5)
+    first.set_xlim(-1.2 * reach, 2.6 * reach)  # room for the labels right of each bar, and the legend
+    fig.suptitle(wrap(_sites_title(reference, others, entries, diffs)), fontsize=STYLE["axes.titlesize"])
+    if reference.replicates > 1:
+        handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in (BLUE, OTHER, ORANGE)]
+        axes.flat[cols - 1].legend(handles, ["clearly fewer leavers", "not clear of zero", "clearly more leavers"],
+                                   loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    note = (_compare_note(outcomes) + f" Each bar: the change in a site entry's annual turnover (departures per "
+            f"ES-year worked at its sites) from {reference.name}; "
+            + ("whiskers: paired 95% CI; labels: the change and its CI, black where clear of zero."
+               if reference.replicates > 1 else "one replicate, so no interval.")
+            + " A site given more positions can lose more ES a year at the same turnover.")
+    if len(others) < len(outcomes) - 1:
+        note += f" Showing the {len(others)} that differ most from {reference.name} in turnover."
+    return save(fig, path, note)
+
+
+def _site_text(entry: str, diff: dict[str, float | None], reference: metrics.Outcome,
+               other: metrics.Outcome) -> str:
+    """Beside a site entry's bar: its change with the paired CI, and the scenario's sites when they differ from the
+    reference's (``+2.1 (-1.0 to +5.2)``, then ``now 2 sites of 2 ES`` below); ``not in X`` for an entry either lacks."""
+    ours, theirs = other.summary["site_entries"].get(entry), reference.summary["site_entries"].get(entry)
+    if ours is None or theirs is None:
+        return f"not in {other.name if ours is None else reference.name}"
+    if diff["mean"] is None:
+        return "nobody worked here"
+    if stats.verdict(diff) == "same":
+        return "the same in every replicate"
+    def points(x: float) -> str:
+        return f"{round(100 * x, 1) + 0.0:+.1f}"  # + 0.0: never a negative zero
+
+    text = points(diff["mean"])
+    if diff["ci_low"] is not None and diff["ci_high"] is not None:
+        text += f" ({points(diff['ci_low'])} to {points(diff['ci_high'])})"
+    if ours != theirs:
+        text += f"\nnow {words.plural(ours['sites'], 'site')} of {ours['positions']} ES"
+    return text
+
+
+def _sites_title(reference: metrics.Outcome, others: Sequence[metrics.Outcome], entries: Sequence[str],
+                 diffs: Sequence[Sequence[dict[str, float | None]]]) -> str:
+    """The site chart's finding: the largest clear change at a site (which scenario, which entry), or that none is
+    clear."""
+    clear = [(abs(d["mean"]), o, e, d) for o, row in zip(others, diffs, strict=True)
+             for e, d in zip(entries, row, strict=True) if _clear(d)]
+    if not clear:
+        if len(others) == 1:
+            return (f"With {others[0].name}, no site's turnover clearly differs from {reference.name}'s"
+                    f"{_single(reference)}")
+        return f"No scenario clearly changes turnover at any site from {reference.name}'s{_single(reference)}"
+    _, o, entry, d = max(clear, key=lambda c: c[0])
+    change = f"{words.numbers(100 * abs(d['mean']))[0]} {'fewer' if d['mean'] < 0 else 'more'}"
+    if len(others) == 1:
+        return (f"With {o.name}, turnover changes most at {entry}: {change} leavers per 100 specialists a year "
+                f"than with {reference.name}")
+    return (f"The largest clear change at a site: {entry} with {o.name}, {change} leavers per 100 specialists a "
+            f"year than with {reference.name}")
 
 
 def draw_levers(path: Path, ranking: Sequence[dict], base: str, replicates: int, not_tested: Sequence[str] = ()) -> Path:

@@ -48,7 +48,8 @@ def quitting(path: Path, evidence: Evidence) -> Path:
     weeks, mean, low, high = evidence.depletion
     right.fill_between(weeks, 100 * low, 100 * high, color=BLUE, alpha=0.25, label="95% CI")
     right.plot(weeks, 100 * mean, color=BLUE, lw=2.5, label="mean over specialists in post")
-    right.set(xlabel="Week of the service", ylabel="Personal resources used up (%)", ylim=(0, 100))
+    right.set(xlabel="Week of the service, started from nothing (every ES new)",
+              ylabel="Personal resources used up (%)", ylim=(0, 100))
     right.legend(loc="upper right")
     one, two = (h["mean"] or 0.0 for h in evidence.gradual_by_tenure)
     share = f"{two / one:.0%} of" if one else "no first-year hazard to compare with"
@@ -70,7 +71,7 @@ def maturation(path: Path, evidence: Evidence) -> Path:
         left.plot(weeks, mean, color=colour, lw=3 if part == "health_team_integration" else 2,
                   linestyle="-" if part == "health_team_integration" else "--", label=label(part))
     left.set_ylim(0, 1)
-    left.set_xlabel("Week of the service")
+    left.set_xlabel("Week of observation")
     left.set_ylabel("Readiness part, mean over sites (0-1)")
     left.legend(loc="upper left", fontsize=11)
     years = [f"year {y + 1}" for y in range(len(evidence.hazard_by_year))]

@@ -17,6 +17,7 @@ from simulation.present.charts.style import (
     ORANGE,
     SMOOTH_WEEKS,
     TOP_FACTORS,
+    bar_size,
     draw_into,
     label,
     named_factors,
@@ -31,6 +32,7 @@ def draw_all(folder: Path, result: Outcome) -> list[Path]:
     return draw_into(folder, {
         "retention": partial(retention, result=result), "pressures": partial(pressure_balance, result=result),
         "staffing": partial(staffing, result=result), "quit_reasons": partial(quit_reasons, result=result),
+        "sites": partial(sites, result=result),
     })
 
 
@@ -92,7 +94,7 @@ def pressure_balance(path: Path, result: Outcome) -> Path:
         title = "Draining outweighs nourishing throughout"
     else:
         title = "Nourishing outweighs draining for the average specialist"
-    ax.set(title=title, xlabel="Week of the service",
+    ax.set(title=title, xlabel="Week of observation",
            ylabel="Pressure on the average specialist\n(strain units per week)", xlim=(weeks[0], weeks[-1]))
     ax.text(0.01, 0.97, "draining \u2191", transform=ax.transAxes, va="top", color=ORANGE, fontsize=13)
     ax.text(0.01, 0.03, "nourishing \u2193", transform=ax.transAxes, va="bottom", color=BLUE, fontsize=13)
@@ -118,7 +120,7 @@ def staffing(path: Path, result: Outcome) -> Path:
     turnover, ordinary = summary["annual_turnover"]["mean"], summary["ordinary_turnover"]["mean"]
     title = (f"{100 * turnover:.0f}% of specialists leave each year ({100 * ordinary:.0f}% for ordinary reasons a "
              f"plan cannot change); each position stands empty {vac:.1f} weeks a year")
-    ax.set(title=wrap(title), xlabel="Week of the service", ylabel="Positions", ylim=(0, positions * 1.1))
+    ax.set(title=wrap(title), xlabel="Week of observation", ylabel="Positions", ylim=(0, positions * 1.1))
     ax.legend(loc="center right", frameon=False)
     return save(fig, path, _note(result))
 
@@ -150,3 +152,44 @@ def quit_reasons(path: Path, result: Outcome) -> Path:
                                             "(promotion, moving, retirement) are left out.")
     return save(fig, path, f"Mean over voluntary quits in {words.plural(result.replicates, 'replicate')}; "
                  f"{words.interval_note(result.replicates, 'bars')}.{left_out}")
+
+
+
+
+def sites(path: Path, result: Outcome) -> Path:
+    """Where the specialists leave: each site entry's annual turnover (departures per ES-year at its sites, pooled)
+    with its 95% CI, in the scenario's order, against the annual turnover of all sites (dashed)."""
+    summary = result.summary
+    by_site, entries = summary["turnover_by_site"], list(summary["turnover_by_site"])
+    names = [words.site_label(e, summary["site_entries"][e]["sites"], summary["site_entries"][e]["positions"])
+             for e in entries]
+    levels = [by_site[e] for e in entries]
+    mean = np.array([100 * (m["mean"] or 0.0) for m in levels])  # None: nobody worked there in any replicate
+    low = np.array([100 * m["ci_low"] if m["ci_low"] is not None else x for m, x in zip(levels, mean, strict=True)])
+    high = np.array([100 * m["ci_high"] if m["ci_high"] is not None else x for m, x in zip(levels, mean, strict=True)])
+    overall = 100 * (summary["annual_turnover"]["mean"] or 0.0)
+    y = np.arange(len(entries))
+    fig, ax = plt.subplots(figsize=bar_size(len(entries)))
+    ax.barh(y, mean, xerr=[mean - low, high - mean] if result.replicates > 1 else None, height=0.65, capsize=4,
+            color=BLUE, alpha=0.85)
+    ax.axvline(overall, color=GREY, linestyle="--", linewidth=1.5, label=f"All sites: {overall:.0f}%")
+    for i, m in enumerate(levels):
+        ax.annotate("nobody worked here" if m["mean"] is None else f"{mean[i]:.0f}%", (high[i], i), xytext=(8, 0),
+                    textcoords="offset points", va="center", fontsize=12,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})  # legible across the dashed line
+    ax.set_yticks(y, names)
+    ax.set_ylim(len(entries) - 0.5, -0.5)
+    ax.set_xlim(0, max(high.max(), overall, 1e-9) * 1.25)  # room for the labels
+    worked = [i for i, m in enumerate(levels) if m["mean"] is not None]
+    top, bottom = max(worked, key=mean.__getitem__, default=0), min(worked, key=mean.__getitem__, default=0)
+    if len(worked) < 2:
+        title = f"{overall:.0f} in 100 specialists leave {entries[top]} each year"
+    else:
+        title = (f"Turnover is highest at {entries[top]}, {mean[top]:.0f} in 100 specialists a year, and lowest at "
+                 f"{entries[bottom]}, {mean[bottom]:.0f} (all sites: {overall:.0f})")
+    ax.set(title=wrap(title), xlabel="Annual turnover (leavers per 100 specialists a year)")
+    ax.legend(loc="lower right", frameon=False)
+    return save(fig, path, f"Scenario '{result.name}', {words.plural(result.replicates, 'simulated replicate')}; "
+                 f"{words.interval_note(result.replicates, 'whiskers')}. Each bar: the departures over the window "
+                 "from the entry's sites per ES-year worked there (its sites and ES positions each, after the "
+                 "start-up plan); dashed: the annual turnover of all sites, which weighs each entry by its ES-years.")

@@ -25,8 +25,8 @@ from simulation.present.charts.style import (
     wrap,
 )
 
-SHARE_METRICS = {"annual_turnover", "avoidable_turnover", "ordinary_turnover", "cohort_left_share", "retention_12m",
-                 "shock_share", "ordinary_share", "gradual_decisions_after_26w"}
+SHARE_METRICS = {"annual_turnover", "avoidable_turnover", "ordinary_turnover", "study_cohort_left_share",
+                 "cohort_left_share", "retention_12m", "shock_share", "ordinary_share", "gradual_decisions_after_26w"}
 """Metrics that are fractions, drawn as percentages."""
 RESPONSE_BINS = 10
 """Quantile bins of a response curve over a parameter with many distinct values (presentation choice)."""
