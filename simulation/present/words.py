@@ -545,11 +545,11 @@ def pattern_words(r: Result, window_weeks: int) -> PatternWords:
     if r.key == "gradual_quits_every_year":
         by_year = ", ".join(f"year {y + 1}: {plain3(h['mean'])}" for y, h in enumerate(r.extra["by_year"]))
         return PatternWords(
-            "Gradual quits occur in every year of the service",
+            "Gradual quits occur in every year observed",
             "most leavers named no single moment; the process is slow [B24]",
-            "gradual decisions per ES-year in each year of the service (the smallest shown)",
+            "gradual decisions per ES-year in each year of the observation window (the smallest shown)",
             "the 95% CI lies above 0 in every year",
-            f"Gradual decisions per ES-year by service year: {by_year}.")
+            f"Gradual decisions per ES-year by year observed: {by_year}.")
     if r.key == "honeymoon_hangover":
         return PatternWords(
             "Honeymoon-hangover: resources fall over the first year",

@@ -78,14 +78,14 @@ def maturation(path: Path, evidence: Evidence) -> Path:
     _bars(right, years, evidence.hazard_by_year, ORANGE)
     right.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     right.set_ylabel("Decisions to quit per ES-year")
-    right.set_xlabel("Year of the service")
+    right.set_xlabel("Year observed")
     mean = evidence.readiness.mean
     rises = mean[-1] > mean[0]
     integration = evidence.parts["health_team_integration"].mean[-1]
     others = np.mean([b.mean[-1] for p, b in evidence.parts.items() if p != "health_team_integration"])
     fig.suptitle(wrap(f"Readiness {'rises' if rises else 'does not rise'} as the service matures, health-team "
                       f"integration {'lagging' if integration < others else 'not lagging'} the other parts; "
-                      "decisions to quit by service year (bars, 95% CI)"), fontsize=16)
+                      "decisions to quit by year observed (bars, 95% CI)"), fontsize=16)
     return save(fig, path, f"{evidence.scenario_name}: {evidence.replicates} replicates. Decisions to quit include "
                 "shock-led ones, contracts not renewed and ordinary exits.")
 
