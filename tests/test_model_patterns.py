@@ -102,9 +102,10 @@ def test_a_plan_that_keeps_specialists_raises_job_starts_per_position(baseline: 
 
 
 def staffed_like_rural_pairs(base: Scenario, name: str, sites: int, positions: int) -> Scenario:
-    """45 positions at sites like the baseline's rural pairs, differing only in team structure."""
+    """45 positions at sites like the baseline's rural pairs, differing only in team structure (every site open in
+    week 0)."""
     data = base.model_dump()
-    template = next(s for s in data["sites"] if s["name"] == "rural-pair")
+    template = {**next(s for s in data["sites"] if s["name"] == "rural-pair"), "opens_week": 0, "opens_every_weeks": 0}
     data["name"] = name
     data["sites"] = [{**template, "name": name, "count": sites, "positions": positions}]
     return Scenario.model_validate(data)

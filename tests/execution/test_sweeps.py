@@ -143,8 +143,8 @@ design: grid
 replicates: 2
 metrics: [annual_turnover]
 parameters:
-  - {path: staff.quit_threshold.mean, levels: [1.0, 2.5]}
-  - {path: staff.quit_threshold.high, levels: [2.0, 3.0]}
+  - {path: staff.quit_threshold.mean, levels: [1.0, 3.0]}
+  - {path: staff.quit_threshold.high, levels: [2.5, 4.0]}
 """)
     code, _, err = invoke(["sweep", str(spec), "--out", str(tmp_path / "runs"), "--workers", "1"])
     assert code == 0, err
@@ -152,7 +152,7 @@ parameters:
     folder = only_folder(tmp_path / "runs")
     rows = list(csv.DictReader((folder / "results.csv").open()))
     failed = [r for r in rows if r["status"] == "failed"]
-    assert [(r["staff.quit_threshold.mean"], r["staff.quit_threshold.high"]) for r in failed] == [("2.5", "2")] * 2
+    assert [(r["staff.quit_threshold.mean"], r["staff.quit_threshold.high"]) for r in failed] == [("3", "2.5")] * 2
     assert all(r["annual_turnover"] == "" for r in failed)
     assert all(r["annual_turnover"] != "" for r in rows if r["status"] == "ok")
     log = {(r["sample_id"], r["replicate"]): r["error"] for r in csv.DictReader((folder / "log.csv").open())}
