@@ -180,7 +180,8 @@ class WorkshopModel(IPSModel):
         """The scenario the controls chose, before the start-up plan is applied (``settings`` is after)."""
         self.context = {k: v for k, v in context.items() if v is not None and v != AS_IN_SCENARIO}
         """The context settings the controls set at every site (the others are as in the base)."""
-        self.run_for(self.warm_up)  # the room starts when the observation window opens
+        if self.warm_up:
+            self.run_for(self.warm_up)  # the room starts when the observation window opens
 
     def step(self) -> None:
         """One week; the run stops at the scenario's horizon, which disables Step and Play."""

@@ -43,7 +43,8 @@ WEEKS = 8
 
 def run(model: IPSModel, weeks: int = WEEKS) -> IPSModel:
     """``weeks`` weeks of the observation window (after the warm-up, which the workshop's model runs when built)."""
-    model.run_for(max(0, -model.week))
+    if model.week < 0:
+        model.run_for(-model.week)
     for _ in range(weeks):
         model.step()
     return model
