@@ -17,7 +17,7 @@ from scipy import stats
 
 from simulation.analysis import metrics
 from simulation.core.records import RunRecord
-from simulation.core.scenario import Scenario
+from simulation.core.scenario import OPEN_AT_ONCE, Scenario
 from simulation.execution import batches, pool, seeds
 
 REPLICATES = 20
@@ -105,7 +105,7 @@ def staffed_like_rural_pairs(base: Scenario, name: str, sites: int, positions: i
     """45 positions at sites like the baseline's rural pairs, differing only in team structure (every site open in
     week 0)."""
     data = base.model_dump()
-    template = {**next(s for s in data["sites"] if s["name"] == "rural-pair"), "opens_week": 0, "opens_every_weeks": 0}
+    template = {**next(s for s in data["sites"] if s["name"] == "rural-pair"), **OPEN_AT_ONCE}
     data["name"] = name
     data["sites"] = [{**template, "name": name, "count": sites, "positions": positions}]
     return Scenario.model_validate(data)

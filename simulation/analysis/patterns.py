@@ -28,7 +28,7 @@ from simulation.analysis import metrics
 from simulation.analysis.metrics import Band
 from simulation.analysis.stats import NONE, Interval, mean_ci, paired_difference, welch_difference
 from simulation.core.records import RunRecord, exit_kind
-from simulation.core.scenario import READINESS_PARTS, Scenario, opened_at_once
+from simulation.core.scenario import OPEN_AT_ONCE, READINESS_PARTS, Scenario, opened_at_once
 
 Group = Literal["shape", "independent", "consistency"]
 """A pattern's group, in the order reports give them (present.words.GROUP_TITLES)."""
@@ -88,7 +88,7 @@ def structure_variants(scenario: Scenario) -> tuple[Scenario, Scenario]:
     how ES are grouped."""
     data = scenario.model_dump()
     template = next((s for s in data["sites"] if s["positions"] >= 2), data["sites"][0])
-    template = {**template, "opens_week": 0, "opens_every_weeks": 0, "later_positions": [], "supervisors": 0}
+    template = {**template, **OPEN_AT_ONCE, "supervisors": 0}
     n = max(3, scenario.positions // 3 * 3)
     variants = []
     for name, count, size in (("all-solo", n, 1), ("teams-of-three", n // 3, 3)):

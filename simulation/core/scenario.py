@@ -697,12 +697,16 @@ def bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
             next((m.le for m in metadata if getattr(m, "le", None) is not None), None))
 
 
+OPEN_AT_ONCE: dict[str, Any] = {"opens_week": 0, "opens_every_weeks": 0, "later_positions": []}
+"""A site entry's opening fields for every site and position opening in week 0 (no warm-up)."""
+
+
 def opened_at_once(scenario: Scenario) -> Scenario:
     """``scenario`` with every site and position opening in week 0, with no warm-up: the same service started from
     nothing at once, every ES new when the window opens."""
     world = scenario.model_dump()
     for site in world["sites"]:
-        site.update(opens_week=0, opens_every_weeks=0, later_positions=[])
+        site.update(OPEN_AT_ONCE)
     return Scenario.model_validate(world)
 
 

@@ -4,11 +4,14 @@ caseload's size."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 from simulation.analysis import metrics
 from simulation.analysis.stats import paired_difference
+from simulation.core.agents import Site
 from simulation.core.model import IPSModel
 from simulation.core.records import WEEKLY_COLUMNS, observed
 from simulation.core.scenario import Scenario
@@ -155,6 +158,18 @@ def test_a_supervisors_departure_lowers_leader_support_until_the_post_is_refille
 # --- region-wide reorganisations ---------------------------------------------------------------------------
 
 
+def reorganised_by_week(model: IPSModel) -> dict[int, set[str]]:
+    """Filled as the model runs: the names of the sites reorganised in each week (each site's ``reorganise``
+    recorded, then done)."""
+    hit_by_week: dict[int, set[str]] = {}
+    for site in model.sites:
+        def spy(site: Site = site, original: Callable[[], None] = site.reorganise) -> None:
+            hit_by_week.setdefault(model.week, set()).add(site.name)
+            original()
+        site.reorganise = spy
+    return hit_by_week
+
+
 def test_a_scheduled_reorganisation_hits_every_site_of_its_region_in_one_week(baseline_at_once: Scenario) -> None:
     """A reorganisation scheduled for a region in week 10 reorganises every one of its open sites that week (each of
     their ES gets the shock) and no site of another region, and none in any other week."""
@@ -165,15 +180,7 @@ def test_a_scheduled_reorganisation_hits_every_site_of_its_region_in_one_week(ba
     data["reorganisations"] = [{"week": 10, "region": "nordland", "reach": 1.0}]
     scenario = Scenario.model_validate(data)
     model = IPSModel(scenario, 7)
-    hit_by_week: dict[int, set[str]] = {}
-    original = type(model.sites[0]).reorganise
-
-    def spy(site) -> None:  # noqa: ANN001 - a Site
-        hit_by_week.setdefault(model.week, set()).add(site.name)
-        original(site)
-
-    for site in model.sites:
-        site.reorganise = spy.__get__(site)
+    hit_by_week = reorganised_by_week(model)
     model.run_for(30)
     nordland = {s.name for s in model.sites if s.region == "nordland"}
     assert hit_by_week == {10: nordland}
@@ -188,17 +195,9 @@ def test_drawn_reorganisations_hit_a_regions_sites_together(baseline_at_once: Sc
     data["shocks"].update(reorganisation_per_region_year=2.0, reorganisation_reach=1.0)
     scenario = Scenario.model_validate({**data, "weeks": 104, "cohort_window_weeks": 104})
     model = IPSModel(scenario, 8)
-    weeks: dict[int, int] = {}
-    original = type(model.sites[0]).reorganise
-
-    def spy(site) -> None:  # noqa: ANN001 - a Site
-        weeks[model.week] = weeks.get(model.week, 0) + 1
-        original(site)
-
-    for site in model.sites:
-        site.reorganise = spy.__get__(site)
+    hit_by_week = reorganised_by_week(model)
     model.run_for(104)
-    assert weeks and set(weeks.values()) == {len(model.sites)}
+    assert hit_by_week and {len(names) for names in hit_by_week.values()} == {len(model.sites)}
 
 
 # --- caseload size -------------------------------------------------------------------------------------------
