@@ -48,7 +48,8 @@ def test_a_factor_registered_in_one_place_appears_everywhere() -> None:
         week = record.weekly[5]
         assert week[WEEKLY_COLUMNS.index("drain_paperwork")] > 0
         quits = [s for s in record.spells if s["outcome"] == "quit"]
-        assert quits and all(s["drain_share_paperwork"] > 0 for s in quits)
+        felt = [s for s in quits if s["exit_kind"] != "ordinary"]  # an ordinary exit may come before any drain
+        assert felt and all(s["drain_share_paperwork"] > 0 for s in felt)
         model = app.WorkshopModel(base=short, seed=3)                          # the app's pressure chart
         for _ in range(3):
             model.step()

@@ -7,18 +7,16 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from simulation.analysis import stats
 from simulation.analysis.stats import Interval, mean_ci
 from simulation.core import pressures
+from simulation.core.clients import FOLLOW_UP_WEEKS, MISSING, ClientTable
 from simulation.core.records import WEEKLY_COLUMNS, RunRecord, observed
 from simulation.core.scenario import ORDINARY_REASONS, Scenario, effective
 
@@ -32,7 +30,8 @@ HEADLINE = (
     "annual_turnover", "avoidable_turnover", "ordinary_turnover", "study_cohort_left_share", "cohort_left_share",
     "retention_12m", "median_tenure_weeks", "shock_share", "ordinary_share", "gradual_decisions_after_26w",
     "job_starts_per_es_year", "job_starts_per_position_year", "job_starts_per_client_year",
-    "vacancy_weeks_per_position_year",
+    "vacancy_weeks_per_position_year", "clients_employed_12m", "clients_employed_18m", "clients_ever_employed_12m",
+    "clients_ever_employed_18m", "es_changes_per_client",
 )
 """The scalar metrics of summary.json, each reported as {mean, ci_low, ci_high}: the mean across
 replicates with its 95% t interval, except ``median_tenure_weeks``, whose "mean" is the Kaplan-Meier
@@ -48,14 +47,21 @@ tenure, who left within ``cohort_window_weeks`` (the cohort B22a measured); ``co
 who started in the run's first week (the first sites' first ES; with no warm-up, the ES in post at week 0, and then
 the same as the study cohort) who left within ``cohort_window_weeks`` of it. Retention and tenure are of the ES who
 started in the window (spells begun before it are left-truncated). ``job_starts_per_client_year`` is job starts per
-client-year on a caseload.
+client-year on a caseload. The client metrics follow each client from their own referral, as the Norwegian IPS trial
+measured its participants (Reme19), among the clients referred in the window early enough to be followed that long
+within it (``client_cohort``): ``clients_employed_12m`` and ``clients_employed_18m`` are the shares in competitive work
+52 and 78 weeks after referral (status then), ``clients_ever_employed_12m`` and ``clients_ever_employed_18m`` the shares
+who started a job within those spans (the trial's wording can be read both ways), and ``es_changes_per_client`` the
+ES changes (their ES left them) per client in the 52 weeks after referral.
 (present.words.DISPLAY says how each is shown to people.)"""
 BOUNDS: dict[str, stats.Bounds] = {
     "annual_turnover": RATE, "avoidable_turnover": RATE, "ordinary_turnover": RATE, "cohort_left_share": SHARE,
     "study_cohort_left_share": SHARE, "job_starts_per_client_year": RATE,
     "ordinary_share": SHARE, "gradual_decisions_after_26w": SHARE, "retention_12m": SHARE, "median_tenure_weeks": RATE,
     "shock_share": SHARE, "job_starts_per_es_year": RATE, "job_starts_per_position_year": RATE,
-    "vacancy_weeks_per_position_year": (0.0, WEEKS_PER_YEAR),
+    "vacancy_weeks_per_position_year": (0.0, WEEKS_PER_YEAR), "clients_employed_12m": SHARE,
+    "clients_employed_18m": SHARE, "clients_ever_employed_12m": SHARE, "clients_ever_employed_18m": SHARE,
+    "es_changes_per_client": RATE,
 }
 """The range each headline metric can take: every interval of it (and of a difference of it) stays inside."""
 
@@ -82,33 +88,55 @@ def started_in_window(spells: Sequence[dict]) -> list[dict]:
     return [s for s in spells if s["start_week"] >= 0]
 
 
-def survival(spells: Sequence[dict]) -> Any:
+def survival(spells: Sequence[dict]) -> stats.Survival:
     """Kaplan-Meier estimate of staying in post (quits are events, open spells censored)."""
     quit = [s["end_week"] - s["start_week"] for s in spells if s["outcome"] == "quit"]
     open_ = [s["end_week"] - s["start_week"] for s in spells if s["outcome"] != "quit"]
-    return scipy_stats.ecdf(scipy_stats.CensoredData(uncensored=quit, right=open_))
+    return stats.kaplan_meier(quit, open_)
 
 
 def retention_at(spells: Sequence[dict], weeks: int) -> float:
-    return float(survival(spells).sf.evaluate(weeks))
+    return float(survival(spells).evaluate(weeks))
 
 
 def median_tenure(spells: Sequence[dict]) -> dict[str, float | None]:
     """Pooled Kaplan-Meier median tenure, with the CI read off the Greenwood band; None if not reached.
 
-    Where the band is undefined (everyone still at risk quits at once), its bound is None: SciPy's warning
-    about it is expected and silenced.
+    Where the band is undefined (everyone still at risk quits at once), its bound is None.
     """
-    sf = survival(spells).sf
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "The confidence interval is undefined", RuntimeWarning)
-        band = sf.confidence_interval(0.95)
+    sf = survival(spells)
+    low, high = sf.confidence_interval(0.95)
 
-    def first_below_half(fn: Any) -> float | None:
+    def first_below_half(fn: stats.StepFunction) -> float | None:
         below = fn.quantiles[fn.probabilities <= 0.5]
         return float(below[0]) if below.size else None
 
-    return {"mean": first_below_half(sf), "ci_low": first_below_half(band.low), "ci_high": first_below_half(band.high)}
+    return {"mean": first_below_half(sf), "ci_low": first_below_half(low), "ci_high": first_below_half(high)}
+
+
+def client_cohort(clients: ClientTable, weeks: int, follow_up: int) -> np.ndarray:
+    """Which clients were referred in the observation window (week 1 or later) early enough to be followed
+    ``follow_up`` weeks within its ``weeks``."""
+    referral = clients.referral_week
+    return (referral >= 1) & (referral + follow_up <= weeks)
+
+
+def client_metrics(clients: ClientTable, weeks: int) -> dict[str, float | None]:
+    """Employment 12 and 18 months after each client's referral (status then, and ever by then), and ES changes
+    per client in their first 12 months (each None when no client was followed that long)."""
+    out: dict[str, float | None] = {}
+    months = dict(zip(FOLLOW_UP_WEEKS, ("12m", "18m"), strict=True))
+    for follow_up, label in months.items():
+        cohort = client_cohort(clients, weeks, follow_up)
+        employed = clients.employed_12m if label == "12m" else clients.employed_18m
+        started = clients.first_job_week[cohort]
+        ever = (started != MISSING) & (started - clients.referral_week[cohort] <= follow_up)
+        out[f"clients_employed_{label}"] = float(employed[cohort].mean()) if cohort.any() else None
+        out[f"clients_ever_employed_{label}"] = float(ever.mean()) if cohort.any() else None
+    cohort = client_cohort(clients, weeks, FOLLOW_UP_WEEKS[0])
+    out["es_changes_per_client"] = float(clients.es_changes_12m[cohort].mean()) if cohort.any() else None
+    return {key: out[key] for key in ("clients_employed_12m", "clients_employed_18m", "clients_ever_employed_12m",
+                                      "clients_ever_employed_18m", "es_changes_per_client")}
 
 
 def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float | None]:
@@ -144,6 +172,7 @@ def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float 
         "job_starts_per_position_year": job_starts / position_years,
         "job_starts_per_client_year": job_starts / clients / years if clients else None,
         "vacancy_weeks_per_position_year": column(record, "vacancies").sum() / position_years,
+        **client_metrics(record.clients, scenario.weeks),
     }
 
 
@@ -242,7 +271,7 @@ def net_pressure_band(records: Sequence[RunRecord]) -> Band:
 def retention_band(records: Sequence[RunRecord], weeks: int) -> Band:
     """Kaplan-Meier retention by tenure week: mean across replicates with its 95% CI."""
     grid = np.arange(weeks + 1)
-    mean, low, high = stats.band(np.vstack([survival(started_in_window(observed(r.spells))).sf.evaluate(grid)
+    mean, low, high = stats.band(np.vstack([survival(started_in_window(observed(r.spells))).evaluate(grid)
                                             for r in records]))
     return Band(grid, mean, np.clip(low, 0, 1), np.clip(high, 0, 1))
 

@@ -1,15 +1,24 @@
-"""The agents: IPS sites (with their organisational readiness) and employment specialists."""
+"""The agents: IPS sites (with their organisational readiness) and employment specialists.
+
+An ES is a Mesa agent that owns its state and its decisions; the state it feels the week with (strain, motivation,
+expectation, traits, drain account, this week's effective amounts) is kept in the model's arrays at the ES's position
+(``StaffArrays``) and read and written through the agent's attributes, so that the model can evaluate the week for
+every ES at once: the same factor functions (``pressures``) called once on arrays over all ES (``feel_week`` over
+every position, ``IPSModel._appraise``) or on one ES's view (``EmploymentSpecialist.step``), with the same numbers.
+"""
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from simulation.core import pressures, records
 from simulation.core import scenario as sc
+from simulation.core.pressures import Values
 
 if TYPE_CHECKING:
     from simulation.core.model import IPSModel
@@ -29,21 +38,24 @@ REVIEWED_PARTS = ("ownership_clarity", "manager_knowledge")
 
 @dataclass
 class ReadinessState:
-    """A site's current organisational readiness, each part 0-1 (see scenario.Readiness)."""
+    """A site's current organisational readiness, each part 0-1 (see scenario.Readiness); in a site view
+    (``SiteArrays``) each part is an array, one entry per site."""
 
-    manager_knowledge: float
-    health_team_integration: float
-    record_access: float
-    ownership_clarity: float
-    structures: float
+    manager_knowledge: Values
+    health_team_integration: Values
+    record_access: Values
+    ownership_clarity: Values
+    structures: Values
 
     def values(self) -> tuple[float, float, float, float, float]:
         """The parts in the schema's order (scenario.READINESS_PARTS)."""
         return (self.manager_knowledge, self.health_team_integration, self.record_access, self.ownership_clarity,
                 self.structures)
 
-    def mean(self) -> float:
-        return sum(self.values()) / 5.0
+    def mean(self) -> Values:
+        """The mean of the parts (numbers, or arrays per site), summed in the schema's order."""
+        return (self.manager_knowledge + self.health_team_integration + self.record_access + self.ownership_clarity
+                + self.structures) / 5.0
 
     def scale(self, parts: tuple[str, ...], keep: float) -> None:
         for part in parts:
@@ -53,6 +65,13 @@ class ReadinessState:
         for part in parts:
             value = getattr(self, part)
             setattr(self, part, value + (1.0 - value) * share)
+
+
+def leader_support_now(availability: Values, posts: Values, filled: Values, cover: float) -> Values:
+    """Leader support now (0-1): the supervisor ``availability``, of which only ``cover`` is left while every one of
+    the ``posts`` (dual-role supervisor posts) is empty, in proportion while some are (``filled`` of them are
+    filled); with no posts (supervised from elsewhere) the availability itself. Numbers or arrays per site."""
+    return availability * (1.0 - (1.0 - cover) * (posts - filled) / (posts + (posts == 0)))  # no posts: none vacant
 
 
 class Site(mesa.Agent):
@@ -83,14 +102,6 @@ class Site(mesa.Agent):
         """ES who left the site this week (felt by their colleagues next week)."""
         self.colleagues_lost = 0
         """ES who left the site last week: a loss of resources for those still there."""
-        self.weighted: list[float] = [0.0] * len(pressures.ALL)
-        """This week's weighted amount of each site-scope factor (0 in specialist-scope places)."""
-        self.met = self.readiness.mean()
-        """This week's readiness as its ES meet it: the mean of its parts (read as expectations adjust)."""
-        self.absorbed = 0.0
-        """This week's share of demands the buffering job resources absorb (their weighted intensities summed)."""
-        self.buffers: list[float] = [0.0] * len(pressures.BUFFERS)
-        """This week's intensity (0-1) of each buffer, for the records."""
 
     @property
     def is_open(self) -> bool:
@@ -99,35 +110,40 @@ class Site(mesa.Agent):
         reorganise."""
         return self.model.week > self.opens_week
 
+    @property
+    def met(self) -> float:
+        """The readiness its ES meet now: the mean of its parts."""
+        return self.readiness.mean()
+
+    @property
     def colleagues(self) -> int:
         """ES colleagues each of the site's ES has (the site's other ES in post)."""
         return max(0, len(self.staff) - 1)
 
+    def begin_week(self) -> None:
+        """Colleagues who left last week are this week's loss (felt for one week)."""
+        self.colleagues_lost, self.departed = self.departed, 0
+
     def appraise(self) -> None:
-        """Evaluate the site-scope factors once for the week; its ES share the values."""
-        model = self.model
+        """Evaluate the site-scope factors once for the week, on this site's own view; its ES share the values. The
+        per-agent evaluation of what ``IPSModel._appraise`` does for every site at once."""
         if not self.is_open:
             return
-        self.colleagues_lost, self.departed = self.departed, 0
-        intensity = [0.0] * len(model.factor_weights)
-        for i, fn, _ in model.site_factors:
-            intensity[i] = fn(self, model.now)
-        self.weighted = list(map(operator.mul, model.factor_weights, intensity))
-        self.met = self.readiness.mean()
-        self.absorbed = sum([self.weighted[i] for i in model.buffer_index])
-        self.buffers = [intensity[i] for i in model.buffer_index]
+        self.begin_week()
+        appraise_sites(self.model, SiteArrays([self], [self.supervisors_in_post()]), [self.model.sites.index(self)])
+
+    def supervisors_in_post(self) -> int:
+        """The site's dual-role supervisor posts filled now."""
+        return sum(1 for es in self.staff if es.supervisor)
 
     @property
     def leadership(self) -> float:
         """Leader support now (0-1): the supervisor availability, of which only ``staff.vacant_supervisor_cover`` is
         left while every one of the site's dual-role supervisor posts is empty (in proportion while some are), until
         the post is refilled; a site without supervisor posts is supervised from elsewhere and keeps its
-        availability (M21)."""
-        if not self.supervisor_posts:
-            return self.supervisor_availability
-        cover = self.model.settings.staff.vacant_supervisor_cover
-        vacant = self.supervisor_posts - sum(1 for es in self.staff if es.supervisor)
-        return self.supervisor_availability * (1.0 - (1.0 - cover) * vacant / self.supervisor_posts)
+        availability (M21); ``leader_support_now``."""
+        return float(leader_support_now(self.supervisor_availability, self.supervisor_posts,
+                                        self.supervisors_in_post(), self.model.settings.staff.vacant_supervisor_cover))
 
     def mature(self) -> None:
         """Readiness is earned: the service's work builds structures, record access and ownership, more so with an
@@ -160,6 +176,137 @@ class Site(mesa.Agent):
         self.readiness.scale(REORGANISED_PARTS, 1.0 - self.model.settings.readiness.reorganisation_loss)
 
 
+class SiteArrays:
+    """A site view (``pressures.Sites``): what site-scope factors read, gathered from Site agents into arrays, one
+    entry per site in the order given; ``filled``: each one's supervisor posts filled (``Site.supervisors_in_post``)."""
+
+    def __init__(self, sites: list[Site], filled: Values | list[int]) -> None:
+        rows = np.array([(*s.readiness.values(), s.travel_burden, s.employer_network, s.team_contact, s.colleagues,
+                          s.colleagues_lost, s.supervisor_availability, s.supervisor_posts) for s in sites],
+                        dtype=float).T
+        self.readiness = ReadinessState(*rows[:5])
+        self.met = self.readiness.mean()
+        """The readiness its ES meet this week: the mean of its parts."""
+        self.travel_burden, self.employer_network, self.team_contact, self.colleagues, self.colleagues_lost = rows[5:10]
+        cover = sites[0].model.settings.staff.vacant_supervisor_cover
+        self.leadership = leader_support_now(rows[10], rows[11], np.asarray(filled, dtype=float), cover)
+
+
+class AtSites:
+    """A site view read at ``index`` (each ES's site's entry, one per ES): the ``site`` of a ``SpecialistArrays``.
+    Each value is gathered when a factor first reads it."""
+
+    def __init__(self, sites: SiteArrays | ReadinessState, index: np.ndarray) -> None:
+        self._sites, self._index = sites, index
+
+    def __getattr__(self, name: str) -> np.ndarray | AtSites:
+        """Gather an attribute of the site view at the index, once."""
+        value = getattr(self._sites, name)
+        value = value[self._index] if isinstance(value, np.ndarray) else AtSites(value, self._index)
+        setattr(self, name, value)
+        return value
+
+
+CLIENT_COUNTS = {"caseload": "caseload", "clients_in_work": "in_work", "clients_searching": "searching",
+                 "job_starts_this_week": "job_starts", "setbacks_this_week": "setbacks",
+                 "jobs_lost_this_week": "jobs_lost"}
+"""An ES's caseload attributes and the per-position arrays of the client process (``model.caseloads``) they read."""
+
+
+class SpecialistArrays:
+    """An ES view (``pressures.Specialists``): what specialist-scope factors read, as arrays over the positions
+    ``at`` (every position, or one ES's), with ``site`` each one's site's values."""
+
+    def __init__(self, model: IPSModel, at: slice | np.ndarray, site: AtSites) -> None:
+        staff, clients = model.staff_arrays, model.caseloads
+        self.site = site
+        for name, field in CLIENT_COUNTS.items():
+            setattr(self, name, np.asarray(getattr(clients, field))[at])
+        self.expected = staff.expected[at]
+        self.motivation = staff.motivation[at]
+        self.start_week = staff.start_week[at]
+        self.contract_end = staff.contract_end[at]
+
+
+class StaffArrays:
+    """The state of the ES in post, one entry (column) per position: the arrays the model's week updates and each
+    ES agent reads and writes at its own position (an ES's attributes of the same names)."""
+
+    def __init__(self, positions: int) -> None:
+        self.strain = np.zeros(positions)
+        self.threshold = np.ones(positions)
+        self.motivation = np.zeros(positions)
+        self.expected = np.zeros(positions)
+        self.negative_emotionality = np.zeros(positions)
+        self.start_week = np.zeros(positions)
+        self.contract_end = np.full(positions, np.inf)
+        """The window week a short-term contract ends; infinite on a permanent or renewed one."""
+        self.accumulated_drain = np.zeros((len(pressures.DRAINS), positions))
+        """Each draining factor's effective drain, summed over the weeks worked before deciding to leave."""
+        self.felt = np.zeros((len(pressures.ALL), positions))
+        """This week's effective drain of each demand and amount of each gain, and the intensity of each buffer at
+        the ES's site, in pressures.ALL's order (the weekly record's means)."""
+
+    def column(self, slot: int) -> StaffArrays:
+        """A copy of one position's values (a departed ES's own)."""
+        copy = StaffArrays(0)
+        for name, values in vars(self).items():
+            setattr(copy, name, values[..., [slot]].copy())
+        return copy
+
+
+def appraise_sites(model: IPSModel, sites: SiteArrays, index: slice | list[int]) -> None:
+    """Evaluate the site-scope factors over a site view, once, into the model's week's site intensities
+    (``model.site_intensity``, columns ``index``)."""
+    intensity = np.zeros((len(pressures.ALL), len(sites.met)))
+    pressures.evaluate(model.site_factors, sites, model.now, intensity)
+    model.site_intensity[:, index] = intensity
+
+
+def feel_week(model: IPSModel, at: slice | np.ndarray, site: AtSites, staying: np.ndarray) -> None:
+    """This week's pressures at positions ``at`` (every position, or one ES's), as arrays: the site-scope
+    intensities of each one's site (``appraise_sites``) with the specialist-scope factors evaluated on the ES view,
+    weighted (a dual-role supervisor's ``unprepared_context`` times ``staff.supervisor_battles``), then strain,
+    motivation and expectations (``pressures.StrainDynamics``) and this week's effective amounts; the effective
+    drains are added to the drain accounts of the positions ``staying`` (ES not in notice)."""
+    staff, dynamics, now = model.staff_arrays, model.dynamics, model.now
+    intensity = model.site_intensity[:, model.site_index[at]]
+    view = SpecialistArrays(model, at, site)
+    pressures.evaluate(model.specialist_factors, view, now, intensity)
+    weighted = intensity * model.weight_column
+    weighted[model.battles_index] *= model.battles_multiplier[at]
+    absorbed = pressures.sum_rows(weighted[model.buffer_rows])
+    strain, threshold = staff.strain[at], staff.threshold[at]
+    new, drains, gains = dynamics.week(strain, threshold, staff.negative_emotionality[at], absorbed,
+                                       weighted[:model.n_drains], weighted[model.n_drains:model.gains_end])
+    staff.motivation[at] = dynamics.motivation_after(view.motivation, strain, threshold)
+    staff.expected[at] = view.expected + (site.met - view.expected) * model.expectation_pace
+    staff.strain[at] = new  # last: ``strain`` may be a view of it
+    staff.felt[:model.n_drains, at] = drains
+    staff.felt[model.n_drains:model.gains_end, at] = gains
+    staff.felt[model.gains_end:, at] = intensity[model.gains_end:]
+    staff.accumulated_drain[:, at] += drains * staying
+
+
+class Held:
+    """An ES attribute held in arrays at the ES's position (``source``: its ``StaffArrays`` or client counts): the
+    model's while the ES is in post, its own copy once it has left (``EmploymentSpecialist.remove``)."""
+
+    def __init__(self, source: str, field: str = "", kind: type = float) -> None:
+        self.source, self.field, self.kind = source, field, kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.field = self.field or name
+
+    def __get__(self, es: EmploymentSpecialist | None, owner: type | None = None) -> float | Held:
+        if es is None:
+            return self
+        return self.kind(getattr(getattr(es, self.source), self.field)[es.row])
+
+    def __set__(self, es: EmploymentSpecialist, value: float) -> None:
+        getattr(getattr(es, self.source), self.field)[es.row] = value
+
+
 class EmploymentSpecialist(mesa.Agent):
     """An ES whose personal resources the week's demands deplete and its gains refill, and who may quit.
 
@@ -171,9 +318,28 @@ class EmploymentSpecialist(mesa.Agent):
     depleted, and expectations adjust toward the readiness the ES meets. An ordinary exit (promotion, moving,
     retirement) ends a spell whatever the strain. Every week's effective drain is added to a per-factor account,
     so that a quit carries the share of the accumulated drain due to each draining factor.
+
+    The numeric state is held in the model's arrays at the ES's position (``StaffArrays``, and the caseload in the
+    client process's counts); the attributes below read and write it there.
     """
 
     model: IPSModel
+    strain = Held("arrays")
+    threshold = Held("arrays")
+    motivation = Held("arrays")
+    expected = Held("arrays")
+    """The site readiness the ES expects (0-1): their trait at hire, adjusting toward what they meet."""
+    negative_emotionality = Held("arrays")
+    start_week = Held("arrays", kind=int)
+    contract_end = Held("arrays")
+    """The window week a short-term contract ends, infinite on a permanent one (``contract_end_week``)."""
+    # This week's caseload, as the model's client process left it (read by factor functions).
+    caseload = Held("counts", CLIENT_COUNTS["caseload"], int)
+    clients_in_work = Held("counts", CLIENT_COUNTS["clients_in_work"], int)
+    clients_searching = Held("counts", CLIENT_COUNTS["clients_searching"], int)
+    job_starts_this_week = Held("counts", CLIENT_COUNTS["job_starts_this_week"], int)
+    setbacks_this_week = Held("counts", CLIENT_COUNTS["setbacks_this_week"], int)
+    jobs_lost_this_week = Held("counts", CLIENT_COUNTS["jobs_lost_this_week"], int)
 
     def __init__(
         self,
@@ -187,23 +353,20 @@ class EmploymentSpecialist(mesa.Agent):
         super().__init__(model)
         self.site = site
         self.slot = slot
+        self.arrays, self.counts, self.row = model.staff_arrays, model.caseloads, slot
+        """Where the ES's numeric state is held: the model's arrays at its position while in post."""
         self.supervisor = supervisor
         self.start_week = model.week
         self.threshold = traits["quit_threshold"]
         self.motivation = traits["intrinsic_motivation"]
         self.expected = traits["expected_readiness"]
-        """The site readiness the ES expects (0-1): their trait at hire, adjusting toward what they meet."""
         self.negative_emotionality = traits["negative_emotionality"]
         self.contract_end_week = contract_end_week
         self.short_term = contract_end_week is not None
         """Hired on a short-term contract (stays true if it is later made permanent)."""
         self.strain = 0.0
-        self.accumulated_drain = [0.0] * len(pressures.DRAINS)
-        self.drain_now = [0.0] * len(pressures.DRAINS)
-        self.nourish_now = [0.0] * len(pressures.NOURISHERS)
-        # This week's caseload, as the model's client process left it (read by factor functions).
-        self.caseload = self.clients_in_work = self.clients_searching = 0
-        self.job_starts_this_week = self.setbacks_this_week = self.jobs_lost_this_week = 0
+        self.arrays.accumulated_drain[:, slot] = 0.0
+        self.arrays.felt[:, slot] = 0.0
         self.pending_shock: str | None = None
         self.shock_is_decisive = False
         self.decision_week: int | None = None
@@ -211,6 +374,33 @@ class EmploymentSpecialist(mesa.Agent):
         self.shock: str | None = None
         self.ordinary_reason: str | None = None
         site.staff.append(self)
+
+    @property
+    def contract_end_week(self) -> int | None:
+        """The window week a short-term contract ends; None on a permanent contract or once it is made permanent
+        (``contract_end``, as factors read it, is then infinite)."""
+        end = self.contract_end
+        return int(end) if end != np.inf else None
+
+    @contract_end_week.setter
+    def contract_end_week(self, week: int | None) -> None:
+        self.contract_end = np.inf if week is None else week
+
+    @property
+    def accumulated_drain(self) -> list[float]:
+        """Each draining factor's effective drain summed over the weeks worked before deciding to leave."""
+        return self.arrays.accumulated_drain[:, self.row].tolist()
+
+    @property
+    def drain_now(self) -> list[float]:
+        """This week's effective drain of each draining factor."""
+        return self.arrays.felt[:len(pressures.DRAINS), self.row].tolist()
+
+    @property
+    def nourish_now(self) -> list[float]:
+        """This week's effective amount of each nourishing factor."""
+        return self.arrays.felt[len(pressures.DRAINS):len(pressures.DRAINS) + len(pressures.NOURISHERS),
+                               self.row].tolist()
 
     @property
     def leaving(self) -> bool:
@@ -222,32 +412,28 @@ class EmploymentSpecialist(mesa.Agent):
         return records.exit_kind(self.decision_week, self.shock, self.ordinary_reason)
 
     def step(self) -> None:
-        """Feel this week's pressures, update strain, motivation and expectations, and decide whether to quit."""
-        model = self.model
-        weighted, now = self.site.weighted.copy(), model.now
-        for i, intensity, weight in model.specialist_factors:
-            weighted[i] = weight * intensity(self, now)
-        if self.supervisor:
-            weighted[model.battles_index] *= model.settings.staff.supervisor_battles
-        dynamics, n = model.dynamics, model.n_drains
-        strain = self.strain
-        self.strain, self.drain_now, self.nourish_now = dynamics.week(
-            strain, self.threshold, self.negative_emotionality, self.site.absorbed, weighted[:n],
-            weighted[n:model.gains_end],
-        )
-        self.motivation = dynamics.motivation_after(self.motivation, strain, self.threshold)
-        self.expected += (self.site.met - self.expected) * model.expectation_pace
-        if self.leave_week is not None:
-            return
-        self.accumulated_drain = list(map(operator.add, self.accumulated_drain, self.drain_now))
+        """Feel this week's pressures, update strain, motivation and expectations, and decide whether to quit: the
+        per-agent evaluation (on this ES's own view) of what ``IPSModel._appraise`` does for every ES at once."""
+        at = np.array([self.slot])
+        site = SiteArrays([self.site], [self.site.supervisors_in_post()])
+        feel_week(self.model, at, AtSites(site, np.zeros(1, dtype=int)),
+                  np.array([not self.leaving]))
+        if not self.leaving:
+            self.react()
+
+    def react(self) -> None:
+        """Decide, after the week's strain update (an ES not in notice): a pending shock adds
+        ``shocks.strain_jump`` of the threshold to strain and, when decisive, begins a quit on its own; strain at the
+        threshold (resources exhausted) begins one, labelled with this week's shock if one was felt."""
+        settings = self.model.settings
         shock, self.pending_shock = self.pending_shock, None
         if shock is not None:
-            self.strain += model.settings.shocks.strain_jump * self.threshold
+            self.strain += settings.shocks.strain_jump * self.threshold
             if self.shock_is_decisive:
-                self.decide_to_quit(shock, model.settings.staff.notice_weeks)
+                self.decide_to_quit(shock, settings.staff.notice_weeks)
                 return
         if self.strain >= self.threshold:
-            self.decide_to_quit(shock, model.settings.staff.notice_weeks)
+            self.decide_to_quit(shock, settings.staff.notice_weeks)
 
     def decide_to_quit(self, shock: str | None, notice_weeks: int, ordinary_reason: str | None = None) -> None:
         """Hand in notice now (``shock`` names the event that began it, ``ordinary_reason`` an ordinary exit's)."""
@@ -256,10 +442,18 @@ class EmploymentSpecialist(mesa.Agent):
         self.shock = shock
         self.ordinary_reason = ordinary_reason
 
+    def remove(self) -> None:
+        """Leave the model, keeping as its own a copy of the state held at its position (which a successor takes)."""
+        self.counts = SimpleNamespace(**{field: np.asarray(getattr(self.counts, field))[[self.row]]
+                                         for field in CLIENT_COUNTS.values()})
+        self.arrays, self.row = self.arrays.column(self.row), 0
+        super().remove()
+
     def attribution(self) -> dict[str, float]:
         """Share of this ES's accumulated drain due to each draining factor (sums to 1)."""
-        total = sum(self.accumulated_drain)
+        accumulated = self.accumulated_drain
+        total = sum(accumulated)
         return {
             f.name: (amount / total if total > 0 else 0.0)
-            for f, amount in zip(pressures.DRAINS, self.accumulated_drain, strict=True)
+            for f, amount in zip(pressures.DRAINS, accumulated, strict=True)
         }

@@ -9,7 +9,15 @@ import mesa
 import numpy as np
 
 from simulation.core import levers, pressures
-from simulation.core.agents import EmploymentSpecialist, Site
+from simulation.core.agents import (
+    AtSites,
+    EmploymentSpecialist,
+    Site,
+    SiteArrays,
+    StaffArrays,
+    appraise_sites,
+    feel_week,
+)
 from simulation.core.clients import Caseloads
 from simulation.core.records import RunRecord
 from simulation.core.scenario import ORDINARY_REASONS, Scenario, effective
@@ -54,6 +62,8 @@ class IPSModel(mesa.Model):
         """This week's service-wide values, passed to every factor (core.pressures.Week)."""
         self.dynamics = pressures.StrainDynamics(**scenario.strain.model_dump())
         self.factor_weights = [getattr(scenario.pressures, f.name) for f in pressures.ALL]
+        self.weight_column = np.array(self.factor_weights)[:, None]
+        """The factors' weights as a column, to weigh a week's intensities (one row per factor, one column per ES)."""
         self.n_drains = len(pressures.DRAINS)
         self.gains_end = self.n_drains + len(pressures.NOURISHERS)
         """Where the gains end in pressures.ALL's order: demands, then gains, then buffers."""
@@ -64,7 +74,8 @@ class IPSModel(mesa.Model):
         self.site_factors = self._factor_plan("site")
         """(index, intensity function, weight) of each factor a site evaluates for all its ES."""
         self.reason_edges = scenario.ordinary_exits.reason_edges()
-        self.buffer_index = [i for i, f in enumerate(pressures.ALL) if f.kind == "buffer"]
+        self.buffer_rows = slice(self.gains_end, None)
+        """The buffers' rows in pressures.ALL's order (they come last)."""
         self.battles_index = [f.name for f in pressures.ALL].index("unprepared_context")
         """The factor a dual-role supervisor feels more of (staff.supervisor_battles): the implementation work."""
 
@@ -82,6 +93,12 @@ class IPSModel(mesa.Model):
                 self.sites.append(Site(self, name, spec, weeks[0]))
         self.is_supervisor = supervisor
         """Whether each position is a dual-role supervisor's (a site's first ``supervisors`` positions)."""
+        self.supervisor = np.array(supervisor)
+        self.battles_multiplier = np.where(self.supervisor, scenario.staff.supervisor_battles, 1.0)
+        """How much of the unprepared context each position's ES feels (staff.supervisor_battles for a supervisor)."""
+        self.site_intensity = np.zeros((len(pressures.ALL), len(self.sites)))
+        """This week's intensity of each site-scope factor at each site (rows in pressures.ALL's order; 0 in the
+        specialist-scope rows), from the sites' appraisal."""
         self.regions = sorted({site.region for site in self.sites})
         self.region_of_site = [self.regions.index(site.region) for site in self.sites]
         n_slots = len(self.site_of_slot)
@@ -104,6 +121,11 @@ class IPSModel(mesa.Model):
         self.site_index = np.array(self.site_of_slot)
         self.job_market = np.array([self.sites[i].job_market for i in self.site_of_slot])
         self.hire_week = np.zeros(n_slots)
+        self.staff_arrays = StaffArrays(n_slots)
+        """The numeric state of the ES in post, by position (read and written through each ES's attributes)."""
+        self.open_weeks = np.array(self.open_week)
+        self.review_gains: dict[int, float] = {}
+        """The start-up plan's fidelity-review clarity gain by a site's age in weeks (levers.week_events), as met."""
         cap = scenario.clients.caseload_cap
         caps = [max(1, round(cap * scenario.staff.supervisor_caseload_share)) if sup else cap for sup in supervisor]
         self.caseloads = Caseloads(scenario.clients, self.site_of_slot, caps, len(self.sites), self.rng)
@@ -132,23 +154,48 @@ class IPSModel(mesa.Model):
     def step(self) -> None:
         plan, week = self.settings.start_up_plan, self.week
         self.now = self._week_values(levers.week_events(plan, week, "service").seminar)
+        gains = self.review_gains
         for site in self.sites:
             if site.is_open:
-                gain = levers.week_events(plan, week - site.opens_week, "site").review_clarity_gain
+                age = week - site.opens_week
+                gain = gains.get(age)
+                if gain is None:
+                    gain = gains[age] = levers.week_events(plan, age, "site").review_clarity_gain
                 if gain:
                     site.fidelity_review(gain)
         self.departures_this_week = self.hires_this_week = 0
         self._draw_shocks()
         self._serve_clients()
-        self.agents_by_type[Site].do("appraise")
-        specialists = self.agents_by_type[EmploymentSpecialist]
-        specialists.shuffle_do("step")
-        stepped = list(specialists)
+        stepped = np.array([es is not None for es in self.slots])
+        self._appraise(stepped)
         self.agents_by_type[Site].do("mature")
         self._recruit()
         self._depart()
         if self.week >= 1:
             self._record(stepped)
+
+    def _appraise(self, staffed: np.ndarray) -> None:
+        """The week's appraisal, fused: the site-scope factors evaluated once on a view of every site, then the
+        specialist-scope factors and the strain dynamics once on a view of every position (``agents.feel_week``;
+        a vacant position's values are computed and not used), then each ES not in notice who has a shock pending or
+        whose strain reached their threshold decides (``EmploymentSpecialist.react``). The same declarations, on one
+        site's or one ES's view, are ``Site.appraise`` and ``EmploymentSpecialist.step``, which give the same numbers
+        (tests/core/test_fused.py). ``staffed``: the positions with an ES in post."""
+        for site in self.sites:
+            if site.is_open:
+                site.begin_week()
+        filled = np.bincount(self.site_index, weights=staffed & self.supervisor, minlength=len(self.sites))
+        sites = SiteArrays(self.sites, filled)
+        appraise_sites(self, sites, slice(None))
+        staying = [es for es in self.slots if es is not None and es.leave_week is None]
+        working = np.zeros(len(self.slots), dtype=bool)
+        working[[es.slot for es in staying]] = True
+        feel_week(self, slice(None), AtSites(sites, self.site_index), working)
+        state = self.staff_arrays
+        exhausted = ((state.strain >= state.threshold) & working).tolist()
+        for es in staying:
+            if es.pending_shock is not None or exhausted[es.slot]:
+                es.react()
 
     def _draw_shocks(self) -> None:
         """Draw this week's shocks and ordinary exits for every position and site (drawn whether or not they apply).
@@ -179,8 +226,11 @@ class IPSModel(mesa.Model):
         for site in self._reorganised(u_region < p_reorg, u_site):
             site.reorganise()
             hit += [(es, "reorganisation") for es in site.staff]
-        for es in self.slots:
-            if es is None or es.contract_end_week is None:
+        state = self.staff_arrays  # the short-term contracts that end, or are decided on, this week:
+        decided = np.maximum(state.start_week + 1, state.contract_end - staff.notice_weeks)
+        for slot in np.flatnonzero((state.contract_end == week) | (decided == week)).tolist():
+            es = self.slots[slot]
+            if es is None:
                 continue
             if es.contract_end_week == week and es.leaving:
                 es.leave_week = min(es.leave_week, week)  # the contract ends before the notice does
@@ -224,12 +274,8 @@ class IPSModel(mesa.Model):
         caseload = np.array(cl.caseload, dtype=float)
         time_share = (fidelity / np.maximum(caseload, fidelity)) ** clients.time_per_client_effect
         p_job = np.minimum(1.0, clients.job_start_rate * experience * integration * self.job_market * time_share)
-        cl.week(staffed, p_job * staffed)
-        for es, *week in zip(self.slots, cl.caseload, cl.in_work, cl.searching, cl.job_starts, cl.setbacks,
-                             cl.jobs_lost, strict=True):
-            if es is not None:
-                (es.caseload, es.clients_in_work, es.clients_searching,
-                 es.job_starts_this_week, es.setbacks_this_week, es.jobs_lost_this_week) = week
+        cl.week(staffed, p_job * staffed, self.week)
+        # The ES read their caseload from the client process's per-position counts (agents.CLIENT_COUNTS).
         starts = np.bincount(self.site_index, weights=self.caseloads.job_starts, minlength=len(self.sites))
         for site, n in zip(self.sites, starts.tolist(), strict=True):
             site.job_starts_this_week = int(n)
@@ -273,7 +319,7 @@ class IPSModel(mesa.Model):
         self.slots[es.slot] = None
         self.vacancy_left[es.slot] = max(1, int(self.recruitment_rng.poisson(self.settings.staff.recruitment_delay_weeks)))
         colleagues = [c.slot for c in es.site.staff if not c.leaving] or [c.slot for c in es.site.staff]
-        self.caseloads.release(es.slot, colleagues)
+        self.caseloads.release(es.slot, colleagues, self.week)
         es.site.lose_knowledge()
         es.remove()
         self.departures_this_week += 1
@@ -296,15 +342,18 @@ class IPSModel(mesa.Model):
             **{f.share_column: share for f, share in zip(pressures.DRAINS, es.attribution().values(), strict=True)},
         }
 
-    def _record(self, stepped: list[EmploymentSpecialist]) -> None:
-        """Append this week's row; pressures and strain are means over the ES who worked the week."""
-        n_stepped = max(1, len(stepped))
-        pressure = [sum(c) / n_stepped for c in zip(*(es.drain_now + es.nourish_now + es.site.buffers
-                                                      for es in stepped))]
+    def _record(self, stepped: np.ndarray) -> None:
+        """Append this week's row; pressures and strain are means over the ES who worked the week (``stepped``: the
+        positions whose ES did)."""
+        n_stepped = max(1, int(stepped.sum()))
+        state = self.staff_arrays
+        pressure = (state.felt[:, stepped].sum(axis=1) / n_stepped).tolist()
+        clients = self.caseloads
+        strain, threshold = state.strain[stepped], state.threshold[stepped]
         in_post = [es for es in self.slots if es is not None]
         headcount = len(in_post)
         week = self.week
-        positions = sum(1 for w in self.open_week if w <= week)
+        positions = int(np.count_nonzero(self.open_weeks <= week))
         sites = [s for s in self.sites if s.is_open] or self.sites
         parts = [sum(column) / len(sites) for column in zip(*(s.readiness.values() for s in sites), strict=True)]
         self.weekly.append([
@@ -315,15 +364,15 @@ class IPSModel(mesa.Model):
             sum(es.leave_week is not None for es in in_post),
             self.departures_this_week,
             self.hires_this_week,
-            sum(es.strain for es in stepped) / n_stepped,
-            sum([es.strain / es.threshold if es.strain < es.threshold else 1.0 for es in stepped]) / n_stepped,
-            sum(self.caseloads.caseload),
-            sum(self.caseloads.in_work),
-            sum(self.caseloads.waiting),
-            sum(self.caseloads.job_starts),
+            float(strain.sum()) / n_stepped,
+            float(np.minimum(strain / threshold, 1.0).sum()) / n_stepped,
+            int(np.asarray(clients.caseload).sum()),
+            int(np.asarray(clients.in_work).sum()),
+            int(np.asarray(clients.waiting).sum()),
+            int(np.asarray(clients.job_starts).sum()),
             sum(parts) / len(parts),  # the mean over open sites of each site's mean readiness
             *parts,
-            *(pressure or [0.0] * len(pressures.ALL)),
+            *pressure,
         ])
 
     # --- running ----------------------------------------------------------------------------
@@ -335,6 +384,7 @@ class IPSModel(mesa.Model):
 
     def record(self) -> RunRecord:
         """The records so far: the window's weekly rows, and every spell of the run (those of the warm-up too, with
-        negative weeks), the spells of ES still in post censored now."""
+        negative weeks), the spells of ES still in post censored now, and every client referred."""
         censored = [self._spell(es, "censored") for es in self.slots if es is not None]
-        return RunRecord(self.seed, self.weekly, self.spells + censored)
+        return RunRecord(self.seed, self.weekly, self.spells + censored, self.caseloads.table(),
+                         tuple((site.name, site.entry) for site in self.sites))

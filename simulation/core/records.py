@@ -6,9 +6,10 @@ so a factor registered in simulation.core.pressures appears in every record with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from simulation.core import pressures
+from simulation.core.clients import ClientTable
 from simulation.core.scenario import READINESS_PARTS
 
 WEEKLY_COLUMNS = [
@@ -39,6 +40,21 @@ otherwise. Weeks are on the observation window's clock: a spell of the warm-up h
 ended before the window opened (``end_week`` 0 or less) was not observed (``observed``)."""
 
 
+CLIENT_COLUMNS = [
+    "replicate", "client", "site", "entry", "referral_week", "first_job_week", "jobs", "job_end_week",
+    "left_service_week", "left_service", "es_changes", "es_changes_12m", "employed_12m", "employed_18m",
+]
+"""Columns of clients.csv: one row per client referred (simulation.core.clients), numbered in referral order within
+the replicate. ``first_job_week`` is their first job start, ``jobs`` how many they started, ``job_end_week`` the week
+their last job ended (empty if they never had one or were still in it); ``left_service_week`` and ``left_service``
+when and how they left the service (``support_ended``: follow-along support ended while in work; ``dropped_out``;
+empty while still in it); ``es_changes`` how many times their ES left them (broken continuity), ``es_changes_12m``
+those in their first 52 weeks after referral; ``employed_12m`` and ``employed_18m`` 1 if they were in competitive
+work 52 and 78 weeks after referral, 0 if not, empty if the run ended first. Weeks are on the observation window's
+clock (a warm-up's referrals have negative weeks). A client out of the service is followed to 78 weeks after
+referral; a job held beyond then has no end week."""
+
+
 def observed(spells: list[dict]) -> list[dict]:
     """The spells in post at some time in the observation window (ended in its week 1 or later, or open at its end):
     what every metric but cohort_left_share counts."""
@@ -55,8 +71,11 @@ def exit_kind(decision_week: int | None, shock: str | None, ordinary_reason: str
 
 @dataclass
 class RunRecord:
-    """Everything one simulated replicate produced: weekly rows (WEEKLY_COLUMNS) and employment spells."""
+    """Everything one simulated replicate produced: weekly rows (WEEKLY_COLUMNS), employment spells and clients."""
 
     seed: int
     weekly: list[list[float]]
     spells: list[dict]
+    clients: ClientTable = field(default_factory=ClientTable.empty)
+    sites: tuple[tuple[str, str], ...] = ()
+    """Each site's (name, entry), by the site numbers ``clients.site`` holds."""

@@ -227,8 +227,10 @@ class Clients(Schema):
     )
     support_end_rate: float = param(
         0.02, ge=0, le=0.5, unit="per working client per week",
-        description="chance a working client's follow-along support ends (leaves the caseload)",
-        source=ASSUMPTION,
+        description="chance a working client's follow-along support ends: they leave the caseload, still in work "
+                    "(followed afterwards; mean support about 50 weeks)",
+        source="IPS fidelity scale: follow-along support is time-unlimited, about a year or more after steady work "
+               "(figure not checked against the scale's text); rate: assumption",
     )
 
 

@@ -1,4 +1,4 @@
-"""Run folders: unique names, atomic writes, manifests and the record files (weekly.csv, spells.csv).
+"""Run folders: unique names, atomic writes, manifests and the record files (weekly.csv, spells.csv, clients.csv).
 
 A run folder is named ``<out>/<UTC timestamp>-<name>[-n]`` and never overwrites another. Folders written
 in one go are built under a hidden temporary name and renamed when complete, so a failure or Ctrl-C leaves
@@ -28,7 +28,8 @@ from pathlib import Path
 
 import psutil
 
-from simulation.core.records import SPELL_COLUMNS, WEEKLY_COLUMNS, RunRecord
+from simulation.core.clients import LEFT_SERVICE, MISSING
+from simulation.core.records import CLIENT_COLUMNS, SPELL_COLUMNS, WEEKLY_COLUMNS, RunRecord
 from simulation.core.scenario import Scenario
 from simulation.inputs.reading import InputError
 
@@ -75,6 +76,34 @@ def write_spells(path: Path, records: Sequence[RunRecord]) -> None:
             for spell in sorted(record.spells, key=lambda s: (s["start_week"], s["position"])):
                 row = {"replicate": k, **spell}
                 out.writerow([cell(row[c]) for c in SPELL_COLUMNS])
+
+
+def write_clients(path: Path, records: Sequence[RunRecord]) -> None:
+    """clients.csv: every client of every replicate, in referral order (records.CLIENT_COLUMNS)."""
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(CLIENT_COLUMNS)
+        for k, record in enumerate(records):
+            c = record.clients
+            names = [name for name, _ in record.sites]
+            entries = [entry for _, entry in record.sites]
+            columns = zip(c.site.tolist(), c.referral_week.tolist(), c.first_job_week.tolist(), c.jobs.tolist(),
+                          c.job_end_week.tolist(), c.left_service_week.tolist(), c.left_service.tolist(),
+                          c.es_changes.tolist(), c.es_changes_12m.tolist(), c.employed_12m.tolist(),
+                          c.employed_18m.tolist(), strict=True)
+            for n, (site, referral, first_job, jobs, job_end, left_week, left, changes, changes_12m, at_12m,
+                    at_18m) in enumerate(columns):
+                out.writerow([k, n, names[site], entries[site], referral, _week(first_job), jobs, _week(job_end),
+                              _week(left_week), LEFT_SERVICE[left], changes, changes_12m, _followed(at_12m),
+                              _followed(at_18m)])
+
+
+def _week(week: int) -> int | str:
+    return "" if week == MISSING else week
+
+
+def _followed(employed: int) -> int | str:
+    return "" if employed < 0 else employed
 
 
 def write_rows(path: Path, rows: Sequence[dict]) -> None:

@@ -12,13 +12,15 @@ from simulation.inputs.reading import InputError
 
 MAX_REPLICATES = 2_000
 """Replicates of one scenario (run, compare, levers, check-patterns): a scenario's records are held in memory
-until written, about 0.2 MB per replicate of a three-year baseline, so 2,000 need about 0.5 GB."""
+until written, about 0.3 MB per replicate of the baseline (two years and its two-year warm-up; its clients about 0.1 MB
+of that), so 2,000 need about 0.6 GB."""
 MAX_SWEEP_RUNS = 1_000_000
 """Runs of one sweep or calibration (design points x replicates): about 14 hours on one core at 50 ms a run."""
 MAX_DESIGN_POINTS = 10_000_000
 """Design points of one sweep, even with --allow-large: every point's values are held in memory."""
-BYTES_PER_REPLICATE_WEEK = 400
-"""Disk a replicate's weekly.csv and spells.csv take per simulated week (measured: about 370 bytes)."""
+BYTES_PER_REPLICATE_WEEK = 1_200
+"""Disk a replicate's weekly.csv, spells.csv and clients.csv take per simulated week, the warm-up's too (measured on
+the baseline: about 1,100 bytes, clients.csv two thirds of it)."""
 BYTES_PER_SWEEP_RUN = 500
 """Disk a sweep run takes while running (its part and log rows) and once joined (results.csv, log.csv)."""
 OVERRIDE = "--allow-large"

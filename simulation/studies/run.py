@@ -33,12 +33,14 @@ class RunResult:
 
 
 def write_records(folder: Path, scenario: Scenario, records: Sequence[RunRecord]) -> Outcome:
-    """Write a scenario's summary.json, weekly.csv and spells.csv into ``folder`` and return its metrics."""
+    """Write a scenario's summary.json, weekly.csv, spells.csv and clients.csv into ``folder`` and return its
+    metrics."""
     folder.mkdir(parents=True, exist_ok=True)
     result = metrics.outcome(records, scenario)
     (folder / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
     folders.write_weekly(folder / "weekly.csv", records)
     folders.write_spells(folder / "spells.csv", records)
+    folders.write_clients(folder / "clients.csv", records)
     return result
 
 
@@ -58,7 +60,7 @@ def draw_each(folders_and_outcomes: Sequence[tuple[Path, Outcome]], workers: int
 
 def run(scenario: Scenario, options: Options = Options(), scenario_file: str = "") -> RunResult:
     """Run ``options.replicates`` replicates of ``scenario`` and write ``<out>/<UTC timestamp>-<name>/``
-    atomically: manifest.json, summary.json, weekly.csv, spells.csv and charts/. Byte-identical CSVs for the
+    atomically: manifest.json, summary.json, weekly.csv, spells.csv, clients.csv and charts/. Byte-identical CSVs for the
     same scenario and seed, whatever the number of workers."""
     seeds = options.seeds
     started = datetime.now(UTC)

@@ -27,6 +27,7 @@ from simulation.analysis.metrics import (
 )
 from simulation.analysis.stats import mean_ci
 from simulation.core import pressures
+from simulation.core.clients import MISSING, ClientTable
 from simulation.core.model import IPSModel
 from simulation.core.records import WEEKLY_COLUMNS, RunRecord
 from simulation.core.scenario import Scenario, opened_at_once
@@ -142,7 +143,8 @@ def censored_spells() -> list[dict]:
 
 
 UNDEFINED_GREENWOOD = "ignore:The confidence interval is undefined:RuntimeWarning"
-"""scipy warns where the Greenwood band is undefined (everyone still at risk quits); expected for censored_spells."""
+"""Where the Greenwood band is undefined (everyone still at risk quits, as in censored_spells) scipy.stats warned;
+analysis.stats.kaplan_meier does not, so the filter only keeps these tests independent of the implementation."""
 
 
 def interval_keys_ok(value: object) -> bool:
@@ -319,7 +321,7 @@ def test_kaplan_meier_differs_from_the_plain_share_under_censoring(censored_spel
 
 
 def test_survival_measures_tenure_from_each_spells_own_start(censored_spells: list[dict]) -> None:
-    sf = survival(censored_spells).sf
+    sf = survival(censored_spells)
     np.testing.assert_array_equal(sf.quantiles, [10, 20, 30, 40, 50])
     np.testing.assert_allclose(sf.probabilities, [5 / 6, 5 / 6, 5 / 12, 5 / 12, 0.0])
 
@@ -649,3 +651,34 @@ def test_turnover_decomposition_adds_up_to_the_change_in_annual_turnover(baselin
     parts = metrics.turnover_decomposition(base, plan)
     change = metrics.difference(base, plan, "annual_turnover")["mean"]
     assert parts["within_sites"]["mean"] + parts["staff_mix"]["mean"] == pytest.approx(change)
+
+
+def test_client_metrics_follow_each_client_from_their_own_referral() -> None:
+    """The trial's measures (Reme19): status 52 and 78 weeks after each client's referral, and any job start by then,
+    among the clients referred in the window early enough to be followed that long; ES changes in the first 52
+    weeks. Clients referred in a warm-up (week 0 or before) or too late do not count."""
+    def table(**columns: list[int]) -> ClientTable:
+        return ClientTable(**{k: np.array(v, dtype=np.int32) for k, v in columns.items()})
+
+    weeks = 100
+    clients = table(
+        site=[0, 0, 0, 0, 0, 0],
+        referral_week=[-10, 1, 10, 22, 30, 60],  # a warm-up client; four followed 52 weeks; the last not
+        first_job_week=[5, 20, MISSING, 80, 40, MISSING],  # the fourth's first job comes after its 52 weeks
+        jobs=[1, 1, 0, 1, 1, 0],
+        job_end_week=[MISSING] * 6,
+        left_service_week=[MISSING] * 6,
+        left_service=[0] * 6,
+        es_changes=[3, 2, 0, 1, 0, 1],
+        es_changes_12m=[3, 1, 0, 1, 0, 1],
+        employed_12m=[1, 1, 0, 0, 1, -1],
+        employed_18m=[1, 0, 1, 1, -1, -1],  # 78 weeks: referrals 1 to 22
+    )
+    got = metrics.client_metrics(clients, weeks)
+    assert got["clients_employed_12m"] == pytest.approx(2 / 4)
+    assert got["clients_ever_employed_12m"] == pytest.approx(2 / 4)  # referred in 1 and 30 started within 52 weeks
+    assert got["clients_employed_18m"] == pytest.approx(2 / 3)
+    assert got["clients_ever_employed_18m"] == pytest.approx(2 / 3)  # week 22's first job (80), 58 weeks on, counts
+    assert got["es_changes_per_client"] == pytest.approx(2 / 4)
+    short = metrics.client_metrics(clients, 40)  # nobody referred in weeks 1 to -12
+    assert set(short.values()) == {None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -328,3 +329,91 @@ def test_verdict_of_paired_differences_gives_each_outcome() -> None:
 
 def test_verdict_of_an_equal_nonzero_shift_is_its_sign_not_same() -> None:
     assert verdict(paired_difference([1.0, 2.0], [1.5, 2.5])) == "positive"
+
+
+# --- t_quantile: scipy.stats.t.ppf without importing scipy.stats -------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [0.5 + stats.LEVEL / 2, 0.95, 0.995, 0.5, 0.025])
+def test_t_quantile_is_scipys_t_ppf_bit_for_bit(p: float) -> None:
+    rng = np.random.default_rng(7)
+    df = np.concatenate([np.arange(1, 1001), rng.uniform(0.05, 50, 2000), [1e6, 1e12, np.inf]])
+    np.testing.assert_array_equal(stats.t_quantile(p, df), scipy_stats.t.ppf(p, df))
+    for one in (1, 4, 2.5, 99):  # a scalar in, a scalar out, as scipy
+        assert stats.t_quantile(p, one) == scipy_stats.t.ppf(p, one)
+        assert np.ndim(stats.t_quantile(p, one)) == 0
+
+
+def test_t_quantile_is_nan_where_the_degrees_of_freedom_are_not_positive() -> None:
+    df = np.array([0.0, -1.0, np.nan, 3.0])
+    np.testing.assert_array_equal(stats.t_quantile(0.975, df), scipy_stats.t.ppf(0.975, df))
+    assert np.isnan(stats.t_quantile(0.975, df)[:3]).all()
+
+
+def test_t_half_and_mean_of_means_half_are_unchanged_from_scipy() -> None:
+    rng = np.random.default_rng(11)
+    sd, n = rng.uniform(0, 3, 500), rng.integers(0, 200, 500)
+    safe = np.where(n > 1, n, 2.0)
+    expected = np.where(n > 1, scipy_stats.t.ppf(0.975, safe - 1) * sd / np.sqrt(safe), np.nan)
+    np.testing.assert_array_equal(t_half(sd, n), expected)
+    sds, ns = rng.uniform(0.1, 2, 7), rng.integers(2, 30, 7).astype(float)
+    v = sds**2 / ns
+    df = v.sum() ** 2 / np.sum(v**2 / (ns - 1))
+    assert mean_of_means_half(sds, ns) == float(scipy_stats.t.ppf(0.975, df) * np.sqrt(v.sum()) / len(ns))
+
+
+# --- kaplan_meier: scipy.stats.ecdf of right-censored data, bit for bit ------------------------------------------
+
+
+def scipy_kaplan_meier(events: list[float], censored: list[float]) -> object:
+    return scipy_stats.ecdf(scipy_stats.CensoredData(uncensored=events, right=censored)).sf
+
+
+def assert_same_as_scipy(events: list[float], censored: list[float]) -> None:
+    """Same quantiles, estimate, values on a grid and Greenwood band (NaN where undefined) as scipy.stats.ecdf."""
+    ours, theirs = stats.kaplan_meier(events, censored), scipy_kaplan_meier(events, censored)
+    np.testing.assert_array_equal(ours.quantiles, theirs.quantiles)
+    np.testing.assert_array_equal(ours.probabilities, theirs.probabilities)
+    grid = np.concatenate([np.arange(-2, 2 + max([0, *events, *censored])), [0.5, 7.25, -np.inf, np.inf]])
+    np.testing.assert_array_equal(ours.evaluate(grid), theirs.evaluate(grid))
+    for week in (0, 3, 52):
+        assert float(ours.evaluate(week)) == float(theirs.evaluate(week))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy warns where the band is undefined; ours does not
+        band = theirs.confidence_interval(0.95)
+    low, high = ours.confidence_interval(0.95)
+    for mine, scipys in ((low, band.low), (high, band.high)):
+        np.testing.assert_array_equal(mine.quantiles, scipys.quantiles)
+        np.testing.assert_array_equal(mine.probabilities, scipys.probabilities)  # NaN where scipy has NaN
+
+
+@pytest.mark.parametrize(("events", "censored"), [
+    ([10, 30, 30, 50, 25], [20, 40]),  # the hand-worked example of test_metrics, ties included
+    ([], [5, 10, 10, 52]),  # all censored: the curve stays at 1
+    ([3, 3, 8, 12, 12, 12, 40], []),  # all events, ties: scipy's own formula for uncensored data
+    ([7], []),  # a single spell that ends
+    ([], [7]),  # a single spell still open
+    ([0, 0, 4], [0]),  # events and a censored spell at tenure 0
+    ([10, 20], [10]),  # a spell censored at an event time is still at risk then
+    ([5, 9], [1, 2, 3]),  # everyone at risk at the end has the event: the band is undefined there
+    ([], []),  # no spells
+], ids=["example", "all-censored", "all-events", "one-event", "one-censored", "zero-tenure", "censored-at-event",
+        "last-all-quit", "empty"])
+def test_kaplan_meier_is_scipys_ecdf_on_edge_cases(events: list[float], censored: list[float]) -> None:
+    assert_same_as_scipy(events, censored)
+
+
+def test_kaplan_meier_is_scipys_ecdf_on_many_random_samples() -> None:
+    rng = np.random.default_rng(2026)
+    for _ in range(400):
+        n_events, n_censored = rng.integers(0, 60), rng.integers(0, 60)
+        high = int(rng.integers(1, 200))  # few distinct weeks: many ties
+        events = rng.integers(0, high, n_events).tolist()
+        censored = rng.integers(0, high, n_censored).tolist()
+        assert_same_as_scipy(events, censored)
+
+
+def test_kaplan_meier_band_is_undefined_only_where_the_estimate_falls_to_zero() -> None:
+    low, high = stats.kaplan_meier([5, 9], [1, 2, 3]).confidence_interval()
+    np.testing.assert_array_equal(np.isnan(low.probabilities), [False, False, False, False, True])
+    np.testing.assert_array_equal(np.isnan(high.probabilities), np.isnan(low.probabilities))

@@ -53,12 +53,13 @@ def check_week(model: IPSModel, vacancies_before: int, positions_before: int) ->
     assert sum(len(s.staff) for s in model.sites) == len(in_post) == len(model.agents_by_type[EmploymentSpecialist])
     # Caseloads: within the cap, or above it only by clients taken over from a departed colleague.
     limit = model.settings.clients.caseload_cap + model.settings.clients.transfer_overflow
-    counts = model.caseloads.counts
-    assert (counts >= 0).all() and (counts.sum(axis=0) <= limit).all()
+    caseload = model.caseloads.caseload
+    assert (caseload <= limit).all()
     for slot, es in enumerate(model.slots):
         if es is None:
-            assert counts[:, slot].sum() == 0, "a vacant position holds no clients"
-    assert all(w >= 0 for w in model.caseloads.waiting)
+            assert caseload[slot] == 0, "a vacant position holds no clients"
+    assert (model.caseloads.waiting >= 0).all()
+    assert (model.caseloads.in_work + model.caseloads.searching <= caseload).all()
     assert all(math.isfinite(v) for v in model.weekly[-1])
     for es in in_post:
         assert es.strain >= 0 and math.isfinite(es.strain)

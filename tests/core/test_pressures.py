@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
 from simulation.core import pressures
@@ -26,18 +28,19 @@ def make_site(readiness: float = 0.2, colleagues: int = 2, **kw: float) -> Simpl
         travel_burden=kw.pop("travel_burden", 0.7),
         employer_network=kw.pop("employer_network", 0.3),
         colleagues_lost=kw.pop("colleagues_lost", 0),
+        colleagues=colleagues,
     )
-    site.colleagues = lambda: colleagues
-    site.met = site.readiness.mean()  # as Site.appraise sets it for the week
+    site.met = site.readiness.mean()  # as a Site gives it
     assert not kw, kw
     return site
 
 
 def make_es(site: SimpleNamespace | None = None, **kw: Any) -> SimpleNamespace:
-    """A fake ES on a permanent contract, hired in week 0, with a part-working, part-searching caseload."""
+    """A fake ES on a permanent contract (no end: ``contract_end`` infinite), hired in week 0, with a part-working,
+    part-searching caseload."""
     values = {"caseload": 20, "clients_in_work": 5, "clients_searching": 12, "job_starts_this_week": 0,
               "setbacks_this_week": 0, "jobs_lost_this_week": 0, "expected": 0.7, "motivation": 0.7,
-              "start_week": 0, "contract_end_week": None}
+              "start_week": 0, "contract_end": math.inf}
     unknown = set(kw) - set(values)
     assert not unknown, unknown
     values.update(kw)
@@ -50,14 +53,15 @@ def week_values(week: int = 10, seminar: bool = False) -> pressures.Week:
 
 
 def intensity(name: str, es: SimpleNamespace, week: int = 10, seminar: bool = False) -> float:
-    """A factor's intensity for an ES, evaluated on the ES's site if the factor is site-scope (as the model does)."""
+    """A factor's intensity for an ES, evaluated on the ES's site if the factor is site-scope (as the model does);
+    the fakes hold numbers, so factor functions return one number (a view of one ES)."""
     factor = F[name]
-    return factor.intensity(es.site if factor.scope == "site" else es, week_values(week, seminar))
+    return float(factor.intensity(es.site if factor.scope == "site" else es, week_values(week, seminar)))
 
 
 def at_site(name: str, site: SimpleNamespace, seminar: bool = False) -> float:
     assert F[name].scope == "site", f"{name} is not site-scope"
-    return F[name].intensity(site, week_values(seminar=seminar))
+    return float(F[name].intensity(site, week_values(seminar=seminar)))
 
 
 # --- the registry -----------------------------------------------------------------------------
@@ -158,7 +162,7 @@ ABSENT: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "client_setbacks": ({}, {"setbacks_this_week": 0, "jobs_lost_this_week": 0}),
     "travel": ({"travel_burden": 0.0}, {}),
     "unmet_expectations": ({"readiness": 1.0}, {"expected": 1.0}),
-    "job_insecurity": ({}, {"contract_end_week": None}),
+    "job_insecurity": ({}, {"contract_end": math.inf}),
     "resource_losses": ({"colleagues_lost": 0}, {"jobs_lost_this_week": 0}),
     "intrinsic_motivation": ({}, {"motivation": 0.0}),
     "client_job_starts": ({}, {"job_starts_this_week": 0}),
@@ -188,7 +192,7 @@ def test_intensity_is_positive_in_the_default_fakes(name: str) -> None:
     """The counterpart of the absent case: with the factor present (an unprepared site, a short contract, events,
     a seminar week) it is felt, so the absent case above is not trivially 0."""
     es = make_es(make_site(colleagues_lost=1), caseload=25, setbacks_this_week=2, jobs_lost_this_week=1,
-                 job_starts_this_week=1, contract_end_week=52)
+                 job_starts_this_week=1, contract_end=52)
     assert intensity(name, es, seminar=True) > 0.0
 
 
@@ -204,7 +208,7 @@ def test_bounded_factors_stay_between_0_and_1(name: str, level: float) -> None:
     site = make_site(readiness=level, colleagues=int(level * 4), leadership=level, team_contact=level,
                      travel_burden=level, employer_network=level)
     es = make_es(site, caseload=int(40 * level), clients_in_work=int(40 * level),
-                 clients_searching=int(40 * level), expected=level, motivation=level, contract_end_week=50)
+                 clients_searching=int(40 * level), expected=level, motivation=level, contract_end=50)
     assert 0.0 <= intensity(name, es, week=int(100 * level), seminar=level > 0.5) <= 1.0
 
 
@@ -278,13 +282,13 @@ def test_unmet_expectations_are_zero_at_a_prepared_site() -> None:
 def test_job_insecurity_is_zero_on_a_permanent_contract() -> None:
     """No contract end, no insecurity, however long the ES has been in post."""
     for week in (0, 50, 500):
-        assert intensity("job_insecurity", make_es(start_week=0, contract_end_week=None), week=week) == 0.0
+        assert intensity("job_insecurity", make_es(start_week=0, contract_end=math.inf), week=week) == 0.0
 
 
 def test_job_insecurity_rises_from_half_to_1_over_the_contract() -> None:
     """A short-term contract is insecure from its first day (1/2) and more so as its end draws near: half plus half
     the elapsed share, 1 at (and after) its end."""
-    es = make_es(start_week=10, contract_end_week=60)
+    es = make_es(start_week=10, contract_end=60)
     assert intensity("job_insecurity", es, week=10) == 0.5
     assert intensity("job_insecurity", es, week=35) == pytest.approx(0.75)
     assert intensity("job_insecurity", es, week=60) == 1.0
@@ -295,10 +299,11 @@ def test_job_insecurity_rises_from_half_to_1_over_the_contract() -> None:
 
 
 def test_job_insecurity_ends_when_the_contract_is_made_permanent() -> None:
-    """A renewal clears contract_end_week: the insecurity goes at once, however late in the contract."""
-    es = make_es(start_week=0, contract_end_week=50)
+    """A renewal clears the contract's end (``contract_end`` infinite): the insecurity goes at once, however late in
+    the contract."""
+    es = make_es(start_week=0, contract_end=50)
     assert intensity("job_insecurity", es, week=45) == pytest.approx(0.95)
-    es.contract_end_week = None
+    es.contract_end = math.inf
     assert intensity("job_insecurity", es, week=45) == 0.0
 
 
@@ -393,7 +398,9 @@ DYN = StrainDynamics(recovery_rate=0.1, exhaustion=0.5, loss_spiral=0.4, motivat
 def week(strain: float = 0.0, threshold: float = 1.0, ne: float = 0.0, absorbed: float = 0.0,
          demands: tuple[float, ...] = (0.05, 0.05), gains: tuple[float, ...] = (),
          dyn: StrainDynamics = DYN) -> tuple[float, list[float], list[float]]:
-    return dyn.week(strain, threshold, ne, absorbed, list(demands), list(gains))
+    """One ES's week: numbers in, the new strain and each factor's effective amount out (one row per factor)."""
+    new, drains, refills = dyn.week(strain, threshold, ne, absorbed, np.array(demands), np.array(gains))
+    return float(new), drains.tolist(), refills.tolist()
 
 
 def test_buffers_absorb_their_share_of_every_demand() -> None:
@@ -505,3 +512,18 @@ def test_motivation_erodes_in_proportion_to_depletion() -> None:
     assert DYN.motivation_after(0.7, strain=5.0, threshold=1.0) == pytest.approx(full)
     # The same strain depletes a less resilient ES more.
     assert DYN.motivation_after(0.7, strain=0.5, threshold=0.5) < DYN.motivation_after(0.7, strain=0.5, threshold=2.0)
+
+
+def test_the_strain_update_works_on_arrays_of_specialists() -> None:
+    """The same arithmetic for many ES at once (one column each, one row per factor) gives, column by column, the
+    numbers each ES gets alone."""
+    rng = np.random.default_rng(5)
+    strain, threshold, ne, absorbed = rng.random(6), 0.5 + rng.random(6), rng.normal(size=6), 0.3 * rng.random(6)
+    demands, gains = 0.1 * rng.random((8, 6)), 0.1 * rng.random((5, 6))
+    new, drains, refills = DYN.week(strain, threshold, ne, absorbed, demands, gains)
+    motivation = DYN.motivation_after(rng.random(6), strain, threshold)
+    for k in range(6):
+        alone = DYN.week(strain[k], threshold[k], ne[k], absorbed[k], demands[:, k], gains[:, k])
+        assert alone[0] == new[k]
+        assert alone[1].tolist() == drains[:, k].tolist() and alone[2].tolist() == refills[:, k].tolist()
+    assert motivation.shape == (6,)

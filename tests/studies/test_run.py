@@ -22,6 +22,7 @@ import pytest
 
 import simulation.studies.run
 from simulation.core import pressures
+from simulation.core.records import CLIENT_COLUMNS
 from simulation.core.scenario import Scenario
 from tests.helpers import BASELINE_FILE, PNG_MAGIC, invoke
 
@@ -133,7 +134,7 @@ def test_run_writes_exactly_one_timestamped_folder(default_run: Run) -> None:
 def test_run_folder_contents(default_run: Run) -> None:
     folder = default_run.folder
     names = {p.name for p in folder.iterdir()}
-    assert {"manifest.json", "weekly.csv", "spells.csv", "summary.json", "charts"} <= names
+    assert {"manifest.json", "weekly.csv", "spells.csv", "clients.csv", "summary.json", "charts"} <= names
     assert not any(n.startswith(".partial") for n in names)
     assert (folder / "charts").is_dir()
     for chart in CHARTS:
@@ -249,6 +250,38 @@ def test_spells_csv(default_run: Run) -> None:
         assert sum(shares) == pytest.approx(1, abs=1e-6) or (row["exit_kind"] == "ordinary" and sum(shares) == 0), row
 
 
+def test_clients_csv(default_run: Run, baseline: Scenario) -> None:
+    """clients.csv's contract (README): its columns, one row per client numbered in referral order within each
+    replicate, weeks on the window's clock (the warm-up's negative), and cells that agree with each other."""
+    columns, rows = read_csv(default_run.folder / "clients.csv")
+    assert columns == CLIENT_COLUMNS
+    entries = {s.name for s in baseline.sites}
+    for k in range(REPLICATES):
+        mine = [r for r in rows if r["replicate"] == str(k)]
+        assert [int(r["client"]) for r in mine] == list(range(len(mine)))
+        assert [int(r["referral_week"]) for r in mine] == sorted(int(r["referral_week"]) for r in mine)
+        assert int(mine[0]["referral_week"]) <= -baseline.warm_up_weeks + 1, "the warm-up's clients too"
+    for r in rows:
+        referral = int(r["referral_week"])
+        assert referral <= WEEKS and r["entry"] in entries and r["site"].startswith(r["entry"])
+        assert r["left_service"] in {"", "support_ended", "dropped_out"}
+        assert (r["left_service"] == "") == (r["left_service_week"] == "")
+        assert (r["first_job_week"] == "") == (r["jobs"] == "0")
+        if r["first_job_week"]:
+            assert referral < int(r["first_job_week"]) <= WEEKS
+        if r["job_end_week"]:
+            assert r["first_job_week"] and int(r["first_job_week"]) <= int(r["job_end_week"]), r
+        assert 0 <= int(r["es_changes_12m"]) <= int(r["es_changes"])
+        for column, weeks in (("employed_12m", 52), ("employed_18m", 78)):
+            assert (r[column] == "") == (referral + weeks > WEEKS), (column, r)
+            assert r[column] in {"", "0", "1"}
+        if r["employed_12m"] == "1":
+            assert r["first_job_week"] and int(r["first_job_week"]) <= referral + 52
+    summary = default_run.json("summary.json")
+    assert summary["clients_employed_12m"] == {"mean": None, "ci_low": None, "ci_high": None}, (
+        "a 30-week window follows no client of it 12 months")
+
+
 def test_short_weeks_shrink_the_cohort_window(default_run: Run, baseline: Scenario) -> None:
     assert WEEKS < baseline.cohort_window_weeks
     assert default_run.json("summary.json")["cohort_left_share"]["window_weeks"] == WEEKS
@@ -274,7 +307,7 @@ def test_printed_summary_names_both_cohorts(default_run: Run) -> None:
 
 def test_same_seed_gives_identical_files_on_one_or_two_workers(default_run: Run, pair: dict[str, Run]) -> None:
     other = folder_with_seed(pair["same_seed_2_workers"], SEED)
-    for name in ("weekly.csv", "spells.csv"):
+    for name in ("weekly.csv", "spells.csv", "clients.csv"):
         assert (default_run.folder / name).read_bytes() == (other / name).read_bytes(), name
 
 

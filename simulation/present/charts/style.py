@@ -104,6 +104,12 @@ def save(fig: plt.Figure, path: Path, note: str) -> Path:
     lines = textwrap.wrap(note, int(fig.get_figwidth() * NOTE_CHARS_PER_INCH))
     fig.text(0.01, 0.01, "\n".join(lines), fontsize=10, color=GREY, ha="left", va="bottom")
     fig.tight_layout(rect=(0, (0.1 + 0.18 * len(lines)) / fig.get_figheight(), 1, 1))
+    # Laid out once and for all. tight_layout leaves a placeholder layout engine behind, and savefig first goes
+    # through every artist once more for any figure with an engine (a pass that changes nothing here, about a
+    # fifth of a chart's time): with none, it draws the figure once. (None is "no engine" unless the rc says
+    # otherwise, hence the rc.)
+    with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
     tmp = path.with_name(temporary_name(path.name))  # whole or not at all, as every file ipsim writes
     try:
         fig.savefig(tmp)
