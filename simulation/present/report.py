@@ -288,6 +288,12 @@ def run_findings(summary: RunSummary) -> list[str]:
     if jobs["mean"] is not None and vacant["mean"] is not None:
         out.append(f"Each position brings clients {jobs['mean']:.1f} job starts a year{_ci(jobs, 1, 1, '')}, and "
                    f"stands vacant {vacant['mean']:.1f} weeks a year on average{_ci(vacant, 1, 1, '')}.")
+    employed, changes = summary.get("clients_employed_12m"), summary.get("es_changes_per_client")
+    if employed and changes and employed["mean"] is not None and changes["mean"] is not None:
+        out.append(f"{100 * employed['mean']:.1f}% of clients are in an ordinary job 12 months after they were "
+                   f"referred{_ci(employed, digits=1)}, and a client's specialist leaves them "
+                   f"{100 * changes['mean']:.0f} times per 100 clients in their first year"
+                   f"{_ci(changes, digits=0, unit='')}: the continuity turnover costs clients.")
     return out
 
 

@@ -83,6 +83,9 @@ class RunSummary(TypedDict):
     turnover_by_site: dict[str, Interval]
     site_entries: dict[str, SiteEntry]
     quit_reasons: NotRequired[dict[str, float]]
+    clients_employed_12m: NotRequired[Interval]
+    """Since 0.4.0 (a run folder of an older version has no client outcomes)."""
+    es_changes_per_client: NotRequired[Interval]
 
 
 class _Seeded(TypedDict, total=False):

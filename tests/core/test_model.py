@@ -148,23 +148,6 @@ def test_same_seed_same_run_and_different_seed_different_run(baseline: Scenario)
     assert a.weekly != c.weekly
 
 
-def test_the_order_in_which_specialists_step_does_not_matter(baseline: Scenario,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """An ES's step reads only this week's site and caseload state, so any step order gives the same run."""
-    scenario = small_scenario(baseline)
-    forward = IPSModel(scenario, 9).run()
-    import mesa.agentset
-
-    def reversed_do(self, method, *args, **kwargs):
-        for agent in reversed(list(self._agents)):
-            getattr(agent, method)(*args, **kwargs)
-        return self
-
-    monkeypatch.setattr(mesa.agentset._HardKeyAgentSet, "shuffle_do", reversed_do)
-    backward = IPSModel(scenario, 9).run()
-    assert forward.weekly == backward.weekly and forward.spells == backward.spells
-
-
 def test_common_random_numbers_keep_hires_traits_aligned_across_scenarios(baseline: Scenario) -> None:
     """A change that does not touch traits leaves every initial hire's traits as they were."""
     a = IPSModel(small_scenario(baseline), 3)

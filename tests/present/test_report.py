@@ -136,6 +136,21 @@ def test_run_findings_state_the_summary_in_words(folders: dict[str, Path]) -> No
             f"{cohort['window_weeks']} weeks") in html
 
 
+def test_run_findings_say_what_turnover_costs_clients(folders: dict[str, Path]) -> None:
+    """With clients followed 12 months, the findings give their share in work then and their ES changes; a run
+    folder of an older version, without client outcomes, still gives its findings, without that sentence."""
+    summary = json.loads((folders["run"] / "summary.json").read_text())
+    summary["clients_employed_12m"] = {"mean": 0.23, "ci_low": 0.228, "ci_high": 0.232}
+    summary["es_changes_per_client"] = {"mean": 0.208, "ci_low": 0.201, "ci_high": 0.215}
+    text = " ".join(report.run_findings(summary))
+    assert ("23.0% of clients are in an ordinary job 12 months after they were referred (95% CI 22.8% to 23.2%), and a "
+            "client's specialist leaves them 21 times per 100 clients in their first year (95% CI 20 to 22)") in text
+    for key in ("clients_employed_12m", "es_changes_per_client"):
+        del summary[key]
+    older = report.run_findings(summary)
+    assert older and not any("clients are in an ordinary job" in line for line in older)
+
+
 def test_the_run_report_shows_the_turnover_of_every_site(folders: dict[str, Path]) -> None:
     folder = folders["run"]
     summary = json.loads((folder / "summary.json").read_text())
