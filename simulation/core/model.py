@@ -42,8 +42,9 @@ class IPSModel(mesa.Model):
     Weekly order: the start-up plan's scheduled levers act (a seminar on the service's clock, a fidelity review on
     each site's, counted from its opening); shocks (a region's reorganisation hitting its open sites in the same
     week), contract renewals and ordinary exits are drawn; clients move and are referred; each open site evaluates
-    its site-scope pressures and buffers; every ES feels the week's pressures and may decide to quit (in random
-    order; the order does not change results because an ES's step reads only this week's site and caseload state);
+    its site-scope pressures and buffers; every ES feels the week's pressures and may decide to quit (all at once, on
+    arrays: ``_appraise``; stepped one by one in any order the result is the same, because an ES's week reads only
+    this week's site and caseload state and its own);
     open sites' readiness and employer network are built by the week's work and successes; positions opening this
     week get their first ES, vacancies count down and are filled; ES at the end of their notice leave; the week is
     recorded.
