@@ -221,7 +221,7 @@ class SpecialistArrays:
         staff, clients = model.staff_arrays, model.caseloads
         self.site = site
         for name, field in CLIENT_COUNTS.items():
-            setattr(self, name, np.asarray(getattr(clients, field))[at])
+            setattr(self, name, getattr(clients, field)[at])
         self.expected = staff.expected[at]
         self.motivation = staff.motivation[at]
         self.start_week = staff.start_week[at]
@@ -444,7 +444,7 @@ class EmploymentSpecialist(mesa.Agent):
 
     def remove(self) -> None:
         """Leave the model, keeping as its own a copy of the state held at its position (which a successor takes)."""
-        self.counts = SimpleNamespace(**{field: np.asarray(getattr(self.counts, field))[[self.row]]
+        self.counts = SimpleNamespace(**{field: getattr(self.counts, field)[[self.row]]
                                          for field in CLIENT_COUNTS.values()})
         self.arrays, self.row = self.arrays.column(self.row), 0
         super().remove()

@@ -111,7 +111,7 @@ class ClientTable:
 
     @classmethod
     def empty(cls) -> ClientTable:
-        return cls(*(np.zeros(0, dtype=np.int32) for _ in range(11)))
+        return cls(**{name: np.zeros(0, dtype=np.int32) for name in cls.__dataclass_fields__})
 
 
 class Caseloads:
@@ -160,9 +160,9 @@ class Caseloads:
 
         self._n = 0
         size = 64
-        self._a = {name: np.zeros(size, dtype=np.int32) for name in (
-            "site", "slot", "state", "referral_week", "first_job_week", "jobs", "job_end_week", "left_service_week",
-            "left_service", "es_changes", "es_changes_12m", "employed_12m", "employed_18m")}
+        columns = ("slot", "state", *ClientTable.__dataclass_fields__)
+        self._a = {name: np.zeros(size, dtype=np.int32) for name in columns}
+        """Every client's columns: their position and state now, and their record (ClientTable's fields)."""
         self.live = np.zeros(0, dtype=np.int64)
         """The clients still simulated (in the service, or out of it in work within their follow-up), in order."""
         self._slots = np.zeros(0, dtype=np.int32)

@@ -92,10 +92,9 @@ class IPSModel(mesa.Model):
                 self.open_week += weeks
                 supervisor += [j < spec.supervisors for j in range(spec.positions)]
                 self.sites.append(Site(self, name, spec, weeks[0]))
-        self.is_supervisor = supervisor
+        self.is_supervisor = np.array(supervisor)
         """Whether each position is a dual-role supervisor's (a site's first ``supervisors`` positions)."""
-        self.supervisor = np.array(supervisor)
-        self.battles_multiplier = np.where(self.supervisor, scenario.staff.supervisor_battles, 1.0)
+        self.battles_multiplier = np.where(self.is_supervisor, scenario.staff.supervisor_battles, 1.0)
         """How much of the unprepared context each position's ES feels (staff.supervisor_battles for a supervisor)."""
         self.site_intensity = np.zeros((len(pressures.ALL), len(self.sites)))
         """This week's intensity of each site-scope factor at each site (rows in pressures.ALL's order; 0 in the
@@ -185,7 +184,7 @@ class IPSModel(mesa.Model):
         for site in self.sites:
             if site.is_open:
                 site.begin_week()
-        filled = np.bincount(self.site_index, weights=staffed & self.supervisor, minlength=len(self.sites))
+        filled = np.bincount(self.site_index, weights=staffed & self.is_supervisor, minlength=len(self.sites))
         sites = SiteArrays(self.sites, filled)
         appraise_sites(self, sites, slice(None))
         staying = [es for es in self.slots if es is not None and es.leave_week is None]
@@ -311,7 +310,7 @@ class IPSModel(mesa.Model):
         end = self.week + length if short_term else None
         self.hire_week[slot] = self.week
         self.slots[slot] = EmploymentSpecialist(self, self.sites[self.site_of_slot[slot]], slot, traits, end,
-                                                self.is_supervisor[slot])
+                                                bool(self.is_supervisor[slot]))
 
     def _leave(self, es: EmploymentSpecialist) -> None:
         """An ES leaves: the spell is recorded, a vacancy opens, clients move, knowledge is lost."""
@@ -367,10 +366,10 @@ class IPSModel(mesa.Model):
             self.hires_this_week,
             float(strain.sum()) / n_stepped,
             float(np.minimum(strain / threshold, 1.0).sum()) / n_stepped,
-            int(np.asarray(clients.caseload).sum()),
-            int(np.asarray(clients.in_work).sum()),
-            int(np.asarray(clients.waiting).sum()),
-            int(np.asarray(clients.job_starts).sum()),
+            int(clients.caseload.sum()),
+            int(clients.in_work.sum()),
+            int(clients.waiting.sum()),
+            int(clients.job_starts.sum()),
             sum(parts) / len(parts),  # the mean over open sites of each site's mean readiness
             *parts,
             *pressure,

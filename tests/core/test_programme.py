@@ -115,7 +115,7 @@ def test_supervisors_carry_a_smaller_caseload_and_feel_more_of_the_unprepared_co
     scenario = with_sites(baseline_at_once, [{"name": "team", "positions": 3, "supervisors": 1}],
                           weeks=30, cohort_window_weeks=30)
     model = IPSModel(scenario, 4)
-    assert model.is_supervisor == [True, False, False]
+    assert model.is_supervisor.tolist() == [True, False, False]
     assert list(model.caseloads.caps) == [10, 20, 20]
     model.run_for(30)
     assert max(model.caseloads.caseload[0], 0) <= 10 + scenario.clients.transfer_overflow
