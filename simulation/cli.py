@@ -175,13 +175,20 @@ def parser() -> argparse.ArgumentParser:
                                      "the number of workers, the chunking or interruptions.")
     swp.add_argument("spec", nargs="?", type=Path, help="sweep spec YAML file (see scenarios/sweeps/)")
     swp.add_argument("--resume", type=Path, metavar="RUN_DIR", help="finish the remaining runs of this sweep folder")
+    swp.add_argument("--dry-run", action="store_true",
+                     help="check the spec, print its points, replicates and runs and an estimated wall time (from "
+                          "timing two runs of the base scenario), then stop: nothing else runs, nothing is written")
     _sweep_options(swp)
 
-    cal = sub.add_parser("calibrate", help="fit free parameters to the observed figures (a posterior set of values)",
-                         description="Run a calibration spec's prior draws (as a sweep), weigh them against the "
-                                     "observed counts and write the accepted set and a calibrated scenario.")
+    cal = sub.add_parser("calibrate", help="fit free parameters to the observed figures (a weighted posterior sample)",
+                         description="Run a calibration spec's ABC-SMC: prior draws, then generations of proposals "
+                                     "accepted against the observed counts, each batch a resumable sweep; write the "
+                                     "posterior sample (posterior.csv), its summary and a calibrated scenario.")
     cal.add_argument("spec", nargs="?", type=Path, help="calibration spec YAML file (see scenarios/calibration/)")
     cal.add_argument("--resume", type=Path, metavar="RUN_DIR", help="finish an interrupted calibration folder")
+    cal.add_argument("--dry-run", action="store_true",
+                     help="check the spec, print the runs it takes (at least, at most) and an estimated wall time, "
+                          "then stop: nothing else runs, nothing is written")
     _sweep_options(cal)
 
     pat = sub.add_parser("check-patterns", help="check the model against observed patterns it was not fitted to",
@@ -276,8 +283,10 @@ def _dispatch(args: argparse.Namespace, command: list[str]) -> int:
         base = compare.Entry(load_scenario(args.base), str(args.base))
         plan = compare.Entry(load_scenario(args.plan), str(args.plan))
         return _compare(args, compare.lever_entries(base, plan), "levers", command)
-    if args.command in ("sweep", "calibrate"):
+    if args.command == "sweep":
         return _sweep(args, command)
+    if args.command == "calibrate":
+        return _calibrate(args, command)
     if args.command == "check-patterns":
         return _check_patterns(args, command)
     if args.command == "analyze":
@@ -458,30 +467,36 @@ def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compa
     return 0
 
 
-def _sweep(args: argparse.Namespace, command: list[str]) -> int:
-    """``ipsim sweep`` and ``ipsim calibrate``: make the folder (or reopen it), run what is missing with a
-    progress bar, then analyse (and for a calibration, weigh and accept the draws)."""
-    from simulation.analysis import calibration
-    from simulation.execution import folders, limits, sweeps
-    from simulation.inputs import specs
-    from simulation.studies import calibrate as calibrate_study
-    from simulation.studies import sweep as sweep_study
-
-    calibrating = args.command == "calibrate"
+def _resumed(args: argparse.Namespace, what: str) -> Path | None:
+    """The folder ``--resume`` names (None for a new sweep or calibration, ``what``), after the checks of the
+    arguments that ``sweep`` and ``calibrate`` share."""
+    if args.dry_run and args.resume is not None:
+        raise UsageError(f"--dry-run checks a spec before a {what} starts; it cannot go with --resume (give the spec)")
+    if args.dry_run and args.spec is None:
+        raise UsageError(f"--dry-run needs a {what} spec file")
     if (args.spec is None) == (args.resume is None):
-        what = "calibration" if calibrating else "sweep"
         raise UsageError(f"give a {what} spec file or --resume RUN_DIR (one of them)")
     if args.scheduler and args.workers:
         raise UsageError("--workers is for local runs; with --scheduler the cluster's workers run the sweep")
-    cal = None
-    if args.resume is not None:
-        if args.chunk_size:
-            raise UsageError("--chunk-size cannot change when resuming (the folder's chunking is kept)")
-        folder = args.resume
-        if not folder.is_dir():
-            raise UsageError(f"--resume {folder}: no such folder")
-        if calibrating and not (folder / calibration.CALIBRATION).is_file():
-            raise UsageError(f"--resume {folder}: not a calibration folder (no {calibration.CALIBRATION})")
+    if args.resume is None:
+        return None
+    if args.chunk_size:
+        raise UsageError("--chunk-size cannot change when resuming (the folder's chunking is kept)")
+    if not args.resume.is_dir():
+        raise UsageError(f"--resume {args.resume}: no such folder")
+    return args.resume
+
+
+def _sweep(args: argparse.Namespace, command: list[str]) -> int:
+    """``ipsim sweep``: make the folder (or reopen it), run what is missing with a progress bar, then analyse."""
+    from simulation.execution import folders, limits, sweeps
+    from simulation.inputs import specs
+    from simulation.studies import sweep as sweep_study
+
+    folder = _resumed(args, "sweep")
+    if args.dry_run:
+        return _sweep_dry_run(args)
+    if folder is not None:
         plan = sweeps.open_plan(folder)
         if sweeps.busy(folder):
             raise sweeps.SweepError(sweeps.BUSY.format(folder=folder))
@@ -491,55 +506,132 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
             complete = False  # status.json is only a summary: running what is missing rebuilds it
         destination, runs = folder, plan.runs
     else:
-        if calibrating:
-            cal = specs.load_calibration(args.spec)
-            loaded = cal.sweep
-        else:
-            loaded = specs.load_sweep(args.spec)
+        loaded = specs.load_sweep(args.spec)
         limits.check_design(loaded.spec.points, loaded.spec.replicates, args.allow_large)
         complete, destination, runs = False, args.out, loaded.spec.runs
-    if complete and not calibrating:
+    if complete:
         print(f"{folder}: this sweep is already complete")
         return 0
-    if not complete:
-        folders.check_destination(destination, folders.MIN_FREE_BYTES + runs * limits.BYTES_PER_SWEEP_RUN,
-                                  run_folder=args.resume is not None)
-        with _sweep_executor(args) as (executor, slots):
-            if args.resume is None:
-                folder, plan = sweep_study.create(loaded, args.out, slots, args.chunk_size, str(args.spec), command,
-                                                  label=args.command, allow_large=args.allow_large)
-                if cal is not None:
-                    calibrate_study.keep_spec(folder, cal)
-            print(f"{plan.runs} runs ({len(plan.points.values)} points x {plan.sweep.spec.replicates} replicates, "
-                  f"{plan.sweep.spec.design} design) into {folder}", file=sys.stderr)
-            status = _execute_sweep(args.command, folder, plan, executor, slots)
-            if isinstance(status, int):
-                return status
-        if status.parts_redone:
-            print(f"note: {status.parts_redone} damaged or unfinished part file{'s' * (status.parts_redone > 1)} "
-                  "were run again", file=sys.stderr)
-        if status.runs_failed:
-            print(f"note: {status.runs_failed} of {status.runs_total} runs failed; their errors are in "
-                  f"{folder / sweeps.LOG}", file=sys.stderr)
-    _analyze(folder)
-    if calibrating:
-        print(calibrate_study.finish(folder).text)
-        print(f"calibrated scenario: {folder / 'calibrated.yaml'}")
+    folders.check_destination(destination, folders.MIN_FREE_BYTES + runs * limits.BYTES_PER_SWEEP_RUN,
+                              run_folder=args.resume is not None)
+    with _sweep_executor(args) as (executor, slots):
+        if args.resume is None:
+            folder, plan = sweep_study.create(loaded, args.out, slots, args.chunk_size, str(args.spec), command,
+                                              label=args.command, allow_large=args.allow_large)
+        print(f"{plan.runs} runs ({len(plan.points.values)} points x {plan.sweep.spec.replicates} replicates, "
+              f"{plan.sweep.spec.design} design) into {folder}", file=sys.stderr)
+        status = _execute_sweep(args.command, folder, plan, executor, slots)
+        if isinstance(status, int):
+            return status
+    if status.parts_redone:
+        print(f"note: {status.parts_redone} damaged or unfinished part file{'s' * (status.parts_redone > 1)} "
+              "were run again", file=sys.stderr)
+    if status.runs_failed:
+        print(f"note: {status.runs_failed} of {status.runs_total} runs failed; their errors are in "
+              f"{folder / sweeps.LOG}", file=sys.stderr)
+    return _analyze(folder)
+
+
+def _calibrate(args: argparse.Namespace, command: list[str]) -> int:
+    """``ipsim calibrate``: make the calibration folder (or reopen it), run its ABC-SMC with a progress bar over the
+    batches, then write the posterior; ``--dry-run`` checks the spec and estimates the runs and time instead."""
+    from tqdm import tqdm
+
+    from simulation.execution import folders, limits, sweeps
+    from simulation.execution.estimate import estimate
+    from simulation.inputs import specs
+    from simulation.studies import calibrate as calibrate_study
+
+    folder = _resumed(args, "calibration")
+    if folder is not None:
+        opened = calibrate_study.open_folder(folder)
+        if sweeps.busy(folder):
+            raise sweeps.SweepError(calibrate_study.BUSY.format(folder=folder))
+        cal, destination = opened.calibration, folder
+    else:
+        cal, destination = specs.load_calibration(args.spec), args.out
+    spec = cal.spec
+    fewest, most = calibrate_study.estimated_runs(spec)
+    limits.check_design(fewest // spec.replicates, spec.replicates, args.allow_large)
+    if args.dry_run:
+        workers = 1 if args.scheduler else args.workers or pool.default_workers()
+        print(f"{args.spec}: valid: ABC-SMC over {spec.generations} generation{'s' * (spec.generations > 1)}, "
+              f"{spec.replicates} replicates per "
+              f"proposal: generation 0 runs {spec.samples:,} prior draws; each later one rounds of "
+              f"{spec.proposals_per_round:,} proposals until {spec.population:,} are accepted. At least {fewest:,} "
+              f"runs (one round a generation), at most {most:,}.")
+        print(estimate(Scenario.model_validate(cal.base), fewest, workers, spec.seed).describe())
+        print("(for the fewest runs: each further round adds "
+              f"{spec.proposals_per_round * spec.replicates:,} runs, in proportion)")
+        print("dry run: nothing else was run and nothing was written")
+        return 0
+    folders.check_destination(destination, folders.MIN_FREE_BYTES + fewest * limits.BYTES_PER_SWEEP_RUN,
+                              run_folder=args.resume is not None)
+    with _sweep_executor(args) as (executor, slots):
+        if args.resume is None:
+            chunk = args.chunk_size or sweeps.auto_chunk_size(spec.samples * spec.replicates, slots)
+            folder = calibrate_study.create(cal, args.out, str(args.spec), command, chunk)
+        print(f"calibration {spec.name}: ABC-SMC, {spec.generations} generation{'s' * (spec.generations > 1)}, at "
+              f"least {fewest:,} runs, into "
+              f"{folder}", file=sys.stderr)
+        with tqdm(total=0, desc=spec.name, unit="run", disable=None, file=sys.stderr) as bar:
+            def announce(batch: str, runs: int) -> None:
+                bar.total += runs
+                bar.set_description(f"{spec.name} {batch}")
+                bar.refresh()
+
+            result = _interruptible("calibrate", folder, lambda: calibrate_study.run(
+                folder, executor, slots, bar.update, announce))
+        if isinstance(result, int):
+            return result
+    print(result.text)
+    print(f"calibrated scenario: {folder / 'calibrated.yaml'}\nposterior sample: {folder / 'posterior.csv'}")
+    return 0
+
+
+def _sweep_dry_run(args: argparse.Namespace) -> int:
+    """``ipsim sweep --dry-run SPEC``: the checks a sweep makes before it starts (the spec, its base scenario, the
+    caps, the design), then its size and an estimated wall time (execution.estimate); runs nothing else and writes
+    nothing, not even the --out folder."""
+    from simulation.execution import designs, limits
+    from simulation.execution.estimate import estimate
+    from simulation.inputs import specs
+
+    loaded = specs.load_sweep(args.spec)
+    spec = loaded.spec
+    limits.check_design(spec.points, spec.replicates, args.allow_large)
+    points = len(designs.design(spec).values)
+    workers = 1 if args.scheduler else args.workers or pool.default_workers()
+    crn = ", common random numbers" if spec.common_random_numbers else ""
+    print(f"{args.spec}: valid: {points:,} design points x {spec.replicates:,} replicates = {points * spec.replicates:,} "
+          f"runs ({spec.design} design{crn})")
+    print(estimate(Scenario.model_validate(loaded.base), points * spec.replicates, workers, spec.seed).describe())
+    if args.scheduler:
+        print("(--scheduler: estimated for one worker; divide by the number of the cluster's worker processes)")
+    print("dry run: nothing else was run and nothing was written")
     return 0
 
 
 def _execute_sweep(kind: str, folder: Path, plan: sweeps.Plan, executor: Executor, slots: int) -> sweeps.Status | int:
     """Run the sweep's missing runs with a progress bar: its status, or the exit status after an interruption or a
-    failure, which keeps the finished runs and says how to carry on."""
+    failure (``_interruptible``)."""
     from tqdm import tqdm
 
-    from simulation.execution import sweeps
     from simulation.studies import sweep as sweep_study
+
+    with tqdm(total=plan.runs, desc=plan.sweep.spec.name, unit="run", disable=None, file=sys.stderr) as bar:
+        return _interruptible(kind, folder, lambda: sweep_study.execute(folder, plan, executor, slots,
+                                                                        progress=bar.update, command=kind))
+
+
+def _interruptible[T](kind: str, folder: Path, work: Callable[[], T]) -> T | int:
+    """``work()``'s result, or the exit status after an interruption or a failure, which keeps the finished runs
+    and says how to carry on (``ipsim <kind> --resume <folder>``)."""
+    from simulation.execution import sweeps
 
     resume = f"resume with: ipsim {kind} --resume {folder}"
     try:
-        with tqdm(total=plan.runs, desc=plan.sweep.spec.name, unit="run", disable=None, file=sys.stderr) as bar:
-            return sweep_study.execute(folder, plan, executor, slots, progress=bar.update, command=kind)
+        return work()
     except pool.Terminated:
         print(f"ipsim: terminated; finished runs are kept: {resume}", file=sys.stderr)
         return EXIT_TERMINATED
@@ -553,7 +645,7 @@ def _execute_sweep(kind: str, folder: Path, plan: sweeps.Plan, executor: Executo
               f"space or fix the permission, then {resume}", file=sys.stderr)
         return EXIT_ENVIRONMENT
     except Exception as exc:  # noqa: BLE001 - a lost worker or cluster: say how to carry on, no traceback
-        print(f"ipsim: error: the sweep stopped ({type(exc).__name__}: {str(exc)[:300]}); finished runs are kept: "
+        print(f"ipsim: error: the {kind} stopped ({type(exc).__name__}: {str(exc)[:300]}); finished runs are kept: "
               f"{resume}", file=sys.stderr)
         return EXIT_ENVIRONMENT
 

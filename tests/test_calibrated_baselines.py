@@ -16,6 +16,12 @@ deterministic.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import json
+
+import numpy as np
 import pytest
 
 from simulation.analysis import metrics
@@ -23,6 +29,7 @@ from simulation.core.records import RunRecord, observed
 from simulation.core.scenario import Scenario
 from simulation.execution import batches, pool
 from simulation.execution.seeds import replicate_seeds
+from simulation.inputs import specs
 from simulation.inputs.scenarios import load_scenario
 from tests.helpers import SCENARIOS
 
@@ -107,3 +114,20 @@ def test_avoidable_and_ordinary_turnover_add_up(fixture: str, request: pytest.Fi
     summary = request.getfixturevalue(fixture)
     assert summary["avoidable_turnover"]["mean"] + summary["ordinary_turnover"]["mean"] == pytest.approx(
         summary["annual_turnover"]["mean"])
+
+
+def test_the_shipped_posterior_sample_is_whole_and_within_its_priors() -> None:
+    """The posterior sample other commands draw from ships beside its spec, whole (its checksum as its provenance
+    records it): weights that sum to 1, and every particle inside the spec's priors. (The baselines do not take its
+    medians yet: docs/validation.md, section 4.)"""
+    text = (SCENARIOS / "calibration" / "posterior-104w.csv").read_text(encoding="utf-8")
+    provenance = json.loads((SCENARIOS / "calibration" / "posterior-104w.json").read_text(encoding="utf-8"))
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == provenance["posterior_sha256"]
+    spec = specs.load_calibration(SCENARIOS / "calibration" / "baseline-104w.yaml").spec
+    assert provenance["spec"] == spec.model_dump(mode="json")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == provenance["particles"]
+    assert sum(float(r["weight"]) for r in rows) == pytest.approx(1, abs=1e-6)
+    for p in spec.parameters:
+        values = np.array([float(r[p.path]) for r in rows])
+        assert p.range[0] <= values.min() and values.max() <= p.range[1], p.path

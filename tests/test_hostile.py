@@ -245,13 +245,14 @@ def test_hostile_sources_and_paths_cannot_change_what_a_calibrated_scenario_sets
 base: tiny.yaml
 name: hostile
 window_weeks: 10
-samples: 4
+samples: 8
+generations: 1
 replicates: 1
 seed: 3
 parameters:
-  - {{path: staff.quit_threshold.mean, range: [0.8, 1.6]}}
+  - {{path: staff.quit_threshold.mean, range: [1.5, 4.0]}}
 targets:
-  - {{metric: cohort_left_share, successes: 1, trials: 4, source: "{injected}"}}
+  - {{metric: cohort_left_share, successes: 0, trials: 4, source: "{injected}"}}
 """)
     code, _, err = invoke(["calibrate", str(spec), "--workers", "1", "--out", str(tmp_path / "runs")])
     assert code == 0, err

@@ -40,7 +40,11 @@ median of all replicates' spells pooled, with the interval read off the Greenwoo
 which a start-up plan can act on) and ``ordinary_turnover`` (promotion, moving, retirement: no lever changes them) add
 up to it. ``shock_share`` is the share of the voluntary, non-ordinary quits begun by a shock, as B24 counted it (the
 promoted left out); ``ordinary_share`` the share of all departures that were ordinary exits; and
-``gradual_decisions_after_26w`` the share of gradual decisions taken after 26 weeks of tenure.
+``gradual_decisions_after_26w`` the share of gradual decisions taken after 26 weeks of tenure. Per run only (not in
+summary.json), for calibration against B24's split of its four shock-led quits (one work-life conflict, one
+reorganisation, two contracts that ended): ``shock_contract_share``, the share of the shock-led quits begun by a
+short-term contract's end, and ``shock_reorganisation_share``, the share of the other shock-led quits begun by a
+reorganisation (the two factor the three-way split into binomials).
 Everything counts the observation window (records.observed: a warm-up's spells are not counted) except
 ``cohort_left_share``: ``study_cohort_left_share`` is the share of the ES in post when the window opens, whatever their
 tenure, who left within ``cohort_window_weeks`` (the cohort B22a measured); ``cohort_left_share`` the share of the ES
@@ -157,6 +161,9 @@ def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float 
     voluntary = voluntary_quits(quits)
     gradual = [s for s in quits if s["exit_kind"] == "gradual"]
     late = [s for s in gradual if s["decision_week"] - s["start_week"] > GRADUAL_EARLY_WEEKS]
+    shocked = [s for s in voluntary if s["exit_kind"] == "shock"]
+    contract = [s for s in shocked if s["shock"] == "contract_end"]
+    other = [s for s in shocked if s["shock"] != "contract_end"]
     return {
         "annual_turnover": len(quits) / headcount / years if headcount else None,
         "avoidable_turnover": len(voluntary) / headcount / years if headcount else None,
@@ -165,7 +172,10 @@ def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float 
         "cohort_left_share": len(founders_left) / len(founders) if founders else None,
         "retention_12m": (retention_at(started_in_window(spells), RETENTION_WEEKS)
                           if scenario.weeks >= RETENTION_WEEKS else None),
-        "shock_share": sum(1 for s in voluntary if s["exit_kind"] == "shock") / len(voluntary) if voluntary else None,
+        "shock_share": len(shocked) / len(voluntary) if voluntary else None,
+        "shock_contract_share": len(contract) / len(shocked) if shocked else None,
+        "shock_reorganisation_share": (sum(1 for s in other if s["shock"] == "reorganisation") / len(other)
+                                       if other else None),
         "ordinary_share": len(ordinary) / len(quits) if quits else None,
         "gradual_decisions_after_26w": len(late) / len(gradual) if gradual else None,
         "job_starts_per_es_year": job_starts / headcount / years if headcount else None,
@@ -173,7 +183,19 @@ def replicate_metrics(record: RunRecord, scenario: Scenario) -> dict[str, float 
         "job_starts_per_client_year": job_starts / clients / years if clients else None,
         "vacancy_weeks_per_position_year": column(record, "vacancies").sum() / position_years,
         **client_metrics(record.clients, scenario.weeks),
+        # the denominators of the share metrics (COUNTS_OF): what a calibration target's kernel needs
+        "study_cohort_size": len(in_post), "founders": len(founders), "voluntary_quits": len(voluntary),
+        "quits": len(quits), "shock_quits": len(shocked), "other_shock_quits": len(other),
     }
+
+
+COUNTS_OF = {
+    "study_cohort_left_share": "study_cohort_size", "cohort_left_share": "founders", "shock_share": "voluntary_quits",
+    "ordinary_share": "quits", "shock_contract_share": "shock_quits", "shock_reorganisation_share": "other_shock_quits",
+}
+"""Each share metric that is a count of ES or of quits over a count, and the per-run metric that is its denominator:
+a share times its denominator is the run's count of successes (what calibration kernels compare with observed
+counts)."""
 
 
 @dataclass(frozen=True)
@@ -217,7 +239,7 @@ def _summary(records: Sequence[RunRecord], scenario: Scenario, per_rep: Sequence
              per_site: Sequence[dict[str, SiteTally]]) -> dict:
     summary: dict = {"scenario": scenario.name, "replicates": len(records), "weeks": scenario.weeks,
                      "warm_up_weeks": scenario.warm_up_weeks, "positions": positions(records[0])}
-    for key in per_rep[0]:
+    for key in (k for k in per_rep[0] if k in HEADLINE):  # the per-run-only metrics (calibration's) stay out
         summary[key] = mean_ci([m[key] for m in per_rep], bounds=BOUNDS[key])
     summary["cohort_left_share"]["window_weeks"] = scenario.cohort_window_weeks
     summary["study_cohort_left_share"]["window_weeks"] = scenario.cohort_window_weeks

@@ -12,7 +12,20 @@ applied to each design point's mean over its replicates:
   a standard screening for these designs (Marino et al. 2008 use its partial form), with a Fisher-z
   95% CI using Bonett and Wright's (2000) variance for Spearman's rho. Booleans count as 0 and 1;
   categorical parameters, whose levels have no order, get none (the report says so). Design points
-  without a value are left out of the correlation (the report says how many).
+  without a value are left out of the correlation (the report says how many);
+- lhs design, besides: SALib's given-data estimators, which reuse the Latin hypercube as drawn (its
+  unit coordinates and the points that have a value), for its ordered parameters (not categorical
+  ones: the report says so): ``delta``, Borgonovo's (2007) moment-independent delta (how far, in
+  half the L1 distance, fixing a parameter moves the metric's whole distribution; 0 to 1), estimated
+  as Plischke et al. (2013) with SALib's balanced bootstrap, and ``delta_S1``, the first-order
+  Sobol index estimated from the same bins, both with bootstrap 95% CIs; ``pawn_median``, PAWN's
+  (Pianosi and Wagener 2015, 2018) median over conditioning slides of the Kolmogorov-Smirnov
+  distance between the metric's distribution in a slide and overall (0 to 1; SALib gives no CI);
+  ``rbd_fast_S1``, RBD-FAST's first-order index (Tarantola et al. 2006, bias-corrected as Tissot and
+  Prieur 2012) with a bootstrap 95% CI. Every call is seeded with the spec's seed. They need at least
+  MIN_GIVEN_DATA_POINTS design points with a value, and delta at most MAX_DELTA_POINTS (its bootstrap
+  is dear); otherwise they get no rows and the report says why. The terminal report and the charts
+  still rank an lhs by Spearman; these indices are in ``sensitivity.csv``.
 
 Sobol and Morris work on the unit hypercube the design was drawn in (designs.unit_problem), so Morris
 effects are in units of the metric per unit of a parameter's range: the change from moving it
@@ -31,6 +44,8 @@ import csv
 import math
 import warnings
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +67,25 @@ MAX_SHOWN_RUNS = 20_000
 (a presentation choice that bounds memory; the lines and bands use every run)."""
 MIN_SPEARMAN_POINTS = 4
 """Fisher's z needs n > 3 design points."""
+DELTA_RESAMPLES = 100
+"""Bootstrap resamples for SALib's delta (its default): each re-estimates the output's density within every bin of
+every parameter, so delta is by far the dearest index (measured on one idle core: about 0.7 s per parameter and
+metric at 64 design points, 4 s at 1,000)."""
+MAX_DELTA_POINTS = 1_000
+"""Above this many design points delta is left out (the report says so; PAWN and RBD-FAST, far cheaper, stay): an
+lhs of 1,000 points, 5 parameters and all 13 metrics already adds about 5 minutes to its analysis."""
+MIN_GIVEN_DATA_POINTS = 20
+"""delta, PAWN and RBD-FAST need at least this many design points with a value: delta's balanced bootstrap needs
+2 bins of SALib's least class size (10 points), PAWN as many slides of as many points."""
+PAWN_SLIDES = (10, 5, 4, 2)
+"""PAWN's conditioning slides: SALib's default 10, or for a small design the most of these that gives each slide at
+least 10 points (only these: SALib 1.6 cuts 6 or 9 slides wrongly, its edges summed in floating point)."""
+RBD_FAST_HARMONICS = 4
+"""Harmonics RBD-FAST sums (M), fewer than SALib's default 10, which suits thousands of points: its bias correction
+(Tissot and Prieur 2012) needs more than 2M points and its bootstrap draws half of them, so 4 serves an lhs of 20
+points; a smooth response puts its first-order variance in the first harmonics."""
+GIVEN_DATA_INDICES = ("delta", "delta_S1", "pawn_median", "rbd_fast_S1")
+"""The indices SALib estimates for an lhs from the design as drawn, beside its Spearman correlations."""
 TOP = 3
 """Parameters listed per metric in the terminal report."""
 RANKED_BY = {"sobol": "ST", "morris": "mu_star", "lhs": "spearman", "grid": "spearman"}
@@ -208,9 +242,14 @@ def analyze(folder: Path, record: bool = False) -> Analysis:
         if constant:
             notes.append(f"{metric}: no rank correlation for {', '.join(constant)} (the same value at every design "
                          "point with a value)")
+        if spec.design == "lhs":
+            found, why = _given_data(spec, data.points, metric, y)
+            rows += found
+            notes += [f"{metric}: {line}" for line in why]
     categorical = [p.path for p in spec.parameters if p.type == "categorical"]
     if categorical and spec.design in ("lhs", "grid"):
-        notes.append(f"no rank correlation for categorical parameters (their levels have no order): "
+        others = ", delta, PAWN or RBD-FAST" if spec.design == "lhs" else ""
+        notes.append(f"no rank correlation{others} for categorical parameters (their levels have no order): "
                      f"{', '.join(categorical)}")
     # An index SALib cannot estimate (NaN, such as sigma from a single trajectory) gets no row; the report says so.
     for (metric, index), n in sorted(Counter((r["metric"], r["index"]) for r in rows if r["value"] is None).items()):
@@ -297,3 +336,68 @@ def _spearman(spec: specs.SweepSpec, points: designs.Points, metric: str,
             low, high = math.tanh(math.atanh(rho) - half), math.tanh(math.atanh(rho) + half)
         rows.append(_row(metric, p.path, "spearman", rho, low, high))
     return rows, constant
+
+
+@contextmanager
+def _salib_quiet(seed: int) -> Iterator[None]:
+    """Run SALib's given-data estimators seeded and without side effects: delta draws from NumPy's global generator
+    (seeded here with ``seed``, as SALib would skip seed 0) and changes the warning filters and format, so all three
+    are restored afterwards; SALib's own remarks (bias notices, bin merges) are dropped, its deprecation and future
+    warnings passed on. The BLAS runs on one thread: delta's many small matrix products are slower when BLAS
+    threads fight for busy cores (39 s against 1.4 s for one call, seen on a loaded two-core machine)."""
+    from threadpoolctl import threadpool_limits
+
+    state, formatwarning = np.random.get_state(), warnings.formatwarning
+    with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1, user_api="blas"):
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(state)
+            warnings.formatwarning = formatwarning
+    for w in caught:
+        if issubclass(w.category, DeprecationWarning | FutureWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _given_data(spec: specs.SweepSpec, points: designs.Points, metric: str,
+                y: np.ndarray) -> tuple[list[dict[str, Any]], list[str]]:
+    """An lhs's moment-independent and Fourier indices from SALib, estimated from the design as drawn (given data),
+    on the unit coordinates of its ordered parameters and the points that have a value: delta (Borgonovo 2007,
+    estimated as Plischke et al. 2013 with its balanced bootstrap, which keeps the design's even spread over each
+    parameter) and its S1, PAWN's median KS statistic over slides (Pianosi and Wagener 2015, 2018) and RBD-FAST's
+    S1 (Tarantola et al. 2006, bias-corrected as Tissot and Prieur 2012). Also why any of them is left out."""
+    from SALib.analyze import delta, pawn, rbd_fast
+
+    keep = ~np.isnan(y)
+    ordered = [k for k, p in enumerate(spec.parameters) if p.type != "categorical"]
+    if not ordered:
+        return [], []
+    x, values, n = points.unit[np.ix_(keep, ordered)], y[keep], int(keep.sum())
+    names = [spec.parameters[k].path for k in ordered]
+    problem = {"num_vars": len(ordered), "names": [f"x{k}" for k in range(len(ordered))],  # SALib forbids some
+               "bounds": [[0.0, 1.0]] * len(ordered)}                                       # name endings
+    if n < MIN_GIVEN_DATA_POINTS:
+        return [], [f"no delta, PAWN or RBD-FAST: they need at least {MIN_GIVEN_DATA_POINTS} design points with a "
+                    f"value, not {n}"]
+    rows: list[dict[str, Any]] = []
+    with _salib_quiet(spec.seed):
+        found = pawn.analyze(problem, x, values, S=next(k for k in PAWN_SLIDES if k <= n // 10), seed=spec.seed)
+    rows += [_row(metric, name, "pawn_median", found["median"][k]) for k, name in enumerate(names)]
+    with _salib_quiet(spec.seed):
+        found = rbd_fast.analyze(problem, x, values, M=RBD_FAST_HARMONICS, num_resamples=BOOTSTRAP_RESAMPLES,
+                                 conf_level=CONF_LEVEL, seed=np.random.default_rng(spec.seed))
+    for k, name in enumerate(names):
+        value, half = found["S1"][k], found["S1_conf"][k]
+        rows.append(_row(metric, name, "rbd_fast_S1", value, value - half, value + half))
+    if n > MAX_DELTA_POINTS:
+        return rows, [f"no delta: its bootstrap would take minutes per parameter at {n:,} design points (it runs up "
+                      f"to {MAX_DELTA_POINTS:,}; PAWN and RBD-FAST are there)"]
+    with _salib_quiet(spec.seed):
+        found = delta.analyze(problem, x, values, num_resamples=DELTA_RESAMPLES, conf_level=CONF_LEVEL,
+                              bins_specs={name: min(10, n // 10) for name in problem["names"]})
+    for k, name in enumerate(names):
+        for index, key in (("delta", "delta_balanced"), ("delta_S1", "S1")):
+            value, half = found[key][k], found[f"{key}_conf"][k]
+            rows.append(_row(metric, name, index, value, value - half, value + half))
+    return rows, []

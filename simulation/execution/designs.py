@@ -1,7 +1,7 @@
 """A sweep's design: its points, drawn by well-kept libraries and deterministic in the spec.
 
 ``itertools.product`` for grids, ``scipy.stats.qmc.LatinHypercube`` for LHS and SALib for Sobol
-(Saltelli) and Morris. Sampling designs draw points in the unit hypercube; each parameter maps its
+(Saltelli) and Morris; a ``points`` design is the spec's own list (a calibration's batch of proposals). Sampling designs draw points in the unit hypercube; each parameter maps its
 unit coordinate to a value (inputs.specs.Parameter.from_unit), so one unit design serves every
 parameter type and SALib's analysis.
 """
@@ -38,6 +38,8 @@ def design(spec: SweepSpec) -> Points:
     if spec.design == "grid":
         rows = [list(row) for row in itertools.product(*(p.grid_points() for p in spec.parameters))]
         return Points(rows, None)
+    if spec.design == "points":
+        return Points([list(row) for row in spec.point_values or []], None)
     d = len(spec.parameters)
     if spec.design == "lhs":
         unit = qmc.LatinHypercube(d, rng=np.random.default_rng(spec.seed)).random(spec.samples)

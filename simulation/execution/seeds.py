@@ -1,7 +1,8 @@
 """Seeds: every run's seed is spawned from ``numpy.random.SeedSequence``, keyed only by what identifies the run.
 
 A replicate's seed depends only on the base seed and its index; a sweep run's only on the spec's seed, its
-design point and its replicate. So results do not depend on how runs are grouped, ordered or spread over
+design point and its replicate (with common random numbers, only on the spec's seed and its replicate:
+execution.sweeps.Plan.seed). So results do not depend on how runs are grouped, ordered or spread over
 workers, processes or machines.
 """
 

@@ -9,6 +9,15 @@ row count and checksum status.json then records. Every run's seed depends only o
 its sample id and its replicate, and each row only on its run, so ``results.csv`` is byte-identical
 whatever the backend, the number of workers, the chunking or the interruptions.
 
+With the spec's ``common_random_numbers`` (common random numbers, CRN), replicate k of every design
+point runs with the same seed, the one point 0's replicate k has without CRN (Plan.seed): the runs of
+two points differ only by their parameter values, as far as the model's random streams allow, so a
+response curve's steps, or any difference between points, are far less noisy for the same replicates.
+Without it (the default) every run has a seed of its own, as before the option existed: the same spec
+gives the same ``results.csv``. CRN makes the points' replicate means correlated, which suits comparing
+points; for a sensitivity design (sobol, morris, lhs) whose estimators treat points as independent it
+is a choice to make knowingly.
+
 One process at a time runs a sweep (a lock file, held while running). A sweep whose status says
 ``running`` while nobody holds its lock was killed: the next command that looks at it marks it
 ``interrupted``.
@@ -54,6 +63,11 @@ CHUNKS_PER_SLOT = 16
 """Automatic chunking aims at this many chunks per worker: few enough that per-task overhead is
 negligible, many enough to balance load and to lose little to an interruption."""
 MAX_AUTO_CHUNK = 50
+
+
+NEW_FIELDS = {"common_random_numbers": False, "point_values": None}
+"""Spec fields added in 0.5.0 and their values when unused: Plan.digest leaves them out then, so that a sweep folder
+started by 0.4.0 resumes with its finished parts kept."""
 
 
 class SweepError(ExecutionError):
@@ -122,20 +136,33 @@ class Plan:
     def digest(self) -> str:
         """What the runs depend on (the spec, the base scenario, the chunking), hashed: a part sealed under another
         plan (a manifest edited since) is never joined."""
-        what = {"spec": self.sweep.spec.model_dump(mode="json"), "base": self.sweep.base, "chunk_size": self.chunk_size}
+        spec = self.sweep.spec
+        # the fields that came with 0.5.0 are left out while unset, so a part sealed before they existed still joins
+        unset = {name for name, off in NEW_FIELDS.items() if getattr(spec, name) == off}
+        dumped = spec.model_dump(mode="json", exclude=unset or None)
+        what = {"spec": dumped, "base": self.sweep.base, "chunk_size": self.chunk_size}
         return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
     def chunk_range(self, k: int) -> range:
         """The run indices of chunk k (in sample-id, replicate order)."""
         return range(k * self.chunk_size, min((k + 1) * self.chunk_size, self.runs))
 
+    def seed(self, sample: int, replicate: int) -> int:
+        """The seed of a run, the only place a sweep chooses one. By default ``run_seed(spec.seed, sample, replicate)``:
+        every run has its own, as before the option existed, so a spec's results.csv is unchanged by it. With the
+        spec's ``common_random_numbers``, ``run_seed(spec.seed, 0, replicate)``: replicate k of every design point
+        has the same seed (the one point 0's replicate k has without them), so the difference between two points'
+        replicate k comes from their values rather than their seeds, as far as the model's random streams keep in
+        step. Either way a seed depends only on the spec and the run, never on chunking, workers or backend."""
+        spec = self.sweep.spec
+        return run_seed(spec.seed, 0 if spec.common_random_numbers else sample, replicate)
+
     def chunk_runs(self, k: int) -> list[tuple[int, int, int, list[Any]]]:
         """Chunk k's runs: (sample id, replicate, seed, values)."""
-        spec = self.sweep.spec
         out = []
         for i in self.chunk_range(k):
-            sample, replicate = divmod(i, spec.replicates)
-            out.append((sample, replicate, run_seed(spec.seed, sample, replicate), self.points.values[sample]))
+            sample, replicate = divmod(i, self.sweep.spec.replicates)
+            out.append((sample, replicate, self.seed(sample, replicate), self.points.values[sample]))
         return out
 
 
@@ -273,6 +300,15 @@ def create(out: Path, plan: Plan, spec_file: str, command: list[str], label: str
     """Make the sweep folder ``<out>/<UTC timestamp>-<label>-<name>[-n]`` with its manifest, design and status."""
     started = datetime.now(UTC)
     folder = folders.make_run_folder(out, f"{label}-{plan.sweep.spec.name}", started)
+    create_at(folder, plan, spec_file, command, started)
+    return folder
+
+
+def create_at(folder: Path, plan: Plan, spec_file: str, command: list[str], started: datetime | None = None) -> None:
+    """Make ``folder`` (made if missing) a sweep folder: its design, status and, written last, its manifest (a folder
+    without one was never started). ``create`` names the folder; a calibration names its batches itself."""
+    started = started or datetime.now(UTC)
+    folder.mkdir(exist_ok=True)
     spec = plan.sweep.spec
     manifest = {
         "kind": "sweep",
@@ -290,11 +326,10 @@ def create(out: Path, plan: Plan, spec_file: str, command: list[str], label: str
         "command": command,
         "created_utc": started.isoformat(timespec="seconds"),
     }
-    (folder / PARTS).mkdir()
+    (folder / PARTS).mkdir(exist_ok=True)
     folders.write_text_atomically(folder / DESIGN, _design_csv(plan))
     Status("running", plan.runs, 0, 0).write(folder)
     folders.write_text_atomically(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    return folder
 
 
 MANIFEST_FIELDS = {"kind": str, "spec": dict, "base_file": str, "base_scenario": dict, "runs": int,
@@ -390,19 +425,20 @@ def _read_part(folder: Path, plan: Plan, k: int) -> tuple[str, str] | None:
 
 
 @contextmanager
-def _locked(folder: Path) -> Iterator[None]:
+def locked(folder: Path, message: str = BUSY, finished: str = RESULTS) -> Iterator[None]:
     """Hold the folder's lock while running (a file lock, which the system releases if the process dies); a
-    second process gets a SweepError at once. A finished sweep leaves no lock file behind."""
+    second process gets a SweepError at once (``message``, formatted with the folder). A folder whose ``finished``
+    file exists when the lock is released (a sweep's results.csv) is left without a lock file."""
     lock = filelock.FileLock(folder / LOCK, timeout=0)
     try:
         lock.acquire()
     except filelock.Timeout:
-        raise SweepError(BUSY.format(folder=folder)) from None
+        raise SweepError(message.format(folder=folder)) from None
     try:
         yield
     finally:
         lock.release()
-        if (folder / RESULTS).exists():
+        if (folder / finished).exists():
             (folder / LOCK).unlink(missing_ok=True)
 
 
@@ -414,7 +450,7 @@ def execute(folder: Path, plan: Plan, executor: Executor, slots: int, measure: M
     On any interruption the status file says ``interrupted`` and the parts written so far stay.
     ``Status.parts_redone`` counts the damaged parts found and run again.
     """
-    with _locked(folder):
+    with locked(folder):
         folders.remove_stale(folder)
         (folder / PARTS).mkdir(exist_ok=True)
         folders.remove_stale(folder / PARTS)

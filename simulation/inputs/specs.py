@@ -31,10 +31,14 @@ RUN_METRICS = (
     "annual_turnover", "avoidable_turnover", "ordinary_turnover", "study_cohort_left_share", "cohort_left_share",
     "retention_12m", "shock_share", "ordinary_share", "gradual_decisions_after_26w", "job_starts_per_es_year",
     "job_starts_per_position_year", "job_starts_per_client_year", "vacancy_weeks_per_position_year",
+    "shock_contract_share", "shock_reorganisation_share", "study_cohort_size", "founders", "voluntary_quits",
+    "quits", "shock_quits", "other_shock_quits",
 )
 """The per-run metrics a sweep can keep (simulation.analysis.metrics.replicate_metrics)."""
-SHARE_METRICS = ("study_cohort_left_share", "cohort_left_share", "retention_12m", "shock_share", "ordinary_share")
-"""The per-run metrics that are shares of ES, so that an observed count of ES (a calibration target) estimates them."""
+SHARE_METRICS = ("study_cohort_left_share", "cohort_left_share", "shock_share", "ordinary_share",
+                 "shock_contract_share", "shock_reorganisation_share")
+"""The per-run metrics that are a count of ES or quits over a count (analysis.metrics.COUNTS_OF names each one's
+denominator), so that an observed count (a calibration target) estimates them."""
 MAX_PATH = 300
 """The longest parameter path (a scenario's deepest is under 60 characters)."""
 DISTRIBUTION_QUANTILES = (0.005, 0.995)
@@ -170,7 +174,7 @@ class Parameter(SpecSchema):
         return [self.from_unit(0.0), self.from_unit(1.0)]
 
 
-Design = Literal["grid", "lhs", "sobol", "morris"]
+Design = Literal["grid", "lhs", "sobol", "morris", "points"]
 
 
 class SweepSpec(SpecSchema):
@@ -180,15 +184,23 @@ class SweepSpec(SpecSchema):
     description: str = Field("", description="what the sweep asks")
     base: str = Field(description="the base scenario file, relative to the spec file's folder")
     design: Design = Field(description="grid (every combination of levels), lhs (Latin hypercube), "
-                                       "sobol (Saltelli sampling for Sobol indices) or morris (elementary effects)")
+                                       "sobol (Saltelli sampling for Sobol indices), morris (elementary effects) or "
+                                       "points (the design points given in point_values)")
     samples: int | None = Field(None, ge=1, le=1_000_000, description=(
         "lhs: points; sobol: base samples N, a power of 2 (runs N*(D+2), or N*(2D+2) with second_order); "
         "morris: trajectories (runs r*(D+1)); grid: not used (every combination)"))
     replicates: int = Field(10, ge=1, le=10_000, description="runs per design point, each with its own seed")
     seed: int = Field(2024, ge=0, description="seeds the design and every run (SeedSequence keyed by sample and replicate)")
+    common_random_numbers: bool = Field(False, description=(
+        "common random numbers: replicate k of every design point runs with the same seed (the one point 0's "
+        "replicate k has without them), so differences between points are paired and less noisy; false: every run "
+        "has a seed of its own"))
     metrics: list[Literal[RUN_METRICS]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(RUN_METRICS), min_length=1, description="per-run metrics to keep")
     parameters: list[Parameter] = Field(min_length=1, description="the parameters to vary")
+    point_values: list[list[float]] | None = Field(None, max_length=1_000_000, description=(
+        "points: each design point's values, in the order of parameters (as a calibration's batches of proposals "
+        "are given)"))
     second_order: bool = Field(False, description="sobol: also sample for second-order indices")
     morris_levels: int = Field(4, ge=2, le=20, description="morris: grid levels per parameter (even numbers are usual)")
 
@@ -200,7 +212,16 @@ class SweepSpec(SpecSchema):
             raise ValueError(f"each path may be varied once; repeated: {', '.join(repeated)}")
         if len(set(self.metrics)) != len(self.metrics):
             raise ValueError("metrics must be distinct")
-        if self.design == "grid":
+        if (self.design == "points") != (self.point_values is not None):
+            raise ValueError("point_values go with design points, and design points needs them")
+        if self.design == "points":
+            if self.samples is not None:
+                raise ValueError("a points design runs the point_values given: leave samples out")
+            wrong = [i for i, row in enumerate(self.point_values or []) if len(row) != len(self.parameters)]
+            if wrong or not self.point_values:
+                raise ValueError("point_values: each point needs one value per parameter" if wrong else
+                                 "point_values: give at least one point")
+        elif self.design == "grid":
             if self.samples is not None:
                 raise ValueError("a grid design runs every combination of levels: leave samples out")
             for i, p in enumerate(self.parameters):
@@ -223,6 +244,8 @@ class SweepSpec(SpecSchema):
         d = len(self.parameters)
         if self.design == "grid":
             return math.prod(p.grid_size() for p in self.parameters)
+        if self.design == "points":
+            return len(self.point_values or [])
         n = self.samples or 0
         if self.design == "sobol":
             return n * (2 * d + 2 if self.second_order else d + 2)
@@ -361,9 +384,16 @@ def load_sweep(path: str | Path) -> Sweep:
 
 def check_sweep(spec: SweepSpec, base: dict[str, Any], base_file: str, where: str) -> Sweep:
     """Check every path against the schema and the base scenario, and every parameter's extreme values."""
+    check_parameters(spec.parameters, base, where)
+    return Sweep(spec, base, base_file)
+
+
+def check_parameters(parameters: list[Parameter], base: dict[str, Any], where: str) -> None:
+    """ScenarioError listing every parameter whose path the base scenario lacks, whose type does not fit its field, or
+    whose extreme values the schema refuses."""
     base_scenario = Scenario.model_validate(base)
     problems = []
-    for i, p in enumerate(spec.parameters):
+    for i, p in enumerate(parameters):
         label = f"{where}: parameters[{i}].path ({p.path})"
         try:
             _, kind = check_path(p.path, base_scenario)
@@ -383,7 +413,6 @@ def check_sweep(spec: SweepSpec, base: dict[str, Any], base_file: str, where: st
                 break
     if problems:
         raise ScenarioError("\n".join(problems))
-    return Sweep(spec, base, base_file)
 
 
 # --- calibration specs -----------------------------------------------------------------------
@@ -414,15 +443,29 @@ class Target(SpecSchema):
 
 
 class CalibrationSpec(SpecSchema):
-    """Free parameters with uniform priors, targets, the study window and how many runs."""
+    """Free parameters with uniform priors, targets, the study window, the kernel and how the ABC-SMC runs
+    (analysis.smc)."""
 
     name: str = name_field("names the calibration's run folder")
     description: str = Field("", description="what is calibrated")
     base: str = Field(description="the scenario whose free parameters are fitted, relative to the spec file")
     window_weeks: int = Field(ge=1, le=1040, description="the study window: the base's cohort_window_weeks is set to it")
-    samples: int = Field(ge=2, le=100_000, description="prior draws (a Latin hypercube over the ranges)")
-    replicates: int = Field(10, ge=1, le=1000, description="runs per prior draw")
-    seed: int = Field(2024, ge=0, description="seeds the prior draws, every run and the acceptance draws")
+    samples: int = Field(ge=2, le=100_000, description="generation 0: prior draws (a Latin hypercube over the ranges)")
+    population: int = Field(200, ge=2, le=100_000,
+                            description="accepted proposals each later generation needs at least")
+    batch: int | None = Field(None, ge=1, le=100_000, description=(
+        "proposals per round of a later generation (default: the population); rounds go on until the population "
+        "is accepted"))
+    generations: int = Field(4, ge=1, le=30, description=(
+        "generations in all, the prior's included; acceptance sharpens geometrically to temperature 1 in the last "
+        "(1: rejection ABC)"))
+    first_acceptance: float = Field(0.3, gt=0, le=1, description=(
+        "the share of the prior draws generation 0 accepts (it sets the first temperature)"))
+    kernel: Literal["beta-binomial", "binomial"] = Field("beta-binomial", description=(
+        "the observations' error model: beta-binomial (ES clustered in sites, its intra-class correlation the "
+        "model's own) or binomial (independent ES)"))
+    replicates: int = Field(10, ge=1, le=1000, description="runs per proposal")
+    seed: int = Field(2024, ge=0, description="seeds the proposals, every run and the acceptance draws")
     parameters: list[Parameter] = Field(min_length=1, description="free parameters, each with a range (its uniform prior)")
     targets: list[Target] = Field(min_length=1, description="observed counts to reproduce")
 
@@ -433,28 +476,40 @@ class CalibrationSpec(SpecSchema):
                 raise ValueError(f"parameters[{i}] ({p.path}): a free parameter is a float with a range (its prior)")
             if "[" in p.path:
                 raise ValueError(f"parameters[{i}] ({p.path}): a free parameter is one scenario field, not a list entry")
+        paths = [p.path for p in self.parameters]
+        if len(set(paths)) != len(paths):
+            raise ValueError("each path may be a free parameter once")
         metrics = [t.metric for t in self.targets]
         if len(set(metrics)) != len(metrics):
             raise ValueError("each metric may be a target once")
         return self
 
-    def sweep_spec(self) -> SweepSpec:
-        return SweepSpec(name=self.name, description=self.description, base=self.base, design="lhs",
-                               samples=self.samples, replicates=self.replicates, seed=self.seed,
-                               metrics=[t.metric for t in self.targets], parameters=self.parameters)
+    @property
+    def proposals_per_round(self) -> int:
+        return self.batch or self.population
 
 
 @dataclass(frozen=True)
 class Calibration:
+    """A validated calibration spec with its base scenario (its cohort window set to the spec's)."""
+
     spec: CalibrationSpec
-    sweep: Sweep
+    base: dict[str, Any]
+    """The base scenario, fully resolved, with ``cohort_window_weeks`` set to the spec's ``window_weeks``."""
+    base_file: str
 
 
 def load_calibration(path: str | Path) -> Calibration:
     """Read and validate a calibration spec and its base scenario; ScenarioError names the file and field."""
     spec, base_file, base = read_spec(path, CalibrationSpec, "calibration")
-    if spec.window_weeks > base.weeks:
-        raise ScenarioError(f"{path}: window_weeks ({spec.window_weeks}) exceeds the base scenario's weeks ({base.weeks})")
-    data = base.model_dump(mode="json")
-    data["cohort_window_weeks"] = spec.window_weeks
-    return Calibration(spec, check_sweep(spec.sweep_spec(), data, str(base_file), str(path)))
+    return check_calibration(spec, base.model_dump(mode="json"), str(base_file), str(path))
+
+
+def check_calibration(spec: CalibrationSpec, base: dict[str, Any], base_file: str, where: str) -> Calibration:
+    """Check the window against the base and every free parameter against the schema and the base (as a sweep's)."""
+    if spec.window_weeks > base["weeks"]:
+        raise ScenarioError(f"{where}: window_weeks ({spec.window_weeks}) exceeds the base scenario's weeks "
+                            f"({base['weeks']})")
+    data = {**base, "cohort_window_weeks": spec.window_weeks}
+    check_parameters(spec.parameters, data, where)
+    return Calibration(spec, data, base_file)

@@ -31,6 +31,7 @@ from simulation.inputs.docs import parameter_rows
 from simulation.inputs.specs import DISTRIBUTION_QUANTILES
 from simulation.present import words
 from simulation.present.report_files import (
+    CalibrationManifest,
     CompareManifest,
     Interval,
     PatternsManifest,
@@ -89,9 +90,9 @@ HOW_TO_READ = {
                  "with its 95% confidence interval. The regular dips are network seminar weeks. A balance below "
                  "zero for the average specialist does not mean nobody quits: strain is personal, and shocks tip "
                  "people over.",
-    "posterior": "Calibration: the values of each free parameter that reproduce the observed figures (accepted "
-                 "draws) against the range tried (prior).",
-    "fit": "Calibration: the observed figures against what the accepted parameter values simulate.",
+    "posterior": "Calibration: the values of each free parameter that reproduce the observed figures (the "
+                 "posterior's weighted particles) against the range tried (the prior's draws).",
+    "fit": "Calibration: the observed figures against what the posterior's parameter values simulate.",
     "quitting": "Shape of quitting: gradual decisions to quit by year in post (per ES-year at risk, 95% confidence "
                 "interval), and the share of the average specialist's personal resources used up week by week.",
     "maturation": "Validation pattern: each readiness part as the services mature, and decisions to leave by year "
@@ -594,8 +595,10 @@ def build(folder: Path) -> Report:
         report = _compare_report(folder, manifest, kind)
     elif kind == "patterns":
         report = _patterns_report(folder, manifest)
+    elif kind == "calibration":
+        report = _calibration_report(folder, manifest)
     else:
-        report = _sweep_report(folder, manifest, kind)
+        report = _sweep_report(folder, manifest)
     made = shaped(manifest, Provenance, folder / "manifest.json")
     report.reproduce = shlex.join(made.get("command", []))
     report.provenance = _provenance(made)
@@ -679,30 +682,51 @@ def _patterns_report(folder: Path, raw: dict[str, object]) -> Report:
     return report
 
 
-def _sweep_report(folder: Path, raw: dict[str, object], kind: str) -> Report:
-    check_finished(folder, kind)
+def _calibration_report(folder: Path, raw: dict[str, object]) -> Report:
+    check_finished(folder, "calibration")
+    manifest = shaped(raw, CalibrationManifest, folder / "manifest.json")
+    spec = manifest["spec"]
+    base = recorded_scenario(manifest["base_scenario"], f"{folder}: base scenario")
+    generations = spec["generations"]
+    report = Report(KIND_TITLES["calibration"].format(name=spec["name"]),
+                    f"ABC-SMC over {generations} generation{'s' * (generations > 1)}, {spec['kernel']} kernel: "
+                    f"{spec['replicates']} replicates of {base.weeks} weeks per proposal")
+    report.about = ABOUT["calibration"].format(name=base.name)
+    report.findings_html = _findings_html(folder / "summary.md")
+    _varied(report, folder, base, manifest["base_file"], spec["replicates"],
+            [[p["path"], f"{p['range'][0]} to {p['range'][1]}", "uniform prior"] for p in spec["parameters"]],
+            f"{spec.get('description') or ''} The calibration varies its free parameters (see Scenario) within their "
+            "priors; every other value is the base scenario's.")
+    return report
+
+
+def _sweep_report(folder: Path, raw: dict[str, object]) -> Report:
+    check_finished(folder, "sweep")
     manifest = shaped(raw, SweepManifest, folder / "manifest.json")
     spec = manifest["spec"]
     base = recorded_scenario(manifest["base_scenario"], f"{folder}: base scenario")
-    report = Report(KIND_TITLES[kind].format(name=spec["name"]),
+    report = Report(KIND_TITLES["sweep"].format(name=spec["name"]),
                     f"{spec['design']} design: {manifest['points']} parameter sets x {manifest['replicates']} "
                     f"replicates of {base.weeks} weeks ({manifest['runs']} runs)")
-    report.about = ABOUT[kind].format(name=base.name)
-    if kind == "calibration":
-        report.findings_html = _findings_html(folder / "summary.md")
-    else:
-        report.findings = sweep_findings(folder, spec["design"])
-    report.chart_groups = [("Charts", charts_in(folder))]
-    report.sweep_parameters = Table(
-        ["parameter", "values tried", "distribution"],
-        [[p["path"], _tried(p), _drawn(p)] for p in spec["parameters"]],
-    )
-    report.scenarios = [scenario_view(base, manifest["base_file"])]
-    report.assumptions, report.assumptions_of = assumptions_table(base), base.name
-    report.replicates, report.weeks = manifest["replicates"], base.weeks
-    report.design_note = (f"{spec.get('description') or ''} The {spec['design']} design varies the swept parameters "
-                          "(see Scenario) around the base scenario; every other value is the base scenario's.").strip()
+    report.about = ABOUT["sweep"].format(name=base.name)
+    report.findings = sweep_findings(folder, spec["design"])
+    _varied(report, folder, base, manifest["base_file"], manifest["replicates"],
+            [[p["path"], _tried(p), _drawn(p)] for p in spec["parameters"]],
+            f"{spec.get('description') or ''} The {spec['design']} design varies the swept parameters (see Scenario) "
+            "around the base scenario; every other value is the base scenario's.")
     return report
+
+
+def _varied(report: Report, folder: Path, base: Scenario, base_file: str, replicates: int, parameters: list[list[str]],
+            note: str) -> None:
+    """What the report of a sweep and of a calibration share: the charts, the varied parameters (each a row of
+    path, values tried and distribution), the base scenario with its assumptions, and the design's note."""
+    report.chart_groups = [("Charts", charts_in(folder))]
+    report.sweep_parameters = Table(["parameter", "values tried", "distribution"], parameters)
+    report.scenarios = [scenario_view(base, base_file)]
+    report.assumptions, report.assumptions_of = assumptions_table(base), base.name
+    report.replicates, report.weeks = replicates, base.weeks
+    report.design_note = note.strip()
 
 
 def _tried(p: SweepParameter) -> str:

@@ -162,8 +162,30 @@ class _Spec(TypedDict):
     parameters: list[Annotated[SweepParameter, AfterValidator(_one_way)]]
 
 
+class _Prior(TypedDict):
+    path: str
+    range: Annotated[list[int | float], Field(min_length=2, max_length=2)]
+
+
+class _CalibrationSpec(TypedDict):
+    name: str
+    description: NotRequired[str | None]
+    replicates: int
+    generations: int
+    kernel: str
+    parameters: list[_Prior]
+
+
+class CalibrationManifest(TypedDict):
+    """What the report reads of a calibration folder's manifest.json."""
+
+    spec: _CalibrationSpec
+    base_file: str
+    base_scenario: dict[str, object]
+
+
 class SweepManifest(TypedDict):
-    """What the report reads of a sweep or calibration folder's manifest.json."""
+    """What the report reads of a sweep folder's manifest.json."""
 
     spec: _Spec
     base_file: str
@@ -398,9 +420,7 @@ def kind_of(folder: Path, manifest: dict[str, object]) -> str:
     kind = manifest.get("kind")
     if kind is None and "scenario_file" in manifest:
         return "run"
-    if kind == "sweep":
-        return "calibration" if (folder / "calibration.json").is_file() else "sweep"
-    if isinstance(kind, str) and kind in ("compare", "levers", "patterns"):
+    if isinstance(kind, str) and kind in ("sweep", "calibration", "compare", "levers", "patterns"):
         return kind
     named = "it names no kind" if kind is None else f"kind {cut(repr(kind), 40)}"
     raise ReportError(f"{folder}: manifest.json is not of an ipsim run, compare, levers, sweep, calibration or "

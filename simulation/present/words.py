@@ -487,9 +487,9 @@ def calibrated_yaml(post: Posterior, spec_file: str, folder: Path, base_file: st
     lines = [
         comment(f"Calibrated by `ipsim calibrate {spec_file}`: posterior medians of "
                 f"{plural(len(medians), 'free parameter')}."),
-        comment(f"ABC rejection with the observations' binomial error as kernel: {int(post.accepted.sum())} of "
-                f"{len(post.accepted)} prior draws accepted ({plural(spec.replicates, 'replicate')} each, "
-                f"seed {spec.seed})."),
+        comment(f"ABC-SMC with the observations' {spec.kernel} error as kernel: {len(post.particles)} weighted "
+                f"particles after {plural(len(post.result.generations), 'generation')} "
+                f"({plural(spec.replicates, 'replicate')} each, seed {spec.seed}); the whole sample is posterior.csv."),
         comment(f"Targets over a {spec.window_weeks}-week window: {targets}."),
         *(comment(f"{p.path}: 90% posterior interval {sig3(lo)} to {sig3(hi)}; uniform prior {p.range[0]:g} to "
                   f"{p.range[1]:g}") for p, lo, hi in zip(spec.parameters, low, high, strict=True)),
@@ -505,21 +505,50 @@ def calibrated_yaml(post: Posterior, spec_file: str, folder: Path, base_file: st
     return "\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
+STRONG_CORRELATION = 0.5
+"""summary.md names the pairs of parameters whose posterior correlation is at least this strong (a choice of what to
+mention; summary.json has every pair)."""
+
+
 def calibration_markdown(spec: CalibrationSpec, summary: dict[str, Any]) -> str:
+    """summary.md of a calibration: the generations, each parameter with its identifiability, the strong
+    correlations, and the posterior predictive check of each target."""
+    final = summary["generations"][-1]
     lines = [f"# Calibration {spec.name}", "",
-             (f"{summary['accepted']} of {summary['samples']} prior draws accepted "
-             f"({plural(spec.replicates, 'replicate')} each; window {spec.window_weeks} weeks; seed {spec.seed})."), "",
-             "| parameter | prior | shipped in base | posterior median | 90% interval | SE of median | reproduced |",
-             "|---|---|---|---|---|---|---|"]
+             (f"ABC-SMC over {plural(len(summary['generations']), 'generation')}: {summary['particles']} weighted "
+              f"particles in the last (effective sample size {summary['effective_sample_size']:.0f}), "
+              f"{plural(spec.replicates, 'replicate')} per proposal; {spec.kernel} kernel; window "
+              f"{spec.window_weeks} weeks; seed {spec.seed}."), "",
+             "| generation | temperature | proposals | accepted | effective sample size |", "|---|---|---|---|---|"]
+    for g in summary["generations"]:
+        lines.append(f"| {g['generation']} | {g['temperature']:.3g} | {g['proposals']} | {g['accepted']} "
+                     f"({g['acceptance']:.0%}) | {g['effective_sample_size']:.0f} |")
+    lines += ["", "| parameter | prior | shipped in base | posterior median | 90% interval | SE of median | "
+              "reproduced | narrowed to | the targets |", "|---|---|---|---|---|---|---|---|---|"]
     for r in summary["parameters"]:
         lines.append(f"| `{r['parameter']}` | {r['prior_low']:g} to {r['prior_high']:g} | {sig3(r['shipped'])} | "
                      f"{sig3(r['median'])} | {sig3(r['q05'])} to {sig3(r['q95'])} | {sig3(r['median_se'])} | "
-                     f"{'yes' if r['reproduced'] else 'no'} |")
-    lines += ["", "Reproduced: the shipped value is within 2 bootstrap standard errors of the posterior median.", "",
-              "| target | observed (95% CI) | accepted runs' mean: median (90% range) | source |", "|---|---|---|---|"]
+                     f"{'yes' if r['reproduced'] else 'no'} | {r['width_ratio']:.0%} of the prior | "
+                     f"{r['identifiability']} |")
+    lines += ["", "Reproduced: the shipped value is within 2 bootstrap standard errors of the posterior median. "
+              "Narrowed to: the 90% posterior interval's width as a share of the prior's; the targets inform a "
+              f"parameter narrowed to {summary['informed_below']:.0%} or less, weakly up to "
+              f"{summary['weakly_informed_below']:.0%} (a reading convention)."]
+    strong = [c for c in summary["correlations"] if abs(c["correlation"]) >= STRONG_CORRELATION]
+    if strong:
+        lines += ["", "Strongly correlated in the posterior (the targets inform a combination of the two, not "
+                  "each): " + "; ".join(f"`{c['parameter']}` and `{c['other']}` ({c['correlation']:+.2f})"
+                                        for c in strong) + "."]
+    lines += ["", "| target | observed (95% CI) | simulated, posterior: median (90% range) | predicted count at the "
+              "study's size: 90% range | tail probability | ICC | source |", "|---|---|---|---|---|---|---|"]
     for t in summary["targets"]:
-        lines.append(f"| `{t['metric']}` | {t['observed']:.1%} ({t['observed_ci_low']:.1%} to {t['observed_ci_high']:.1%}) | "
-                     f"{t['accepted_median']:.1%} ({t['accepted_q05']:.1%} to {t['accepted_q95']:.1%}) | {t['source']} |")
+        lines.append(f"| `{t['metric']}` | {t['observed']:.1%} ({t['observed_ci_low']:.1%} to "
+                     f"{t['observed_ci_high']:.1%}) | {t['simulated_median']:.1%} ({t['simulated_q05']:.1%} to "
+                     f"{t['simulated_q95']:.1%}) | {t['predicted_q05']:.0%} to {t['predicted_q95']:.0%} of "
+                     f"{t['trials']} | {t['tail_probability']:.2f} | {t['icc']:.3f} | {t['source']} |")
+    lines += ["", "Posterior predictive check: counts drawn at the study's own size from the kernel around each "
+              "particle's simulated share; a tail probability under 0.05 says the posterior does not reproduce the "
+              f"observation. The last generation accepted {final['accepted']} of {final['proposals']} proposals."]
     return "\n".join(lines) + "\n"
 
 

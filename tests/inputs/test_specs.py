@@ -47,6 +47,14 @@ from tests.helpers import SCENARIOS
      "metrics[0]: Input should be 'annual_turnover'"),
     (("design: morris\nparameters:\n  - {path: weeks, type: int, range: [20, 26]}\n"
      "  - {path: staff.notice_weeks, type: int, range: [1, 4]}\n"), "a morris design needs samples"),
+    ("design: points\nparameters:\n  - {path: staff.quit_threshold.mean, range: [1, 2]}\n",
+     "point_values go with design points, and design points needs them"),
+    (("design: lhs\nsamples: 2\npoint_values: [[1.5]]\nparameters:\n"
+      "  - {path: staff.quit_threshold.mean, range: [1, 2]}\n"), "point_values go with design points"),
+    (("design: points\npoint_values: [[1.5], [1.2, 3]]\nparameters:\n"
+      "  - {path: staff.quit_threshold.mean, range: [1, 2]}\n"), "point_values: each point needs one value per parameter"),
+    ("design: points\npoint_values: []\nparameters:\n  - {path: staff.quit_threshold.mean, range: [1, 2]}\n",
+     "point_values: give at least one point"),
 ])
 def test_spec_errors_name_the_file_and_the_field(tmp_path: Path, body: str, expected: str,
                                                  sweep_spec: Callable[..., Path]) -> None:
@@ -95,4 +103,7 @@ def test_paths_with_star_set_every_site(tmp_path: Path, sweep_spec: Callable[...
 @pytest.mark.parametrize("path", sorted((SCENARIOS / "calibration").glob("*.yaml")), ids=lambda p: p.name)
 def test_bundled_calibration_specs_are_valid(path: Path) -> None:
     loaded = specs.load_calibration(path)
-    assert [t.metric for t in loaded.spec.targets] == ["study_cohort_left_share", "shock_share", "ordinary_share"]
+    assert [t.metric for t in loaded.spec.targets] == ["study_cohort_left_share", "shock_share", "ordinary_share",
+                                                       "shock_contract_share", "shock_reorganisation_share"]
+    assert [(t.successes, t.trials) for t in loaded.spec.targets] == [(18, 40), (4, 10), (2, 12), (2, 4), (1, 2)]
+    assert loaded.spec.kernel == "beta-binomial" and loaded.spec.generations > 1

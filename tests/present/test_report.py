@@ -49,6 +49,7 @@ CALIBRATION = """
 base: tiny.yaml
 window_weeks: 40
 samples: 8
+generations: 1
 replicates: 2
 seed: 5
 parameters:

@@ -48,12 +48,13 @@ base: tiny.yaml
 name: tiny-calibration
 window_weeks: 10
 samples: 4
+generations: 1
 replicates: 1
 seed: 5
 parameters:
   - {path: staff.quit_threshold.mean, range: [0.4, 1.6]}
 targets:
-  - {metric: cohort_left_share, successes: 1, trials: 4, source: test}
+  - {metric: cohort_left_share, successes: 0, trials: 4, source: test}
 """
 COMMANDS = {
     "run": ["run", "tiny.yaml", "--replicates", "2"],
@@ -354,7 +355,7 @@ SHAPES = [
     shape("patterns", "manifest.json", at("scenario.sites", []), "does not validate", "a scenario without sites"),
     shape("sweep", "manifest.json", at("spec"), "spec: missing", "no spec"),
     shape("sweep", "manifest.json", at("spec.design", "random"), "spec.design: Input should be 'grid', 'lhs', "
-                                                                 "'sobol' or 'morris'", "an unknown design"),
+                                                                 "'sobol', 'morris' or 'points'", "an unknown design"),
     shape("sweep", "manifest.json", at("spec.parameters.0.range", None),
           r"spec\.parameters\[0\]: no levels, range or distribution", "a parameter without values"),
     shape("sweep", "manifest.json", at("spec.parameters.0.range", [1]), r"spec\.parameters\[0\]\.range: too short",
