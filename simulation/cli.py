@@ -570,7 +570,8 @@ def _calibrate(args: argparse.Namespace, command: list[str]) -> int:
     with _sweep_executor(args) as (executor, slots):
         if args.resume is None:
             chunk = args.chunk_size or sweeps.auto_chunk_size(spec.samples * spec.replicates, slots)
-            folder = calibrate_study.create(cal, args.out, str(args.spec), command, chunk)
+            opened = calibrate_study.create(cal, args.out, str(args.spec), command, chunk)
+            folder = opened.folder
         print(f"calibration {spec.name}: ABC-SMC, {spec.generations} generation{'s' * (spec.generations > 1)}, at "
               f"least {fewest:,} runs, into "
               f"{folder}", file=sys.stderr)
@@ -581,7 +582,7 @@ def _calibrate(args: argparse.Namespace, command: list[str]) -> int:
                 bar.refresh()
 
             result = _interruptible("calibrate", folder, lambda: calibrate_study.run(
-                folder, executor, slots, bar.update, announce))
+                opened, executor, slots, bar.update, announce))
         if isinstance(result, int):
             return result
     print(result.text)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -107,9 +108,10 @@ class CountKernel:
     icc: tuple[float, ...]
     """Each target's intra-class correlation (0: binomial)."""
 
-    @property
+    @cached_property
     def log_max(self) -> float:
-        """The kernel's largest value, log c: each target's probability at its best share (found numerically)."""
+        """The kernel's largest value, log c: each target's probability at its best share (found numerically, once:
+        the SMC reads it every round)."""
         total = 0.0
         for k, n, rho in zip(self.successes, self.trials, self.icc, strict=True):
             best = optimize.minimize_scalar(lambda s, k=k, n=n, rho=rho: -float(_log_pmf(k, n, np.array(s), rho)),

@@ -337,22 +337,25 @@ MANIFEST_FIELDS = {"kind": str, "spec": dict, "base_file": str, "base_scenario":
 """What a sweep folder's manifest.json must hold for the folder to be resumed or analysed, and of which type."""
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """A sweep folder's manifest.json; SweepError if there is none, or it is damaged or of another kind."""
+def read_manifest(folder: Path, kind_of_folder: str = "sweep",
+                  fields: dict[str, type] = MANIFEST_FIELDS) -> dict[str, Any]:
+    """A sweep folder's manifest.json (or another kind's, such as a calibration's, with the ``fields`` it must hold);
+    SweepError if there is none, or it is damaged or of another kind."""
     if not folder.is_dir():
         raise SweepError(f"{folder}: no such folder")
     redo = "it cannot be resumed or analysed: run its spec again into a new folder"
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SweepError(f"{folder}: not a sweep folder (no {MANIFEST})") from None
+        raise SweepError(f"{folder}: not a {kind_of_folder} folder (no {MANIFEST})") from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise SweepError(f"{folder}: {MANIFEST} is damaged ({_short(exc)}); {redo}") from None
     if not isinstance(manifest, dict):
         raise SweepError(f"{folder}: {MANIFEST} is damaged (not a JSON object); {redo}")
-    if manifest.get("kind") != "sweep":
-        raise SweepError(f"{folder}: not a sweep folder (its manifest is of kind {str(manifest.get('kind'))[:40]!r})")
-    for name, kind in MANIFEST_FIELDS.items():
+    if manifest.get("kind") != kind_of_folder:
+        raise SweepError(f"{folder}: not a {kind_of_folder} folder (its manifest is of kind "
+                         f"{str(manifest.get('kind'))[:40]!r})")
+    for name, kind in fields.items():
         if type(manifest.get(name)) is not kind:
             raise SweepError(f"{folder}: {MANIFEST} is damaged ({name!r} is missing or not a{'n' * (kind is int)} "
                              f"{kind.__name__}); {redo}")

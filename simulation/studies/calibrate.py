@@ -49,6 +49,9 @@ from simulation.studies import sweep as sweep_study
 
 MANIFEST, KIND, BATCHES = "manifest.json", "calibration", "batches"
 POSTERIOR, PROVENANCE, SAMPLES, SUMMARY = "posterior.csv", "posterior.json", "samples.csv", "summary.json"
+MANIFEST_FIELDS = {"kind": str, "spec": dict, "base_file": str, "base_scenario": dict, "chunk_size": int,
+                   "spec_file": str}
+"""What a calibration folder's manifest.json must hold for it to be resumed or reported, and of which type."""
 RUNS = 0x2B15
 """Spawn key of the batches' run seeds: SeedSequence(seed, spawn_key=(RUNS, generation, round))."""
 BUSY = ("{folder}: another ipsim process is running this calibration now; wait for it to finish (or stop it), then "
@@ -90,7 +93,7 @@ def estimated_runs(spec: specs.CalibrationSpec) -> tuple[int, int]:
 # --- the folder --------------------------------------------------------------------------------------------
 
 
-def create(cal: specs.Calibration, out: Path, spec_file: str, command: Sequence[str], chunk_size: int) -> Path:
+def create(cal: specs.Calibration, out: Path, spec_file: str, command: Sequence[str], chunk_size: int) -> Opened:
     """A new calibration folder ``<out>/<UTC timestamp>-calibrate-<name>[-n]`` with its manifest."""
     started = datetime.now(UTC)
     folder = folders.make_run_folder(out, f"calibrate-{cal.spec.name}", started)
@@ -100,7 +103,7 @@ def create(cal: specs.Calibration, out: Path, spec_file: str, command: Sequence[
                 "created_utc": started.isoformat(timespec="seconds")}
     (folder / BATCHES).mkdir()
     write_text_atomically(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    return folder
+    return Opened(folder, cal, manifest)
 
 
 @dataclass(frozen=True)
@@ -118,21 +121,10 @@ class Opened:
 
 def open_folder(folder: Path) -> Opened:
     """A calibration folder, checked: SweepError if it is not one, or its manifest is damaged or no longer valid."""
-    redo = "run the calibration again into a new folder"
-    if not folder.is_dir():
-        raise sweeps.SweepError(f"{folder}: no such folder")
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise sweeps.SweepError(f"{folder}: not a calibration folder (no {MANIFEST})") from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise sweeps.SweepError(f"{folder}: {MANIFEST} is damaged ({str(exc)[:120]}); {redo}") from None
-    if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
-        raise sweeps.SweepError(f"{folder}: not a calibration folder (its {MANIFEST} is not a calibration's)")
-    kinds = {"spec": dict, "base_scenario": dict, "base_file": str, "spec_file": str, "chunk_size": int}
-    for name, kind in kinds.items():
-        if type(manifest.get(name)) is not kind or (kind is int and manifest[name] < 1):
-            raise sweeps.SweepError(f"{folder}: {MANIFEST} is damaged ({name!r} is missing or wrong); {redo}")
+    manifest = sweeps.read_manifest(folder, KIND, MANIFEST_FIELDS)
+    if manifest["chunk_size"] < 1:
+        raise sweeps.SweepError(f"{folder}: {MANIFEST} is damaged (its chunk_size is not a positive count); run the "
+                                "calibration again into a new folder")
     try:
         spec = specs.CalibrationSpec.model_validate(manifest["spec"])
         cal = specs.check_calibration(spec, manifest["base_scenario"], manifest["base_file"], str(folder / MANIFEST))
@@ -192,11 +184,11 @@ class CalibrationResult:
     """summary.md."""
 
 
-def run(folder: Path, executor: Executor, slots: int, progress: Callable[[int], None] | None = None,
+def run(opened: Opened, executor: Executor, slots: int, progress: Callable[[int], None] | None = None,
         announce: Callable[[str, int], None] | None = None) -> CalibrationResult:
-    """Run (or finish) the calibration in ``folder``, then write its posterior and summaries."""
-    opened = open_folder(folder)
-    spec = opened.calibration.spec
+    """Run (or finish) the calibration in an opened (or just created) folder, then write its posterior and
+    summaries."""
+    folder, spec = opened.folder, opened.calibration.spec
     with sweeps.locked(folder, BUSY, SUMMARY):
         batches = Batches(opened, executor, slots, progress, announce)
         batches.status.write(folder, "calibrate")

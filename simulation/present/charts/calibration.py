@@ -32,13 +32,13 @@ def calibration(folder: Path, post: Posterior) -> list[Path]:
 def calibration_posterior(path: Path, post: Posterior) -> Path:
     spec = post.spec
     fig, axes = panels(len(spec.parameters))
-    first = post.result.generations[0]
+    first, medians = post.result.generations[0], post.medians()
     for j, (p, ax) in enumerate(zip(spec.parameters, axes, strict=False)):
         bins = np.linspace(p.range[0], p.range[1], 21)
         ax.hist(first.proposals[:, j], bins=bins, density=True, color=OTHER, label="prior draws (generation 0)")
         ax.hist(post.particles[:, j], bins=bins, weights=post.weights, density=True, color=BLUE, alpha=0.85,
                 label="posterior (weighted particles)")
-        median = post.medians()[j]
+        median = medians[j]
         ax.axvline(median, color=ORANGE, lw=2.5, label=f"posterior median {median:.3g}")
         ax.set_xlabel(wrap(p.path.replace(".", ": ", 1).replace("_", " ")), fontsize=12)
         ax.set_ylabel("Density")
