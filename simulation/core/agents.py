@@ -57,14 +57,35 @@ class ReadinessState:
         return (self.manager_knowledge + self.health_team_integration + self.record_access + self.ownership_clarity
                 + self.structures) / 5.0
 
-    def scale(self, parts: tuple[str, ...], keep: float) -> None:
-        for part in parts:
-            setattr(self, part, getattr(self, part) * keep)
 
-    def close_gap(self, parts: tuple[str, ...], share: float) -> None:
-        for part in parts:
-            value = getattr(self, part)
-            setattr(self, part, value + (1.0 - value) * share)
+
+class SiteReadiness:
+    """One site's readiness parts (``ReadinessState``'s fields), read and written in the site arrays
+    (``SiteArrays.parts``) at its column."""
+
+    __slots__ = ("_column",)
+    _ROWS = {part: k for k, part in enumerate(sc.READINESS_PARTS)}
+
+    def __init__(self, parts: np.ndarray, site: int) -> None:
+        object.__setattr__(self, "_column", parts[:, site])  # a view: writes go to the arrays
+
+    def __getattr__(self, part: str) -> float:
+        if part not in self._ROWS:
+            raise AttributeError(part)
+        return float(self._column[self._ROWS[part]])
+
+    def __setattr__(self, part: str, value: float) -> None:
+        if part not in self._ROWS:
+            raise AttributeError(part)
+        self._column[self._ROWS[part]] = value
+
+    def values(self) -> tuple[float, ...]:
+        """The parts in the schema's order (scenario.READINESS_PARTS)."""
+        return tuple(self._column.tolist())
+
+    def mean(self) -> float:
+        """The mean of the parts, summed in the schema's order (``ReadinessState.mean``)."""
+        return ReadinessState(*self.values()).mean()
 
 
 def leader_support_now(availability: Values, posts: Values, filled: Values, cover: float) -> Values:
@@ -74,34 +95,157 @@ def leader_support_now(availability: Values, posts: Values, filled: Values, cove
     return availability * (1.0 - (1.0 - cover) * (posts - filled) / (posts + (posts == 0)))  # no posts: none vacant
 
 
+class Held:
+    """An agent's attribute held in arrays at the agent's ``row`` (``source``: the arrays' holder, an attribute of
+    the agent): an ES's in ``StaffArrays`` or the client counts at its position (the model's while the ES is in
+    post, its own copy once it has left: ``EmploymentSpecialist.remove``), a Site's in ``SiteArrays``."""
+
+    def __init__(self, source: str, field: str = "", kind: type = float) -> None:
+        self.source, self.field, self.kind = source, field, kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.field = self.field or name
+
+    def __get__(self, agent: EmploymentSpecialist | Site | None, owner: type | None = None) -> float | Held:
+        if agent is None:
+            return self
+        return self.kind(getattr(getattr(agent, self.source), self.field)[agent.row])
+
+    def __set__(self, agent: EmploymentSpecialist | Site, value: float) -> None:
+        getattr(getattr(agent, self.source), self.field)[agent.row] = value
+
+
+def _rows(parts: tuple[str, ...]) -> list[int]:
+    return [sc.READINESS_PARTS.index(part) for part in parts]
+
+
+class SiteArrays:
+    """The state of every site, one entry (column) per site: the arrays the model's week updates, each Site agent
+    reading its own entry (``Site.index``), as ``StaffArrays`` holds the ES's.
+
+    The week's work on sites is arithmetic on these arrays, for every site at once (``mature``, ``review``,
+    ``begin_week``); a reorganisation and a departure's lost knowledge change the sites concerned
+    (``Site.reorganise``, ``Site.lose_knowledge``).
+    """
+
+    def __init__(self, specs: list[sc.SiteSpec], opens_week: list[int], cover: float) -> None:
+        self.parts = np.array([[getattr(spec.readiness, part) for part in sc.READINESS_PARTS] for spec in specs],
+                              dtype=float).T.reshape(len(sc.READINESS_PARTS), len(specs))
+        """Each readiness part (rows, in the schema's order, scenario.READINESS_PARTS), 0-1."""
+        self.employer_network = np.array([spec.employer_network for spec in specs], dtype=float)
+        """Goodwill of local employers and NAV front-line staff (0-1), built by placements, fading without them."""
+        self.travel_burden = np.array([spec.travel_burden for spec in specs], dtype=float)
+        self.team_contact = np.array([spec.team_contact for spec in specs], dtype=float)
+        self.supervisor_availability = np.array([spec.supervisor_availability for spec in specs], dtype=float)
+        """How available a supervisor or lead is when the site's supervisor posts are filled (the site's setting)."""
+        self.supervisor_posts = np.array([spec.supervisors for spec in specs], dtype=float)
+        self.positions = np.array([spec.positions for spec in specs], dtype=float)
+        self.opens_week = np.array(opens_week)
+        self.cover = cover
+        """staff.vacant_supervisor_cover: what is left of leader support while the supervisor posts are empty."""
+        self.job_starts = np.zeros(len(specs))
+        """This week's client job starts at each site."""
+        self.departed = np.zeros(len(specs))
+        """ES who left the site this week (felt by their colleagues next week)."""
+        self.colleagues_lost = np.zeros(len(specs))
+        """ES who left the site last week: a loss of resources for those still there."""
+
+    def is_open(self, week: int) -> np.ndarray:
+        """Which sites are open for work in ``week`` (from the week after their opening week; ``Site.is_open``)."""
+        return self.opens_week < week
+
+    def begin_week(self, at: slice | list[int] = slice(None)) -> None:
+        """Colleagues who left last week are this week's loss (felt for one week), at the sites ``at``."""
+        self.colleagues_lost[at] = self.departed[at]
+        self.departed[at] = 0.0
+
+    def leadership(self, filled: np.ndarray, at: slice | list[int] = slice(None)) -> np.ndarray:
+        """Leader support now at the sites ``at`` (``leader_support_now``), ``filled``: each site's dual-role
+        supervisor posts filled."""
+        return leader_support_now(self.supervisor_availability[at], self.supervisor_posts[at], filled[at], self.cover)
+
+    def review(self, clarity_gain: np.ndarray) -> None:
+        """Fidelity reviews lend the ES authority: ownership and managers' knowledge gain ``clarity_gain`` (per
+        site, 0 where there is none) of their gap (M21)."""
+        self._close_gap(_rows(REVIEWED_PARTS), clarity_gain)
+
+    def mature(self, dyn: sc.ReadinessDynamics, is_open: np.ndarray, staffed: np.ndarray,
+               leadership: np.ndarray) -> None:
+        """Readiness is earned, at the open sites: the service's work builds structures, record access and
+        ownership, more so with an available lead and in proportion to the positions filled (``staffed``: the ES
+        in post; an empty site builds nothing); client job starts win managers and clinicians over and build the
+        employer and NAV network, which fades without them (Moe25, M21, B24). ``leadership``: leader support now
+        (``leader_support_now``)."""
+        lead = 1.0 - dyn.leadership_effect * (1.0 - leadership)
+        self._close_gap(_rows(WORKED_PARTS), dyn.maturation_rate * (staffed / self.positions) * lead * is_open)
+        self.employer_network = np.where(is_open, self.employer_network * (1.0 - dyn.network_fade),
+                                         self.employer_network)
+        won = np.flatnonzero(self.job_starts)
+        if won.size:  # the gains of n job starts, 1 - (1 - gain)^n, in Python's floats (the per-site rule's bits)
+            starts = self.job_starts[won].tolist()
+            self._close_gap(_rows(PERSUADED_PARTS), [1.0 - (1.0 - dyn.success_boost) ** n for n in starts], won)
+            network = self.employer_network[won]
+            self.employer_network[won] = network + (1.0 - network) * [1.0 - (1.0 - dyn.network_gain) ** n
+                                                                      for n in starts]
+
+    def _close_gap(self, rows: list[int], share: Values | list[float], at: slice | np.ndarray = slice(None)) -> None:
+        """Close ``share`` (per site of ``at``) of the gap to 1 of the readiness parts ``rows`` at the sites ``at``."""
+        cells = np.ix_(rows, np.arange(self.parts.shape[1])[at])
+        part = self.parts[cells]
+        self.parts[cells] = part + (1.0 - part) * np.asarray(share)
+
+    def scale(self, parts: tuple[str, ...], site: int, keep: float) -> None:
+        """Keep ``keep`` of the readiness ``parts`` at one site."""
+        self.parts[_rows(parts), site] *= keep
+
+
+class SiteView:
+    """What site-scope factors read (``pressures.Sites``) at the sites ``at`` (every site, or one): this week's site
+    state, with ``staffed`` and ``filled`` each site's ES and dual-role supervisors in post (arrays over every
+    site)."""
+
+    def __init__(self, state: SiteArrays, staffed: np.ndarray, filled: np.ndarray,
+                 at: slice | list[int] = slice(None)) -> None:
+        self.readiness = ReadinessState(*state.parts[:, at])
+        self.met = self.readiness.mean()
+        """The readiness its ES meet this week: the mean of its parts."""
+        self.travel_burden = state.travel_burden[at]
+        self.employer_network = state.employer_network[at]
+        self.team_contact = state.team_contact[at]
+        self.colleagues = np.maximum(staffed[at] - 1.0, 0.0)
+        self.colleagues_lost = state.colleagues_lost[at]
+        self.leadership = state.leadership(filled, at)
+
+
 class Site(mesa.Agent):
-    """A local IPS service from the week it opens: its positions, leadership, travel, job market and readiness."""
+    """A local IPS service from the week it opens: its positions, leadership, travel, job market and readiness.
+
+    Its numeric state is held in the model's site arrays at its ``index`` (``SiteArrays``); the attributes below
+    read it there."""
 
     model: IPSModel
+    employer_network = Held("site_state")
+    """Goodwill of local employers and NAV front-line staff (0-1), built by placements, fading without them."""
+    travel_burden = Held("site_state")
+    team_contact = Held("site_state")
+    supervisor_availability = Held("site_state")
+    colleagues_lost = Held("site_state")
+    """ES who left the site last week."""
 
-    def __init__(self, model: IPSModel, name: str, spec: sc.SiteSpec, opens_week: int) -> None:
+    def __init__(self, model: IPSModel, name: str, spec: sc.SiteSpec, opens_week: int, index: int) -> None:
         super().__init__(model)
         self.name = name
         self.entry = spec.name
         """The scenario's site entry it is one of (results per site are reported by entry)."""
+        self.index = self.row = index
+        """Its entry in the model's site arrays (``model.site_state``)."""
+        self.site_state = model.site_state
         self.region = spec.region
         self.opens_week = opens_week
         self.positions = spec.positions
         self.supervisor_posts = spec.supervisors
-        self.supervisor_availability = spec.supervisor_availability
-        """How available a supervisor or lead is when the site's supervisor posts are filled (the site's setting)."""
-        self.team_contact = spec.team_contact
-        self.travel_burden = spec.travel_burden
         self.job_market = spec.job_market
-        self.employer_network = spec.employer_network
-        """Goodwill of local employers and NAV front-line staff (0-1), built by placements, fading without them."""
-        self.readiness = ReadinessState(**spec.readiness.model_dump())
         self.staff: list[EmploymentSpecialist] = []
-        self.job_starts_this_week = 0
-        self.departed = 0
-        """ES who left the site this week (felt by their colleagues next week)."""
-        self.colleagues_lost = 0
-        """ES who left the site last week: a loss of resources for those still there."""
 
     @property
     def is_open(self) -> bool:
@@ -109,6 +253,11 @@ class Site(mesa.Agent):
         before the first step, and work from the next); before then it has nothing to appraise, build, lose or
         reorganise."""
         return self.model.week > self.opens_week
+
+    @property
+    def readiness(self) -> SiteReadiness:
+        """Its readiness now, read and written in the site arrays."""
+        return SiteReadiness(self.site_state.parts, self.index)
 
     @property
     def met(self) -> float:
@@ -120,17 +269,12 @@ class Site(mesa.Agent):
         """ES colleagues each of the site's ES has (the site's other ES in post)."""
         return max(0, len(self.staff) - 1)
 
-    def begin_week(self) -> None:
-        """Colleagues who left last week are this week's loss (felt for one week)."""
-        self.colleagues_lost, self.departed = self.departed, 0
-
     def appraise(self) -> None:
         """Evaluate the site-scope factors once for the week, on this site's own view; its ES share the values. The
         per-agent evaluation of what ``IPSModel._appraise`` does for every site at once."""
-        if not self.is_open:
-            return
-        self.begin_week()
-        appraise_sites(self.model, SiteArrays([self], [self.supervisors_in_post()]), [self.model.sites.index(self)])
+        if self.is_open:
+            self.site_state.begin_week([self.index])
+            appraise_sites(self.model, self.model.site_view([self.index]), [self.index])
 
     def supervisors_in_post(self) -> int:
         """The site's dual-role supervisor posts filled now."""
@@ -143,60 +287,25 @@ class Site(mesa.Agent):
         the post is refilled; a site without supervisor posts is supervised from elsewhere and keeps its
         availability (M21); ``leader_support_now``."""
         return float(leader_support_now(self.supervisor_availability, self.supervisor_posts,
-                                        self.supervisors_in_post(), self.model.settings.staff.vacant_supervisor_cover))
-
-    def mature(self) -> None:
-        """Readiness is earned: the service's work builds structures, record access and ownership, more so with an
-        available lead and in proportion to the positions filled (an empty site builds nothing); client job starts
-        win managers and clinicians over and build the employer and NAV network, which fades without them
-        (Moe25, M21, B24)."""
-        if not self.is_open:
-            return
-        dyn = self.model.settings.readiness
-        staffed = len(self.staff) / self.positions
-        lead = 1.0 - dyn.leadership_effect * (1.0 - self.leadership)
-        self.readiness.close_gap(WORKED_PARTS, dyn.maturation_rate * staffed * lead)
-        self.employer_network *= 1.0 - dyn.network_fade
-        if self.job_starts_this_week:
-            n = self.job_starts_this_week
-            self.readiness.close_gap(PERSUADED_PARTS, 1.0 - (1.0 - dyn.success_boost) ** n)
-            self.employer_network += (1.0 - self.employer_network) * (1.0 - (1.0 - dyn.network_gain) ** n)
+                                        self.supervisors_in_post(), self.site_state.cover))
 
     def lose_knowledge(self) -> None:
         """An ES left: part of what managers and clinicians had learnt goes with them, and colleagues lose one."""
-        self.readiness.scale(KNOWLEDGE_PARTS, 1.0 - self.model.settings.readiness.departure_loss)
-        self.departed += 1
-
-    def fidelity_review(self, clarity_gain: float) -> None:
-        """A fidelity review lends the ES authority: ownership and managers' knowledge gain clarity (M21)."""
-        self.readiness.close_gap(REVIEWED_PARTS, clarity_gain)
+        state = self.model.site_state
+        state.scale(KNOWLEDGE_PARTS, self.index, 1.0 - self.model.settings.readiness.departure_loss)
+        state.departed[self.index] += 1
 
     def reorganise(self) -> None:
         """A management reorganisation unsettles ownership and routines."""
-        self.readiness.scale(REORGANISED_PARTS, 1.0 - self.model.settings.readiness.reorganisation_loss)
-
-
-class SiteArrays:
-    """A site view (``pressures.Sites``): what site-scope factors read, gathered from Site agents into arrays, one
-    entry per site in the order given; ``filled``: each one's supervisor posts filled (``Site.supervisors_in_post``)."""
-
-    def __init__(self, sites: list[Site], filled: Values | list[int]) -> None:
-        rows = np.array([(*s.readiness.values(), s.travel_burden, s.employer_network, s.team_contact, s.colleagues,
-                          s.colleagues_lost, s.supervisor_availability, s.supervisor_posts) for s in sites],
-                        dtype=float).T
-        self.readiness = ReadinessState(*rows[:5])
-        self.met = self.readiness.mean()
-        """The readiness its ES meet this week: the mean of its parts."""
-        self.travel_burden, self.employer_network, self.team_contact, self.colleagues, self.colleagues_lost = rows[5:10]
-        cover = sites[0].model.settings.staff.vacant_supervisor_cover
-        self.leadership = leader_support_now(rows[10], rows[11], np.asarray(filled, dtype=float), cover)
+        self.model.site_state.scale(REORGANISED_PARTS, self.index,
+                                    1.0 - self.model.settings.readiness.reorganisation_loss)
 
 
 class AtSites:
     """A site view read at ``index`` (each ES's site's entry, one per ES): the ``site`` of a ``SpecialistArrays``.
     Each value is gathered when a factor first reads it."""
 
-    def __init__(self, sites: SiteArrays | ReadinessState, index: np.ndarray) -> None:
+    def __init__(self, sites: SiteView | ReadinessState, index: np.ndarray) -> None:
         self._sites, self._index = sites, index
 
     def __getattr__(self, name: str) -> np.ndarray | AtSites:
@@ -241,6 +350,8 @@ class StaffArrays:
         self.start_week = np.zeros(positions)
         self.contract_end = np.full(positions, np.inf)
         """The window week a short-term contract ends; infinite on a permanent or renewed one."""
+        self.leave_week = np.full(positions, np.inf)
+        """The window week the ES leaves, once they have decided to; infinite until then (``leave_week``)."""
         self.accumulated_drain = np.zeros((len(pressures.DRAINS), positions))
         """Each draining factor's effective drain, summed over the weeks worked before deciding to leave."""
         self.felt = np.zeros((len(pressures.ALL), positions))
@@ -286,25 +397,6 @@ def feel_week(model: IPSModel, at: slice | np.ndarray, site: AtSites, staying: n
     staff.felt[model.n_drains:model.gains_end, at] = gains
     staff.felt[model.gains_end:, at] = intensity[model.gains_end:]
     staff.accumulated_drain[:, at] += drains * staying
-
-
-class Held:
-    """An ES attribute held in arrays at the ES's position (``source``: its ``StaffArrays`` or client counts): the
-    model's while the ES is in post, its own copy once it has left (``EmploymentSpecialist.remove``)."""
-
-    def __init__(self, source: str, field: str = "", kind: type = float) -> None:
-        self.source, self.field, self.kind = source, field, kind
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.field = self.field or name
-
-    def __get__(self, es: EmploymentSpecialist | None, owner: type | None = None) -> float | Held:
-        if es is None:
-            return self
-        return self.kind(getattr(getattr(es, self.source), self.field)[es.row])
-
-    def __set__(self, es: EmploymentSpecialist, value: float) -> None:
-        getattr(getattr(es, self.source), self.field)[es.row] = value
 
 
 class EmploymentSpecialist(mesa.Agent):
@@ -370,7 +462,7 @@ class EmploymentSpecialist(mesa.Agent):
         self.pending_shock: str | None = None
         self.shock_is_decisive = False
         self.decision_week: int | None = None
-        self.leave_week: int | None = None
+        self.leave_week = None
         self.shock: str | None = None
         self.ordinary_reason: str | None = None
         site.staff.append(self)
@@ -403,6 +495,17 @@ class EmploymentSpecialist(mesa.Agent):
                                self.row].tolist()
 
     @property
+    def leave_week(self) -> int | None:
+        """The window week the ES leaves (at the end of their notice); None until they decide to (held at their
+        position as ``StaffArrays.leave_week``, infinite until then)."""
+        week = self.arrays.leave_week[self.row]
+        return int(week) if week != np.inf else None
+
+    @leave_week.setter
+    def leave_week(self, week: int | None) -> None:
+        self.arrays.leave_week[self.row] = np.inf if week is None else week
+
+    @property
     def leaving(self) -> bool:
         return self.leave_week is not None
 
@@ -415,9 +518,8 @@ class EmploymentSpecialist(mesa.Agent):
         """Feel this week's pressures, update strain, motivation and expectations, and decide whether to quit: the
         per-agent evaluation (on this ES's own view) of what ``IPSModel._appraise`` does for every ES at once."""
         at = np.array([self.slot])
-        site = SiteArrays([self.site], [self.site.supervisors_in_post()])
-        feel_week(self.model, at, AtSites(site, np.zeros(1, dtype=int)),
-                  np.array([not self.leaving]))
+        site = self.model.site_view([self.site.index])
+        feel_week(self.model, at, AtSites(site, np.zeros(1, dtype=int)), np.array([not self.leaving]))
         if not self.leaving:
             self.react()
 

@@ -14,14 +14,16 @@ from simulation.core.agents import (
     EmploymentSpecialist,
     Site,
     SiteArrays,
+    SiteView,
     StaffArrays,
     appraise_sites,
     feel_week,
 )
 from simulation.core.clients import Caseloads
 from simulation.core.records import RunRecord
-from simulation.core.scenario import ORDINARY_REASONS, Scenario, effective
+from simulation.core.scenario import ORDINARY_REASONS, READINESS_PARTS, Scenario, SiteSpec, effective
 
+HEALTH_TEAM_INTEGRATION = READINESS_PARTS.index("health_team_integration")
 TRAITS = ("quit_threshold", "intrinsic_motivation", "expected_readiness", "negative_emotionality")
 
 
@@ -80,18 +82,22 @@ class IPSModel(mesa.Model):
         self.battles_index = [f.name for f in pressures.ALL].index("unprepared_context")
         """The factor a dual-role supervisor feels more of (staff.supervisor_battles): the implementation work."""
 
-        self.sites: list[Site] = []
         self.site_of_slot: list[int] = []
-        self.open_week: list[int] = []
-        """The window week each position opens (its first ES starts that week)."""
+        open_week: list[int] = []
         supervisor: list[bool] = []
+        named: list[tuple[str, SiteSpec, int]] = []
         for spec in scenario.sites:
             for k, weeks in enumerate(spec.opening_weeks()):
-                name = spec.name if spec.count == 1 else f"{spec.name}-{k + 1}"
-                self.site_of_slot += [len(self.sites)] * spec.positions
-                self.open_week += weeks
+                self.site_of_slot += [len(named)] * spec.positions
+                open_week += weeks
                 supervisor += [j < spec.supervisors for j in range(spec.positions)]
-                self.sites.append(Site(self, name, spec, weeks[0]))
+                named.append((spec.name if spec.count == 1 else f"{spec.name}-{k + 1}", spec, weeks[0]))
+        self.site_state = SiteArrays([spec for _, spec, _ in named], [opens for _, _, opens in named],
+                                     scenario.staff.vacant_supervisor_cover)
+        """The sites' numeric state, one entry per site (read and written through each Site's attributes)."""
+        self.sites = [Site(self, name, spec, opens, i) for i, (name, spec, opens) in enumerate(named)]
+        self.open_week = np.array(open_week)
+        """The window week each position opens (its first ES starts that week)."""
         self.is_supervisor = np.array(supervisor)
         """Whether each position is a dual-role supervisor's (a site's first ``supervisors`` positions)."""
         self.battles_multiplier = np.where(self.is_supervisor, scenario.staff.supervisor_battles, 1.0)
@@ -100,10 +106,13 @@ class IPSModel(mesa.Model):
         """This week's intensity of each site-scope factor at each site (rows in pressures.ALL's order; 0 in the
         specialist-scope rows), from the sites' appraisal."""
         self.regions = sorted({site.region for site in self.sites})
-        self.region_of_site = [self.regions.index(site.region) for site in self.sites]
+        self.region_of_site = np.array([self.regions.index(site.region) for site in self.sites])
         n_slots = len(self.site_of_slot)
         self.slots: list[EmploymentSpecialist | None] = [None] * n_slots
-        self.vacancy_left: list[int] = [0] * n_slots
+        self.occupied = np.zeros(n_slots, dtype=bool)
+        """Which positions have an ES in post (``slots`` not None)."""
+        self.vacancy_left = np.zeros(n_slots, dtype=np.int64)
+        """Weeks until a vacant position's new ES starts."""
         # Streams per site, then per position within it: a plan that adds positions at one site (no_solo_posts)
         # leaves every other site's hires and shocks drawn as they were (common random numbers where they apply).
         positions_at = [self.site_of_slot.count(i) for i in range(len(self.sites))]
@@ -123,9 +132,11 @@ class IPSModel(mesa.Model):
         self.hire_week = np.zeros(n_slots)
         self.staff_arrays = StaffArrays(n_slots)
         """The numeric state of the ES in post, by position (read and written through each ES's attributes)."""
-        self.open_weeks = np.array(self.open_week)
-        self.review_gains: dict[int, float] = {}
-        """The start-up plan's fidelity-review clarity gain by a site's age in weeks (levers.week_events), as met."""
+        self.review_gain = np.zeros(0)
+        """The start-up plan's fidelity-review clarity gain by a site's age in weeks (levers.week_events), for the
+        ages met so far (``_review_gains``)."""
+        self._shocked: list[int] = []
+        """The positions whose ES has a shock pending this week (``_draw_shocks``, felt in ``_appraise``)."""
         cap = scenario.clients.caseload_cap
         caps = [max(1, round(cap * scenario.staff.supervisor_caseload_share)) if sup else cap for sup in supervisor]
         self.caseloads = Caseloads(scenario.clients, self.site_of_slot, caps, len(self.sites), self.rng)
@@ -152,52 +163,65 @@ class IPSModel(mesa.Model):
         return pressures.Week(self.week, self.settings.clients.fidelity_caseload, seminar)
 
     def step(self) -> None:
-        plan, week = self.settings.start_up_plan, self.week
+        plan, week, sites = self.settings.start_up_plan, self.week, self.site_state
         self.now = self._week_values(levers.week_events(plan, week, "service").seminar)
-        gains = self.review_gains
-        for site in self.sites:
-            if site.is_open:
-                age = week - site.opens_week
-                gain = gains.get(age)
-                if gain is None:
-                    gain = gains[age] = levers.week_events(plan, age, "site").review_clarity_gain
-                if gain:
-                    site.fidelity_review(gain)
+        is_open = sites.is_open(week)
+        gain = self._review_gains(np.where(is_open, week - sites.opens_week, 0)) * is_open
+        if gain.any():
+            sites.review(gain)
         self.departures_this_week = self.hires_this_week = 0
-        self._draw_shocks()
+        self._draw_shocks(is_open)
         self._serve_clients()
-        stepped = np.array([es is not None for es in self.slots])
+        stepped = self.occupied.copy()
         self._appraise(stepped)
-        self.agents_by_type[Site].do("mature")
+        staffed, filled = self._staffing()
+        sites.mature(self.settings.readiness, is_open, staffed, sites.leadership(filled))
         self._recruit()
         self._depart()
         if self.week >= 1:
             self._record(stepped)
 
-    def _appraise(self, staffed: np.ndarray) -> None:
-        """The week's appraisal, fused: the site-scope factors evaluated once on a view of every site, then the
-        specialist-scope factors and the strain dynamics once on a view of every position (``agents.feel_week``;
-        a vacant position's values are computed and not used), then each ES not in notice who has a shock pending or
-        whose strain reached their threshold decides (``EmploymentSpecialist.react``). The same declarations, on one
-        site's or one ES's view, are ``Site.appraise`` and ``EmploymentSpecialist.step``, which give the same numbers
-        (tests/core/test_fused.py). ``staffed``: the positions with an ES in post."""
-        for site in self.sites:
-            if site.is_open:
-                site.begin_week()
-        filled = np.bincount(self.site_index, weights=staffed & self.is_supervisor, minlength=len(self.sites))
-        sites = SiteArrays(self.sites, filled)
-        appraise_sites(self, sites, slice(None))
-        staying = [es for es in self.slots if es is not None and es.leave_week is None]
-        working = np.zeros(len(self.slots), dtype=bool)
-        working[[es.slot for es in staying]] = True
-        feel_week(self, slice(None), AtSites(sites, self.site_index), working)
-        state = self.staff_arrays
-        exhausted = ((state.strain >= state.threshold) & working).tolist()
-        for es in staying:
-            if es.pending_shock is not None or exhausted[es.slot]:
-                es.react()
+    def _review_gains(self, ages: np.ndarray) -> np.ndarray:
+        """The start-up plan's fidelity-review clarity gain at each site's age (its ``clock="site"`` levers), from a
+        table by age that grows as sites age."""
+        most = int(ages.max(initial=0))
+        if most >= self.review_gain.size:
+            plan = self.settings.start_up_plan
+            more = [levers.week_events(plan, age, "site").review_clarity_gain
+                    for age in range(self.review_gain.size, 2 * most + 1)]
+            self.review_gain = np.concatenate([self.review_gain, more])
+        return self.review_gain[ages]
 
-    def _draw_shocks(self) -> None:
+    def _staffing(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each site's ES in post and dual-role supervisors in post, now."""
+        n = len(self.sites)
+        return (np.bincount(self.site_index[self.occupied], minlength=n),
+                np.bincount(self.site_index[self.occupied & self.is_supervisor], minlength=n))
+
+    def site_view(self, at: slice | list[int] = slice(None)) -> SiteView:
+        """What site-scope factors read now at the sites ``at`` (every site, or one: the per-agent evaluation)."""
+        return SiteView(self.site_state, *self._staffing(), at)
+
+    def _appraise(self, staffed: np.ndarray) -> None:
+        """The week's appraisal, fused: the site-scope factors evaluated once on a view of every site, then the specialist-scope factors and the strain dynamics once on a view of every position
+        (``agents.feel_week``; a vacant position's values are computed and not used), then each ES not in notice
+        who has a shock pending or whose strain reached their threshold decides (``EmploymentSpecialist.react``).
+        The same declarations, on one site's or one ES's view, are ``Site.appraise`` and
+        ``EmploymentSpecialist.step``, which give the same numbers (tests/core/test_fused.py). ``staffed``: the
+        positions with an ES in post."""
+        self.site_state.begin_week()
+        sites = self.site_view()
+        appraise_sites(self, sites, slice(None))
+        state = self.staff_arrays
+        working = staffed & (state.leave_week == np.inf)
+        feel_week(self, slice(None), AtSites(sites, self.site_index), working)
+        deciding = (state.strain >= state.threshold) & working
+        deciding[self._shocked] = True
+        self._shocked = []
+        for slot in np.flatnonzero(deciding).tolist():
+            self.slots[slot].react()
+
+    def _draw_shocks(self, is_open: np.ndarray) -> None:
         """Draw this week's shocks and ordinary exits for every position and site (drawn whether or not they apply).
 
         Drawing a fixed number of numbers per position keeps these streams aligned across scenarios with the same
@@ -223,7 +247,7 @@ class IPSModel(mesa.Model):
         reasons = np.searchsorted(self.reason_edges, u[ordinary, 4], side="right").tolist()
         hit = [(self.slots[i], "work_life_conflict") for i in np.flatnonzero(u[:, 0] < p_conflict).tolist()]
         week = self.week
-        for site in self._reorganised(u_region < p_reorg, u_site):
+        for site in self._reorganised(u_region < p_reorg, u_site, is_open):
             site.reorganise()
             hit += [(es, "reorganisation") for es in site.staff]
         state = self.staff_arrays  # the short-term contracts that end, or are decided on, this week:
@@ -246,28 +270,28 @@ class IPSModel(mesa.Model):
         for es, kind in hit:  # at most one shock per ES and week: a reorganisation overrides
             if es is not None and not es.leaving:
                 es.pending_shock, es.shock_is_decisive = kind, decisive[es.slot]
+                self._shocked.append(es.slot)
 
-    def _reorganised(self, drawn: np.ndarray, u_site: np.ndarray) -> list[Site]:
+    def _reorganised(self, drawn: np.ndarray, u_site: np.ndarray, is_open: np.ndarray) -> list[Site]:
         """The open sites a region-wide reorganisation hits this week, drawn (``drawn``: per region) or scheduled:
         each of its region's open sites with chance ``reach`` (one uniform number per site and week, shared)."""
-        reach = [self.settings.shocks.reorganisation_reach if drawn[r] else 0.0 for r in range(len(self.regions))]
+        reach = np.where(drawn, self.settings.shocks.reorganisation_reach, 0.0)
         for planned in self.settings.reorganisations:
             if planned.week == self.week:
                 for r, region in enumerate(self.regions):
                     if planned.region in ("", region):
                         reach[r] = max(reach[r], planned.reach)
-        return [site for i, site in enumerate(self.sites)
-                if site.is_open and u_site[i] < reach[self.region_of_site[i]]]
+        return [self.sites[i] for i in np.flatnonzero(is_open & (u_site < reach[self.region_of_site])).tolist()]
 
     def _serve_clients(self) -> None:
         """Clients move and are referred; a searching client's job chance grows with the ES's
         experience, the site's health-team integration and its job market (M21; sizes assumed), and falls when the
         caseload is above the fidelity caseload (less time per client; clients.time_per_client_effect)."""
         staff, clients = self.settings.staff, self.settings.clients
-        staffed = np.array([es is not None for es in self.slots])
+        staffed = self.occupied
         tenure = self.week - self.hire_week
         experience = 1.0 - (1.0 - staff.novice_effectiveness) * np.exp(-tenure / staff.experience_weeks)
-        site_integration = np.array([s.readiness.health_team_integration for s in self.sites])
+        site_integration = self.site_state.parts[HEALTH_TEAM_INTEGRATION]
         integration = 1.0 - clients.integration_effect * (1.0 - site_integration[self.site_index])
         cl = self.caseloads
         fidelity = float(clients.fidelity_caseload)
@@ -276,27 +300,22 @@ class IPSModel(mesa.Model):
         p_job = np.minimum(1.0, clients.job_start_rate * experience * integration * self.job_market * time_share)
         cl.week(staffed, p_job * staffed, self.week)
         # The ES read their caseload from the client process's per-position counts (agents.CLIENT_COUNTS).
-        starts = np.bincount(self.site_index, weights=self.caseloads.job_starts, minlength=len(self.sites))
-        for site, n in zip(self.sites, starts.tolist(), strict=True):
-            site.job_starts_this_week = int(n)
+        self.site_state.job_starts = np.bincount(self.site_index, weights=cl.job_starts, minlength=len(self.sites))
 
     def _recruit(self) -> None:
         """A position opening this week gets its first ES; vacancies opened in earlier weeks count down, and a new
         ES starts when one reaches zero."""
-        week = self.week
-        for slot, es in enumerate(self.slots):
-            if es is None and self.open_week[slot] == week:
-                self._hire(slot)
-                self.hires_this_week += 1
-            elif es is None and self.open_week[slot] < week:
-                self.vacancy_left[slot] -= 1
-                if self.vacancy_left[slot] <= 0:
-                    self._hire(slot)
-                    self.hires_this_week += 1
+        week, vacant = self.week, ~self.occupied
+        counting = vacant & (self.open_week < week)
+        self.vacancy_left[counting] -= 1
+        hires = np.flatnonzero((vacant & (self.open_week == week)) | (counting & (self.vacancy_left <= 0)))
+        for slot in hires.tolist():
+            self._hire(slot)
+        self.hires_this_week += hires.size
 
     def _depart(self) -> None:
-        week = self.week
-        for es in [es for es in self.slots if es is not None and es.leave_week == week]:
+        leaving = np.flatnonzero(self.occupied & (self.staff_arrays.leave_week == self.week))
+        for es in [self.slots[slot] for slot in leaving.tolist()]:
             self._leave(es)
 
     def _hire(self, slot: int) -> None:
@@ -309,6 +328,7 @@ class IPSModel(mesa.Model):
         length = int(rng.integers(staff.short_term_weeks_low, staff.short_term_weeks_high + 1))
         end = self.week + length if short_term else None
         self.hire_week[slot] = self.week
+        self.occupied[slot] = True
         self.slots[slot] = EmploymentSpecialist(self, self.sites[self.site_of_slot[slot]], slot, traits, end,
                                                 bool(self.is_supervisor[slot]))
 
@@ -317,6 +337,7 @@ class IPSModel(mesa.Model):
         self.spells.append(self._spell(es, "quit"))
         es.site.staff.remove(es)
         self.slots[es.slot] = None
+        self.occupied[es.slot] = False
         self.vacancy_left[es.slot] = max(1, int(self.recruitment_rng.poisson(self.settings.staff.recruitment_delay_weeks)))
         colleagues = [c.slot for c in es.site.staff if not c.leaving] or [c.slot for c in es.site.staff]
         self.caseloads.release(es.slot, colleagues, self.week)
@@ -350,18 +371,18 @@ class IPSModel(mesa.Model):
         pressure = (state.felt[:, stepped].sum(axis=1) / n_stepped).tolist()
         clients = self.caseloads
         strain, threshold = state.strain[stepped], state.threshold[stepped]
-        in_post = [es for es in self.slots if es is not None]
-        headcount = len(in_post)
+        headcount = int(np.count_nonzero(self.occupied))
         week = self.week
-        positions = int(np.count_nonzero(self.open_weeks <= week))
-        sites = [s for s in self.sites if s.is_open] or self.sites
-        parts = [sum(column) / len(sites) for column in zip(*(s.readiness.values() for s in sites), strict=True)]
+        positions = int(np.count_nonzero(self.open_week <= week))
+        is_open = self.site_state.is_open(week)
+        rows = self.site_state.parts[:, is_open if is_open.any() else slice(None)].tolist()
+        parts = [sum(row) / len(row) for row in rows]  # Python's sum over the open sites, in order
         self.weekly.append([
             week,
             positions,
             headcount,
             positions - headcount,
-            sum(es.leave_week is not None for es in in_post),
+            int(np.count_nonzero(self.occupied & (state.leave_week != np.inf))),
             self.departures_this_week,
             self.hires_this_week,
             float(strain.sum()) / n_stepped,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from simulation.core import pressures
-from simulation.core.agents import AtSites, EmploymentSpecialist, Site, SiteArrays, SpecialistArrays
+from simulation.core.agents import AtSites, EmploymentSpecialist, Site, SpecialistArrays
 from simulation.core.model import IPSModel
 from simulation.core.scenario import Scenario
 
@@ -64,7 +64,7 @@ def test_factor_functions_on_the_agents_equal_the_fused_arrays(baseline_at_once:
     model = IPSModel(small(baseline_at_once, 30), 6)
     for _ in range(30):
         model.step()
-    sites = SiteArrays(model.sites, [site.supervisors_in_post() for site in model.sites])
+    sites = model.site_view()
     everyone = SpecialistArrays(model, slice(None), AtSites(sites, model.site_index))
     in_post = [es for es in model.slots if es is not None]
     assert len(in_post) > 20

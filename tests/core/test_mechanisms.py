@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 from scipy import stats
 
 from simulation.core import pressures
-from simulation.core.agents import WORKED_PARTS, ReadinessState
+from simulation.core.agents import WORKED_PARTS, ReadinessState, SiteArrays
 from simulation.core.model import IPSModel
 from simulation.core.records import WEEKLY_COLUMNS, observed
 from simulation.core.scenario import ORDINARY_REASONS, READINESS_PARTS, Scenario
@@ -108,49 +109,55 @@ def test_a_colleague_leaving_is_a_loss_felt_by_the_site_the_next_week(baseline: 
     assert site.colleagues_lost == 0  # one week only
 
 
-def test_the_employer_network_grows_with_placements_and_fades_without(baseline_at_once: Scenario) -> None:
-    model = IPSModel(baseline_at_once, 3)
-    model.step()  # the sites open for work
-    site = model.sites[0]
-    start = site.employer_network
-    site.job_starts_this_week = 3
-    site.mature()
-    grown = site.employer_network
-    assert grown > start
-    site.job_starts_this_week = 0
-    site.mature()
-    assert site.employer_network < grown
+def sites_of(scenario: Scenario) -> SiteArrays:
+    """The scenario's sites as the model holds them (one of each entry), all open from week 0."""
+    specs = scenario.sites
+    return SiteArrays(specs, [0] * len(specs), scenario.staff.vacant_supervisor_cover)
+
+
+def mature(sites: SiteArrays, scenario: Scenario, staffed: float = 1.0, leadership: float = 1.0) -> None:
+    """A week of ``SiteArrays.mature`` at every site: ``staffed`` of the positions filled, this leader support."""
+    n = sites.positions.size
+    sites.mature(scenario.readiness, np.ones(n, dtype=bool), staffed * sites.positions, np.full(n, leadership))
+
+
+def test_the_employer_network_grows_with_placements_and_fades_without(baseline: Scenario) -> None:
+    sites = sites_of(baseline)
+    start = sites.employer_network.copy()
+    sites.job_starts[:] = 0
+    sites.job_starts[0] = 3
+    mature(sites, baseline)
+    grown = sites.employer_network.copy()
+    assert grown[0] > start[0]
+    assert (grown[1:] < start[1:]).all()  # no placements: it fades
+    sites.job_starts[:] = 0
+    mature(sites, baseline)
+    assert sites.employer_network[0] < grown[0]
 
 
 def test_readiness_is_earned_an_empty_site_does_not_mature(baseline: Scenario) -> None:
     """Moe25's maturing is the service's work: ES in post and a lead. Without ES, and without successes, nothing
     is built."""
-    model = IPSModel(baseline, 3)
-    model.step()  # the first sites open for work
-    site = model.sites[-1]
-    before = vars(site.readiness).copy()
-    staff, site.staff = site.staff, []
-    site.job_starts_this_week = 0
-    site.mature()
-    assert vars(site.readiness) == before
-    site.staff = staff
-    site.mature()
-    assert all(getattr(site.readiness, p) > before[p] for p in WORKED_PARTS)
-    assert site.readiness.health_team_integration == before["health_team_integration"]  # won only by successes
+    sites = sites_of(baseline)
+    before = sites.parts.copy()
+    mature(sites, baseline, staffed=0.0)
+    assert (sites.parts == before).all()
+    mature(sites, baseline, staffed=1.0)
+    worked = [READINESS_PARTS.index(p) for p in WORKED_PARTS]
+    unfinished = before[worked] < 1.0
+    assert (sites.parts[worked] > before[worked])[unfinished].all()
+    health = READINESS_PARTS.index("health_team_integration")
+    assert (sites.parts[health] == before[health]).all()  # won only by successes
 
 
 def test_an_available_lead_builds_readiness_faster(baseline: Scenario) -> None:
-    model = IPSModel(baseline, 3)
-    model.step()  # the first sites open for work
-    site = model.sites[-1]
     gains = []
-    for availability in (0.0, 1.0):
-        site.readiness.structures = 0.2
-        site.supervisor_availability = availability
-        site.job_starts_this_week = 0
-        site.mature()
-        gains.append(site.readiness.structures - 0.2)
-    assert gains[1] > gains[0] > 0
+    for leadership in (0.0, 1.0):
+        sites = sites_of(baseline)
+        sites.parts[READINESS_PARTS.index("structures")] = 0.2
+        mature(sites, baseline, leadership=leadership)
+        gains.append(sites.parts[READINESS_PARTS.index("structures")] - 0.2)
+    assert (gains[1] > gains[0]).all() and (gains[0] > 0).all()
 
 
 # --- lasting wear-down -------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def check_week(model: IPSModel, vacancies_before: int, positions_before: int) ->
     assert all(math.isfinite(v) for v in model.weekly[-1])
     for es in in_post:
         assert es.strain >= 0 and math.isfinite(es.strain)
-        assert all(0 <= getattr(es.site.readiness, p) <= 1 for p in vars(es.site.readiness))
+        assert all(0 <= part <= 1 for part in es.site.readiness.values())
 
 
 def run_checked(scenario: Scenario, seed: int) -> IPSModel:

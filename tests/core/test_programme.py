@@ -46,7 +46,7 @@ def test_sites_and_positions_open_at_their_weeks(baseline_at_once: Scenario) -> 
         {"name": "later", "count": 2, "positions": 1, "opens_week": 4, "opens_every_weeks": 3},
     ], weeks=20, cohort_window_weeks=20)
     model = IPSModel(scenario, 2)
-    assert model.open_week == [0, 5, 10, 4, 7]
+    assert model.open_week.tolist() == [0, 5, 10, 4, 7]
     open_by_week = []
     for _ in range(12):
         model.step()
