@@ -27,7 +27,7 @@ POSITIONS, WEEKS, REPEATS = 45, 156, 5
 def time_arrays(seed: int) -> tuple[float, float]:
     p_job = np.full(POSITIONS, 0.015)
     cl = Caseloads(PARAMS, list(range(POSITIONS)), [PARAMS.caseload_cap] * POSITIONS, POSITIONS,
-                   np.random.default_rng(seed))
+                   [np.random.default_rng(seed)])
     staffed = np.ones(POSITIONS, dtype=bool)
     start, client_weeks = time.perf_counter(), 0
     for week in range(1, WEEKS + 1):

@@ -1,9 +1,13 @@
 """Cost of a baseline run per ES-week, relative to a trivial Mesa agent step in the same process.
 
-Usage: python benchmarks/bench_run.py [--runs 20] [--runs-4500 3]
+Usage: python benchmarks/bench_run.py [--runs 20] [--groups 5] [--runs-4500 3]
 
-The last line printed is ``ratio=<x> ratio_4500=<y>``: the medians of the paired ratios at the baseline's 45
-positions and at 4,500, for tools that read it.
+Three measurements: one replicate of the baseline at a time (``IPSModel(scenario, seed).run()``); the baseline's
+replicates as ipsim runs them, ``LOCKSTEP`` in one model (``run_lockstep``, what ``ipsim run``, ``compare``,
+``levers`` and sweeps do); and one replicate of the baseline scaled up to 4,500 positions.
+
+The last line printed is ``ratio=<x> ratio_4500=<y>``: the medians of the paired ratios of the replicates as ipsim
+runs them (in lockstep) at the baseline's 45 positions, and at 4,500, for tools that read it.
 
 The trivial reference is a Mesa model with as many agents as the baseline has positions, each
 agent's step adding one to a counter, stepped with ``shuffle_do`` for the same number of weeks:
@@ -21,9 +25,10 @@ from pathlib import Path
 
 import mesa
 
-from simulation.core.model import IPSModel
+from simulation.core.model import IPSModel, run_lockstep
 from simulation.core.records import RunRecord
 from simulation.core.scenario import Scenario
+from simulation.execution.batches import LOCKSTEP
 from simulation.inputs.scenarios import load_scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
@@ -74,16 +79,20 @@ def trivial_step(positions: int, weeks: int, seed: int) -> float:
     return (time.perf_counter() - start) / (positions * weeks * TRIVIAL_REPEATS)
 
 
-def measure(scenario: Scenario, runs: int, reference: Scenario) -> tuple[list[float], list[float], list[float]]:
+def measure(scenario: Scenario, runs: int, reference: Scenario,
+            lockstep: int = 1) -> tuple[list[float], list[float], list[float]]:
     """Each run's wall time and cost per ES-week, each paired with the trivial step of ``reference``'s size
-    measured right after it (so both see the same machine load)."""
+    measured right after it (so both see the same machine load); with ``lockstep`` > 1, each of ``runs`` groups of
+    that many replicates run in one model (per run: the group's time shared out)."""
     run_times, per_es_week, trivial = [], [], []
-    for seed in range(runs):
+    for group in range(runs):
+        seeds = list(range(group * lockstep, (group + 1) * lockstep))
         start = time.perf_counter()
-        record = IPSModel(scenario, seed).run()
-        run_times.append(time.perf_counter() - start)
-        per_es_week.append(run_times[-1] / simulated_es_weeks(record, scenario.weeks))
-        trivial.append(trivial_step(reference.positions, reference.weeks, seed))
+        records = run_lockstep(scenario, seeds) if lockstep > 1 else [IPSModel(scenario, seeds[0]).run()]
+        elapsed = time.perf_counter() - start
+        run_times.append(elapsed / lockstep)
+        per_es_week.append(elapsed / sum(simulated_es_weeks(record, scenario.weeks) for record in records))
+        trivial.append(trivial_step(reference.positions, reference.weeks, group))
     return run_times, per_es_week, trivial
 
 
@@ -94,6 +103,7 @@ def report(label: str, scenario: Scenario, runs: int, measured: tuple[list[float
     # little affected by the machine's speed drifting between pairs (seen on shared VMs).
     ratio = statistics.median(a / b for a, b in zip(per_es_week, trivial, strict=True))
     print(f"{label} ({scenario.positions} positions, {scenario.weeks} weeks), {runs} runs")
+    # (in lockstep, a run's wall time is its group's shared out)
     print(f"  median wall time per run:   {statistics.median(run_times) * 1e3:8.1f} ms")
     print(f"  median cost per ES-week:    {statistics.median(per_es_week) * 1e6:8.2f} us")
     print(f"  trivial Mesa agent step:    {statistics.median(trivial) * 1e6:8.2f} us")
@@ -103,14 +113,18 @@ def report(label: str, scenario: Scenario, runs: int, measured: tuple[list[float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=20, help="replicates run one at a time")
+    parser.add_argument("--groups", type=int, default=5, help=f"groups of {LOCKSTEP} replicates run in lockstep")
     parser.add_argument("--runs-4500", type=int, default=3, dest="runs_4500")
     args = parser.parse_args()
     scenario = load_scenario(BASELINE)
     large = scaled(scenario, SCALE)
 
-    ratio = report("baseline run", scenario, args.runs, measure(scenario, args.runs, scenario))
-    ratio_4500 = report("baseline scaled up", large, args.runs_4500, measure(large, args.runs_4500, scenario))
+    report("baseline, one replicate at a time", scenario, args.runs, measure(scenario, args.runs, scenario))
+    ratio = report(f"baseline, {LOCKSTEP} replicates in lockstep (as ipsim runs them)", scenario,
+                   args.groups * LOCKSTEP, measure(scenario, args.groups, scenario, LOCKSTEP))
+    ratio_4500 = report("baseline scaled up, one replicate", large, args.runs_4500,
+                        measure(large, args.runs_4500, scenario))
     print(f"target: ratio <= {TARGET_RATIO:.0f}x: {'met' if ratio <= TARGET_RATIO else 'NOT met'}; "
           f"ratio_4500 <= ratio: {'met' if ratio_4500 <= ratio else 'NOT met'}")
     print(f"ratio={ratio:.2f} ratio_4500={ratio_4500:.2f}")

@@ -254,7 +254,7 @@ def weekly(model: IPSModel) -> np.ndarray:
     One snapshot per figure, so that a week appended meanwhile (Play steps in a thread) can
     never give a figure columns of different lengths.
     """
-    return np.array(model.weekly, dtype=float).reshape(-1, len(WEEKLY_COLUMNS))
+    return np.array(model.weekly[0], dtype=float).reshape(-1, len(WEEKLY_COLUMNS))
 
 
 def column(rows: np.ndarray, name: str) -> np.ndarray:
@@ -264,7 +264,7 @@ def column(rows: np.ndarray, name: str) -> np.ndarray:
 def leavers(model: IPSModel) -> list[dict[str, Any]]:
     """Who quit and why, newest first: finished spells, then (on top) ES working their notice."""
     rows = []
-    for s in observed(model.spells):
+    for s in observed(model.spells[0]):
         shares = {f.name: s[f.share_column] for f in pressures.DRAINS}
         rows.append({"week": s["end_week"], "decided": s["decision_week"], "site": s["site"],
                      "tenure": s["end_week"] - s["start_week"], "shock": s["shock"],
@@ -294,7 +294,7 @@ def plan_summary(model: WorkshopModel) -> str:
             parts.append(with_value.format(value) if value else at_zero)
     context = [f"{SITE_CONTROLS[k].name} {v}" for k, v in model.context.items()]
     parts.append(f"at every site: {', '.join(context)}" if context else "sites as in the scenario")
-    parts.append(f"seed {model.seed}")
+    parts.append(f"seed {model.seeds[0]}")
     return "; ".join(parts) + "."
 
 
@@ -435,7 +435,7 @@ def pressure_figure(model: WorkshopModel) -> Figure:
 def _chart(model: WorkshopModel, draw: Callable[[WorkshopModel], Figure]) -> solara.Element:
     """A figure drawn once per model and week (re-renders for other reasons reuse the image)."""
     update_counter.get()
-    weeks = len(model.weekly)
+    weeks = len(model.weekly[0])
     fig = solara.use_memo(lambda: draw(model), [model, weeks])
     return solara.FigureMatplotlib(fig, dependencies=[model, weeks], format="png")
 
@@ -469,8 +469,8 @@ def Headline(model: WorkshopModel) -> solara.Element:
     update_counter.get()
     positions = len(model.slots)
     in_post = sum(es is not None for es in model.slots)
-    quits = len(observed(model.spells))
-    ordinary = sum(1 for s in observed(model.spells) if s["exit_kind"] == "ordinary")
+    quits = len(observed(model.spells[0]))
+    ordinary = sum(1 for s in observed(model.spells[0]) if s["exit_kind"] == "ordinary")
     notice = sum(1 for es in model.slots if es is not None and es.leaving)
     rows = weekly(model)
     if len(rows):

@@ -538,6 +538,7 @@ def _calibrate(args: argparse.Namespace, command: list[str]) -> int:
     from tqdm import tqdm
 
     from simulation.execution import folders, limits, sweeps
+    from simulation.execution.batches import lockstep_size
     from simulation.execution.estimate import estimate
     from simulation.inputs import specs
     from simulation.studies import calibrate as calibrate_study
@@ -560,7 +561,9 @@ def _calibrate(args: argparse.Namespace, command: list[str]) -> int:
               f"proposal: generation 0 runs {spec.samples:,} prior draws; each later one rounds of "
               f"{spec.proposals_per_round:,} proposals until {spec.population:,} are accepted. At least {fewest:,} "
               f"runs (one round a generation), at most {most:,}.")
-        print(estimate(Scenario.model_validate(cal.base), fewest, workers, spec.seed).describe())
+        base = Scenario.model_validate(cal.base)
+        print(estimate(base, fewest, workers, spec.seed,
+                       together=min(spec.replicates, lockstep_size(base))).describe())
         print("(for the fewest runs: each further round adds "
               f"{spec.proposals_per_round * spec.replicates:,} runs, in proportion)")
         print("dry run: nothing else was run and nothing was written")
@@ -595,6 +598,7 @@ def _sweep_dry_run(args: argparse.Namespace) -> int:
     caps, the design), then its size and an estimated wall time (execution.estimate); runs nothing else and writes
     nothing, not even the --out folder."""
     from simulation.execution import designs, limits
+    from simulation.execution.batches import lockstep_size
     from simulation.execution.estimate import estimate
     from simulation.inputs import specs
 
@@ -606,7 +610,9 @@ def _sweep_dry_run(args: argparse.Namespace) -> int:
     crn = ", common random numbers" if spec.common_random_numbers else ""
     print(f"{args.spec}: valid: {points:,} design points x {spec.replicates:,} replicates = {points * spec.replicates:,} "
           f"runs ({spec.design} design{crn})")
-    print(estimate(Scenario.model_validate(loaded.base), points * spec.replicates, workers, spec.seed).describe())
+    base = Scenario.model_validate(loaded.base)
+    print(estimate(base, points * spec.replicates, workers, spec.seed,
+                   together=min(spec.replicates, lockstep_size(base))).describe())
     if args.scheduler:
         print("(--scheduler: estimated for one worker; divide by the number of the cluster's worker processes)")
     print("dry run: nothing else was run and nothing was written")

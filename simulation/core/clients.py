@@ -123,9 +123,13 @@ class Caseloads:
     """
 
     def __init__(self, params: Clients, site_of_slot: list[int], caps: list[int], n_sites: int,
-                 rng: np.random.Generator):
+                 rngs: list[np.random.Generator]):
         self.p = params
-        self.rng = rng
+        self.rngs = rngs
+        """Each replicate's generator: replicates in lockstep (``IPSModel``) hold equal blocks of sites and positions,
+        in order, and each draws its clients' numbers from its own."""
+        self.sites_per_replicate = n_sites // len(rngs)
+        self.slots_per_replicate = len(site_of_slot) // len(rngs)
         self.site_of_slot = np.array(site_of_slot, dtype=np.int32)
         self.caps = np.array(caps, dtype=np.int64)
         """Each position's caseload cap: clients.caseload_cap, a share of it for a dual-role supervisor."""
@@ -186,7 +190,7 @@ class Caseloads:
         edges = self._edges
         edges[:, len(_NEXT):] = self._alpha + self._beta * p_job
         column = np.where(kind == SEARCHING, slot + len(_NEXT), kind)
-        u = self.rng.random(live.size)
+        u = self._uniforms()
         outcome = (u >= edges[0].take(column)).astype(np.int64)
         outcome += u >= edges[1].take(column)
         outcome += u >= edges[2].take(column)
@@ -228,10 +232,20 @@ class Caseloads:
         room = np.maximum(0, self.caps - self.caseload) * staffed
         if self.waiting.any() and self._serve_waiting(room):
             self._count()
-        new = np.minimum(self.rng.poisson(self.p.referrals_per_week, size=n), room)
+        referred = [rng.poisson(self.p.referrals_per_week, size=self.slots_per_replicate) for rng in self.rngs]
+        new = np.minimum(np.concatenate(referred), room)
         self._refer(new, week)
         self.caseload = self.caseload + new
         self.searching = self.searching + new
+
+    def _uniforms(self) -> np.ndarray:
+        """One uniform number per live client: each replicate's clients', in their order, from its own stream."""
+        replicate = (self._a["site"][self.live] // self.sites_per_replicate).astype(np.int16)
+        order = np.argsort(replicate, kind="stable")  # a radix sort on 16-bit numbers
+        counts = np.bincount(replicate, minlength=len(self.rngs)).tolist()
+        u = np.empty(self.live.size)
+        u[order] = np.concatenate([rng.random(n) for rng, n in zip(self.rngs, counts, strict=True)])
+        return u
 
     def _follow_up(self, week: int) -> None:
         """Read the employment of the clients referred 12 and 18 months ago (in work: working or left working)."""
@@ -334,7 +348,11 @@ class Caseloads:
 
     # --- the record ------------------------------------------------------------------------------
 
-    def table(self) -> ClientTable:
-        """Every client so far, in referral order."""
+    def table(self, replicate: int = 0) -> ClientTable:
+        """Every client of a replicate so far, in referral order (``site``: the site's number in its replicate)."""
         a, n = self._a, self._n
-        return ClientTable(**{name: a[name][:n].copy() for name in ClientTable.__dataclass_fields__})
+        first = replicate * self.sites_per_replicate
+        mine = np.flatnonzero((a["site"][:n] >= first) & (a["site"][:n] < first + self.sites_per_replicate))
+        columns = {name: a[name][mine] for name in ClientTable.__dataclass_fields__}
+        columns["site"] = columns["site"] - np.int32(first)
+        return ClientTable(**columns)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import mesa
 import numpy as np
@@ -28,10 +28,17 @@ TRAITS = ("quit_threshold", "intrinsic_motivation", "expected_readiness", "negat
 
 
 class IPSModel(mesa.Model):
-    """One replicate of a scenario: 1 step = 1 week.
+    """One replicate of a scenario, or several in lockstep: 1 step = 1 week.
 
-    Randomness: every draw comes from generators spawned from ``numpy.random.SeedSequence(seed)``,
-    one per purpose (clients via ``model.rng``; reorganisations; each site's positions' shocks, renewals and
+    Replicates in lockstep (``IPSModel(scenario, seeds)``, ``run_lockstep``): replicate r holds the sites
+    ``r * n_sites`` .. and the positions ``r * n_positions`` .., with its own random streams, and each week's
+    arithmetic is done once on arrays over all of them (numpy's fixed cost per call shared). Guarantee: each
+    replicate's records are the same, to the bit, whether it runs alone or beside others, in any place of the group
+    (every draw comes from its own streams, and every sum over positions or sites is over its own block;
+    tests/core/test_lockstep.py).
+
+    Randomness: every draw comes from generators spawned from ``numpy.random.SeedSequence(seed)`` of the replicate's
+    seed, one per purpose (clients: ``client_stream``; reorganisations; each site's positions' shocks, renewals and
     ordinary exits; recruitment; each position's hires' traits, spawned per site and then per position), so a
     scenario change that alters one purpose's draws leaves the others' streams untouched, and one that adds positions
     at a site leaves the other sites' traits and shocks as they were (common random numbers across scenarios, as
@@ -52,13 +59,14 @@ class IPSModel(mesa.Model):
     recorded.
     """
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
-        main, traits, shocks, recruitment = np.random.SeedSequence(seed).spawn(4)
-        super().__init__(rng=np.random.default_rng(main))
+    def __init__(self, scenario: Scenario, seed: int | Sequence[int]) -> None:
+        self.seeds = [seed] if isinstance(seed, int) else list(seed)
+        """Each replicate's seed: one, or several run in lockstep."""
+        streams = [np.random.SeedSequence(s).spawn(4) for s in self.seeds]  # main, traits, shocks, recruitment
+        super().__init__(rng=np.random.default_rng(streams[0][0]))
         scenario = effective(scenario)
         self.settings = scenario
         """The scenario with its start-up plan applied (simulation.core.levers)."""
-        self.seed = seed
         self.warm_up = scenario.warm_up_weeks
         """Weeks run before the observation window opens (the window's week 0 is step ``warm_up``)."""
         self.now = self._week_values(seminar=False)
@@ -82,16 +90,23 @@ class IPSModel(mesa.Model):
         self.battles_index = [f.name for f in pressures.ALL].index("unprepared_context")
         """The factor a dual-role supervisor feels more of (staff.supervisor_battles): the implementation work."""
 
-        self.site_of_slot: list[int] = []
+        site_of_slot: list[int] = []
         open_week: list[int] = []
         supervisor: list[bool] = []
         named: list[tuple[str, SiteSpec, int]] = []
         for spec in scenario.sites:
             for k, weeks in enumerate(spec.opening_weeks()):
-                self.site_of_slot += [len(named)] * spec.positions
+                site_of_slot += [len(named)] * spec.positions
                 open_week += weeks
                 supervisor += [j < spec.supervisors for j in range(spec.positions)]
                 named.append((spec.name if spec.count == 1 else f"{spec.name}-{k + 1}", spec, weeks[0]))
+        # Replicates in lockstep: replicate r has sites r * S .. (r + 1) * S - 1 and positions r * P .. (r + 1) * P - 1.
+        k, self.n_sites, self.n_positions = len(self.seeds), len(named), len(site_of_slot)
+        """Sites and positions of one replicate."""
+        named *= k
+        self.site_of_slot = [site + r * self.n_sites for r in range(k) for site in site_of_slot]
+        open_week *= k
+        supervisor *= k
         self.site_state = SiteArrays([spec for _, spec, _ in named], [opens for _, _, opens in named],
                                      scenario.staff.vacant_supervisor_cover)
         """The sites' numeric state, one entry per site (read and written through each Site's attributes)."""
@@ -106,7 +121,9 @@ class IPSModel(mesa.Model):
         """This week's intensity of each site-scope factor at each site (rows in pressures.ALL's order; 0 in the
         specialist-scope rows), from the sites' appraisal."""
         self.regions = sorted({site.region for site in self.sites})
-        self.region_of_site = np.array([self.regions.index(site.region) for site in self.sites])
+        """The regions of one replicate, by name (replicate r's region i is region r * len(regions) + i)."""
+        self.region_of_site = np.array([self.regions.index(site.region) + (i // self.n_sites) * len(self.regions)
+                                        for i, site in enumerate(self.sites)])
         n_slots = len(self.site_of_slot)
         self.slots: list[EmploymentSpecialist | None] = [None] * n_slots
         self.occupied = np.zeros(n_slots, dtype=bool)
@@ -115,18 +132,20 @@ class IPSModel(mesa.Model):
         """Weeks until a vacant position's new ES starts."""
         # Streams per site, then per position within it: a plan that adds positions at one site (no_solo_posts)
         # leaves every other site's hires and shocks drawn as they were (common random numbers where they apply).
-        positions_at = [self.site_of_slot.count(i) for i in range(len(self.sites))]
-        self.trait_rngs = [np.random.default_rng(child) for site_seq, n in zip(traits.spawn(len(self.sites)),
-                                                                               positions_at, strict=True)
+        positions_at = [site_of_slot.count(i) for i in range(self.n_sites)]
+        self.trait_rngs = [np.random.default_rng(child) for _, traits, _, _ in streams
+                           for site_seq, n in zip(traits.spawn(self.n_sites), positions_at, strict=True)
                            for child in site_seq.spawn(n)]
-        service_shocks, site_shocks = shocks.spawn(2)
-        self.shock_rng = np.random.default_rng(service_shocks)
-        """The region- and site-level uniforms of reorganisations."""
-        self.position_shock_rngs = [(np.random.default_rng(seq), n)
-                                    for seq, n in zip(site_shocks.spawn(len(self.sites)), positions_at, strict=True)]
-        """Per site, the generator of its positions' weekly uniforms (shocks, renewals, ordinary exits) and their
-        number."""
-        self.recruitment_rng = np.random.default_rng(recruitment)
+        service_shocks, site_shocks = zip(*(shocks.spawn(2) for _, _, shocks, _ in streams), strict=True)
+        self.reorganisation_uniforms = WeeklyUniforms([np.random.default_rng(seq) for seq in service_shocks],
+                                                      [(len(self.regions) + self.n_sites,)] * k)
+        """Per replicate, each week's uniform numbers of reorganisations: one per region, then one per site."""
+        self.position_uniforms = WeeklyUniforms(
+            [np.random.default_rng(seq) for sites in site_shocks for seq in sites.spawn(self.n_sites)],
+            [(n, 5) for _ in range(k) for n in positions_at])
+        """Per site, from its own generator, each week's five uniform numbers per position (shocks, renewals,
+        ordinary exits)."""
+        self.recruitment_rngs = [np.random.default_rng(recruitment) for _, _, _, recruitment in streams]
         self.site_index = np.array(self.site_of_slot)
         self.job_market = np.array([self.sites[i].job_market for i in self.site_of_slot])
         self.hire_week = np.zeros(n_slots)
@@ -139,11 +158,14 @@ class IPSModel(mesa.Model):
         """The positions whose ES has a shock pending this week (``_draw_shocks``, felt in ``_appraise``)."""
         cap = scenario.clients.caseload_cap
         caps = [max(1, round(cap * scenario.staff.supervisor_caseload_share)) if sup else cap for sup in supervisor]
-        self.caseloads = Caseloads(scenario.clients, self.site_of_slot, caps, len(self.sites), self.rng)
-        self.weekly: list[list[float]] = []
-        self.spells: list[dict] = []
-        self.departures_this_week = 0
-        self.hires_this_week = 0
+        self.caseloads = Caseloads(scenario.clients, self.site_of_slot, caps, len(self.sites),
+                                   [client_stream(main) for main, _, _, _ in streams])
+        self.weekly: list[list[list[float]]] = [[] for _ in self.seeds]
+        """Each replicate's weekly rows."""
+        self.spells: list[list[dict]] = [[] for _ in self.seeds]
+        """Each replicate's spells ended so far."""
+        self.departures_this_week = np.zeros(k, dtype=np.int64)
+        self.hires_this_week = np.zeros(k, dtype=np.int64)
         for slot in range(n_slots):
             if self.open_week[slot] <= self.week:
                 self._hire(slot)
@@ -169,7 +191,7 @@ class IPSModel(mesa.Model):
         gain = self._review_gains(np.where(is_open, week - sites.opens_week, 0)) * is_open
         if gain.any():
             sites.review(gain)
-        self.departures_this_week = self.hires_this_week = 0
+        self.departures_this_week[:] = self.hires_this_week[:] = 0
         self._draw_shocks(is_open)
         self._serve_clients()
         stepped = self.occupied.copy()
@@ -203,9 +225,10 @@ class IPSModel(mesa.Model):
         return SiteView(self.site_state, *self._staffing(), at)
 
     def _appraise(self, staffed: np.ndarray) -> None:
-        """The week's appraisal, fused: the site-scope factors evaluated once on a view of every site, then the specialist-scope factors and the strain dynamics once on a view of every position
-        (``agents.feel_week``; a vacant position's values are computed and not used), then each ES not in notice
-        who has a shock pending or whose strain reached their threshold decides (``EmploymentSpecialist.react``).
+        """The week's appraisal, fused: the site-scope factors evaluated once on a view of every site, then the
+        specialist-scope factors and the strain dynamics once on a view of every position (``agents.feel_week``; a
+        vacant position's values are computed and not used), then each ES not in notice who has a shock pending or
+        whose strain reached their threshold decides (``EmploymentSpecialist.react``).
         The same declarations, on one site's or one ES's view, are ``Site.appraise`` and
         ``EmploymentSpecialist.step``, which give the same numbers (tests/core/test_fused.py). ``staffed``: the
         positions with an ES in post."""
@@ -238,11 +261,11 @@ class IPSModel(mesa.Model):
         p_conflict = 1.0 - math.exp(-sh.work_life_conflict_per_year / 52.0)
         p_reorg = 1.0 - math.exp(-sh.reorganisation_per_region_year / 52.0)
         p_ordinary = 1.0 - math.exp(-exits.per_year / 52.0)
-        u = np.vstack([rng.random((n, 5)) for rng, n in self.position_shock_rngs])
-        u_region = self.shock_rng.random(len(self.regions))
-        u_site = self.shock_rng.random(len(self.sites))
-        decisive = (u[:, 1] < sh.direct_quit_probability).tolist()
-        renewed = (u[:, 2] < staff.renewal_probability).tolist()
+        u = self.position_uniforms.week()
+        service = self.reorganisation_uniforms.week().reshape(len(self.seeds), -1)
+        u_region, u_site = service[:, :len(self.regions)].ravel(), service[:, len(self.regions):].ravel()
+        decisive = u[:, 1] < sh.direct_quit_probability
+        renewed = u[:, 2] < staff.renewal_probability
         ordinary = np.flatnonzero(u[:, 3] < p_ordinary)
         reasons = np.searchsorted(self.reason_edges, u[ordinary, 4], side="right").tolist()
         hit = [(self.slots[i], "work_life_conflict") for i in np.flatnonzero(u[:, 0] < p_conflict).tolist()]
@@ -269,7 +292,7 @@ class IPSModel(mesa.Model):
                 es.decide_to_quit(None, staff.notice_weeks, ORDINARY_REASONS[min(reason, len(ORDINARY_REASONS) - 1)])
         for es, kind in hit:  # at most one shock per ES and week: a reorganisation overrides
             if es is not None and not es.leaving:
-                es.pending_shock, es.shock_is_decisive = kind, decisive[es.slot]
+                es.pending_shock, es.shock_is_decisive = kind, bool(decisive[es.slot])
                 self._shocked.append(es.slot)
 
     def _reorganised(self, drawn: np.ndarray, u_site: np.ndarray, is_open: np.ndarray) -> list[Site]:
@@ -279,8 +302,8 @@ class IPSModel(mesa.Model):
         for planned in self.settings.reorganisations:
             if planned.week == self.week:
                 for r, region in enumerate(self.regions):
-                    if planned.region in ("", region):
-                        reach[r] = max(reach[r], planned.reach)
+                    if planned.region in ("", region):  # the region in every replicate
+                        reach[r::len(self.regions)] = np.maximum(reach[r::len(self.regions)], planned.reach)
         return [self.sites[i] for i in np.flatnonzero(is_open & (u_site < reach[self.region_of_site])).tolist()]
 
     def _serve_clients(self) -> None:
@@ -311,7 +334,7 @@ class IPSModel(mesa.Model):
         hires = np.flatnonzero((vacant & (self.open_week == week)) | (counting & (self.vacancy_left <= 0)))
         for slot in hires.tolist():
             self._hire(slot)
-        self.hires_this_week += hires.size
+        self.hires_this_week += np.bincount(hires // self.n_positions, minlength=len(self.seeds))
 
     def _depart(self) -> None:
         leaving = np.flatnonzero(self.occupied & (self.staff_arrays.leave_week == self.week))
@@ -334,22 +357,24 @@ class IPSModel(mesa.Model):
 
     def _leave(self, es: EmploymentSpecialist) -> None:
         """An ES leaves: the spell is recorded, a vacancy opens, clients move, knowledge is lost."""
-        self.spells.append(self._spell(es, "quit"))
+        replicate = es.slot // self.n_positions
+        self.spells[replicate].append(self._spell(es, "quit"))
         es.site.staff.remove(es)
         self.slots[es.slot] = None
         self.occupied[es.slot] = False
-        self.vacancy_left[es.slot] = max(1, int(self.recruitment_rng.poisson(self.settings.staff.recruitment_delay_weeks)))
+        delay = self.recruitment_rngs[replicate].poisson(self.settings.staff.recruitment_delay_weeks)
+        self.vacancy_left[es.slot] = max(1, int(delay))
         colleagues = [c.slot for c in es.site.staff if not c.leaving] or [c.slot for c in es.site.staff]
         self.caseloads.release(es.slot, colleagues, self.week)
         es.site.lose_knowledge()
         es.remove()
-        self.departures_this_week += 1
+        self.departures_this_week[replicate] += 1
 
     def _spell(self, es: EmploymentSpecialist, outcome: str) -> dict:
         return {
             "site": es.site.name,
             "entry": es.site.entry,
-            "position": es.slot,
+            "position": es.slot % self.n_positions,
             "role": "supervisor" if es.supervisor else "es",
             "start_week": es.start_week,
             "end_week": self.week,
@@ -364,48 +389,114 @@ class IPSModel(mesa.Model):
         }
 
     def _record(self, stepped: np.ndarray) -> None:
-        """Append this week's row; pressures and strain are means over the ES who worked the week (``stepped``: the
-        positions whose ES did)."""
-        n_stepped = max(1, int(stepped.sum()))
-        state = self.staff_arrays
-        pressure = (state.felt[:, stepped].sum(axis=1) / n_stepped).tolist()
-        clients = self.caseloads
-        strain, threshold = state.strain[stepped], state.threshold[stepped]
-        headcount = int(np.count_nonzero(self.occupied))
-        week = self.week
-        positions = int(np.count_nonzero(self.open_week <= week))
+        """Append this week's row of each replicate; pressures and strain are means over the ES who worked the week
+        (``stepped``: the positions whose ES did), readiness means over the open sites.
+
+        Each replicate's figures are reduced over its own block of positions or sites (arrays reshaped to one row
+        per replicate, the positions or sites not counted as zeros), so a replicate's row has the same bits whether
+        it runs alone or in lockstep with others."""
+        state, clients, week = self.staff_arrays, self.caseloads, self.week
+        k, p, n = len(self.seeds), self.n_positions, self.n_sites
+
+        def per_replicate(values: np.ndarray, block: int = p) -> np.ndarray:
+            """Sum over each replicate's block (the last axis)."""
+            return values.reshape(*values.shape[:-1], k, block).sum(axis=-1)
+
+        n_stepped = np.maximum(1, per_replicate(stepped))
+        pressure = per_replicate(np.where(stepped, state.felt, 0.0)) / n_stepped
+        strain = per_replicate(np.where(stepped, state.strain, 0.0)) / n_stepped
+        depletion = per_replicate(np.where(stepped, np.minimum(state.strain / state.threshold, 1.0), 0.0)) / n_stepped
+        headcount = per_replicate(self.occupied)
+        positions = per_replicate(self.open_week <= week)
         is_open = self.site_state.is_open(week)
-        rows = self.site_state.parts[:, is_open if is_open.any() else slice(None)].tolist()
-        parts = [sum(row) / len(row) for row in rows]  # Python's sum over the open sites, in order
-        self.weekly.append([
-            week,
-            positions,
-            headcount,
-            positions - headcount,
-            int(np.count_nonzero(self.occupied & (state.leave_week != np.inf))),
-            self.departures_this_week,
-            self.hires_this_week,
-            float(strain.sum()) / n_stepped,
-            float(np.minimum(strain / threshold, 1.0).sum()) / n_stepped,
-            int(clients.caseload.sum()),
-            int(clients.in_work.sum()),
-            int(clients.waiting.sum()),
-            int(clients.job_starts.sum()),
-            sum(parts) / len(parts),  # the mean over open sites of each site's mean readiness
-            *parts,
-            *pressure,
-        ])
+        sites = is_open if is_open.any() else np.ones_like(is_open)  # before any opens: every site
+        readiness = per_replicate(np.where(sites, self.site_state.parts, 0.0), n) / per_replicate(sites, n)
+        columns = zip(
+            positions.tolist(),
+            headcount.tolist(),
+            per_replicate(self.occupied & (state.leave_week != np.inf)).tolist(),
+            self.departures_this_week.tolist(),
+            self.hires_this_week.tolist(),
+            strain.tolist(),
+            depletion.tolist(),
+            per_replicate(clients.caseload).tolist(),
+            per_replicate(clients.in_work).tolist(),
+            per_replicate(clients.waiting, n).tolist(),
+            per_replicate(clients.job_starts).tolist(),
+            readiness.T.tolist(),
+            pressure.T.tolist(),
+            strict=True,
+        )
+        for rows, (open_positions, staff, notice, departures, hires, mean_strain, mean_depletion, caseload, working,
+                   waiting, starts, parts, pressures_now) in zip(self.weekly, columns, strict=True):
+            rows.append([
+                week, open_positions, staff, open_positions - staff, notice, departures, hires, mean_strain,
+                mean_depletion, caseload, working, waiting, starts,
+                sum(parts) / len(parts),  # the mean over open sites of each site's mean readiness
+                *parts,
+                *pressures_now,
+            ])
 
     # --- running ----------------------------------------------------------------------------
 
     def run(self) -> RunRecord:
-        """Run the warm-up and the scenario's horizon, and return the replicate's records."""
+        """Run the warm-up and the scenario's horizon, and return the records of the model's one replicate."""
         self.run_for(self.warm_up + self.settings.weeks)
         return self.record()
 
     def record(self) -> RunRecord:
-        """The records so far: the window's weekly rows, and every spell of the run (those of the warm-up too, with
-        negative weeks), the spells of ES still in post censored now, and every client referred."""
-        censored = [self._spell(es, "censored") for es in self.slots if es is not None]
-        return RunRecord(self.seed, self.weekly, self.spells + censored, self.caseloads.table(),
-                         tuple((site.name, site.entry) for site in self.sites))
+        """The records so far of the model's one replicate (``records`` for several)."""
+        if len(self.seeds) != 1:
+            raise ValueError(f"this model runs {len(self.seeds)} replicates: use records()")
+        return self.records()[0]
+
+    def records(self) -> list[RunRecord]:
+        """Each replicate's records so far: the window's weekly rows, and every spell of the run (those of the warm-up
+        too, with negative weeks), the spells of ES still in post censored now, and every client referred."""
+        names = tuple((site.name, site.entry) for site in self.sites[:self.n_sites])
+        out = []
+        for r, seed in enumerate(self.seeds):
+            in_post = self.slots[r * self.n_positions:(r + 1) * self.n_positions]
+            censored = [self._spell(es, "censored") for es in in_post if es is not None]
+            out.append(RunRecord(seed, self.weekly[r], self.spells[r] + censored, self.caseloads.table(r), names))
+        return out
+
+
+class WeeklyUniforms:
+    """Each week's uniform numbers from several generators (``shapes``: each one's numbers a week), concatenated
+    along the first axis; drawn ``BLOCK`` weeks at a time, which gives the same numbers week by week as drawing
+    each week (a generator's doubles come in sequence), with a fraction of the calls."""
+
+    BLOCK = 26
+
+    def __init__(self, rngs: list[np.random.Generator], shapes: list[tuple[int, ...]]) -> None:
+        self.rngs, self.shapes = rngs, shapes
+        self.drawn = np.zeros((0, 0))
+        self.used = 0
+
+    def week(self) -> np.ndarray:
+        """This week's numbers: each generator's, of its shape, one after the other."""
+        if self.used == len(self.drawn):
+            self.drawn = np.concatenate([rng.random((self.BLOCK, *shape)) for rng, shape in
+                                         zip(self.rngs, self.shapes, strict=True)], axis=1)
+            self.used = 0
+        self.used += 1
+        return self.drawn[self.used - 1]
+
+
+def run_lockstep(scenario: Scenario, seeds: Sequence[int]) -> list[RunRecord]:
+    """Run one replicate of ``scenario`` per seed, all in one model (in lockstep: each week's arithmetic done once
+    for all of them), and return their records in seed order: the same records as each seed's replicate run alone
+    (``IPSModel(scenario, seed).run()``), to the bit (tests/core/test_lockstep.py)."""
+    model = IPSModel(scenario, seeds)
+    model.run_for(model.warm_up + scenario.weeks)
+    return model.records()
+
+
+def client_stream(main: np.random.SeedSequence) -> np.random.Generator:
+    """A replicate's clients' generator: the one a Mesa model is given from its ``main`` stream, after the one
+    number Mesa draws from it to seed its Python ``random`` (so that a replicate's clients draw the same numbers
+    whether it runs alone or in lockstep, and as in 0.5.0)."""
+    rng = np.random.default_rng(main)
+    rng.integers(np.iinfo(np.int32).max)
+    return rng

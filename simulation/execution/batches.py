@@ -1,17 +1,21 @@
 """Running replicates of scenarios, in parallel and reproducibly, and handing each scenario's records back.
 
-Each run depends only on its scenario and seed, so the records do not depend on the number of workers.
+Each run depends only on its scenario and seed, so the records do not depend on the number of workers, nor on how
+replicates are grouped: a scenario's replicates run in groups of up to ``LOCKSTEP`` in one model, in lockstep
+(``core.model.run_lockstep``, which gives each replicate the records it has run alone), a group per task.
 Records come back per scenario (a *batch*) as soon as its replicates are all in, so a caller can reduce
 them to metrics and let them go: only a few batches' records are held at once.
 """
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation.core.model import IPSModel
+from simulation.core.model import run_lockstep
 from simulation.core.records import RunRecord
 from simulation.core.scenario import Scenario
 from simulation.execution import limits
@@ -47,8 +51,24 @@ Batch = tuple[Scenario, Sequence[int]]
 """A scenario and the seeds of its replicates."""
 
 
-def run_one(scenario: Scenario, seed: int) -> RunRecord:
-    return IPSModel(scenario, seed).run()
+LOCKSTEP = 10
+"""Replicates run in lockstep in one model, at most: a week's numpy calls are shared by this many replicates (about
+three times faster per run than one at a time for the baseline, benchmarks/README.md; more gained little)."""
+LOCKSTEP_POSITIONS = 500
+"""Positions in one lockstep model, at most (whole replicates, at least one): a large scenario's week already shares
+each numpy call among many positions, and ten copies of it would only hold ten times the memory."""
+
+
+def lockstep_size(scenario: Scenario) -> int:
+    """How many of the scenario's replicates run in one model: LOCKSTEP, fewer for a large scenario."""
+    return max(1, min(LOCKSTEP, LOCKSTEP_POSITIONS // scenario.positions))
+
+
+def groups(seeds: Sequence[int], workers: int, size: int = LOCKSTEP) -> list[Sequence[int]]:
+    """A scenario's seeds cut into consecutive groups run in lockstep: at most ``size`` each, and small enough that
+    every worker gets one."""
+    size = max(1, min(size, math.ceil(len(seeds) / workers)))
+    return [seeds[k:k + size] for k in range(0, len(seeds), size)]
 
 
 def each_batch(
@@ -56,18 +76,24 @@ def each_batch(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[int, list[RunRecord]]]:
-    """Run every replicate of every batch on one pool of ``workers`` processes; yield (batch index, records in
-    seed order) as each batch completes. ``progress(1)`` is called after each run."""
-    tasks = [((b, k), run_one, (scenario, seed)) for b, (scenario, seeds) in enumerate(batches)
-             for k, seed in enumerate(seeds)]
+    """Run every replicate of every batch on one pool of ``workers`` processes (in lockstep groups, ``groups``);
+    yield (batch index, records in seed order) as each batch completes. ``progress(n)`` is called after each group
+    of n runs."""
+    tasks = []
+    for b, (scenario, seeds) in enumerate(batches):
+        first = 0
+        for group in groups(seeds, workers, lockstep_size(scenario)):
+            tasks.append(((b, first), run_lockstep, (scenario, group)))
+            first += len(group)
     records: list[list[RunRecord | None]] = [[None] * len(seeds) for _, seeds in batches]
     missing = [len(seeds) for _, seeds in batches]
     with local(min(workers, max(1, len(tasks)))) as (executor, slots):
-        for (b, k), future in Bounded(executor, 2 * slots).run(tasks):
-            records[b][k] = future.result()
-            missing[b] -= 1
+        for (b, first), future in Bounded(executor, 2 * slots).run(tasks):
+            done_runs = future.result()
+            records[b][first:first + len(done_runs)] = done_runs
+            missing[b] -= len(done_runs)
             if progress:
-                progress(1)
+                progress(len(done_runs))
             if missing[b] == 0:
                 done, records[b] = records[b], []
                 yield b, done  # type: ignore[misc]

@@ -33,6 +33,7 @@ import math
 import os
 import shutil
 import socket
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
@@ -46,10 +47,11 @@ from typing import Any
 import filelock
 from pydantic import ValidationError
 
-from simulation.core.model import IPSModel
+from simulation.core.model import run_lockstep
 from simulation.core.records import RunRecord
 from simulation.core.scenario import Scenario
 from simulation.execution import designs, folders, limits
+from simulation.execution.batches import groups, lockstep_size
 from simulation.execution.pool import Bounded, ExecutionError
 from simulation.execution.seeds import run_seed
 from simulation.inputs import specs
@@ -95,24 +97,33 @@ def run_chunk(base: dict[str, Any], paths: list[str], metric_names: list[str],
               runs: list[tuple[int, int, int, list[Any]]], measure: Measure) -> tuple[str, str]:
     """Run each (sample id, replicate, seed, values) and return the CSV rows for results and for the log.
 
-    A run that raises is recorded with empty metrics and status ``failed``; its error goes to the log.
+    Consecutive runs of one sample (its replicates) run in lockstep, ``batches.lockstep_size`` at a time
+    (``core.model.run_lockstep``: the same records as run one by one), each logged with the sample's time shared
+    out. A sample whose runs raise is recorded run by run with empty metrics and status ``failed``; its error goes
+    to the log.
     """
     results, log = io.StringIO(), io.StringIO()
     results_out, log_out = csv.writer(results, lineterminator="\n"), csv.writer(log, lineterminator="\n")
     host, pid = socket.gethostname(), os.getpid()
-    for sample, replicate, seed, values in runs:
+    for _, same_sample in itertools.groupby(runs, key=lambda run: run[0]):
+        group = list(same_sample)
+        sample, values = group[0][0], group[0][3]
         started = time.perf_counter()
         try:
             scenario = specs.apply(base, paths, values)
-            found = measure(IPSModel(scenario, seed).run(), scenario)
-            cells, error = [text(found[m]) for m in metric_names], ""
+            parts = groups([run[2] for run in group], 1, lockstep_size(scenario))
+            found = [measure(record, scenario) for part in parts for record in run_lockstep(scenario, part)]
+            cells, error = [[text(f[m]) for m in metric_names] for f in found], ""
         except ValidationError as exc:
-            cells, error = [""] * len(metric_names), "invalid scenario: " + "; ".join(describe_errors(exc))
+            cells, error = [[""] * len(metric_names)] * len(group), ("invalid scenario: "
+                                                                      + "; ".join(describe_errors(exc)))
         except Exception as exc:  # noqa: BLE001 - any failure of one run is recorded and the sweep goes on
-            cells, error = [""] * len(metric_names), f"{type(exc).__name__}: {exc}"
-        results_out.writerow([sample, replicate, seed, *(text(v) for v in values), *cells,
-                              "failed" if error else "ok"])
-        log_out.writerow([sample, replicate, f"{time.perf_counter() - started:.3f}", host, pid, error])
+            cells, error = [[""] * len(metric_names)] * len(group), f"{type(exc).__name__}: {exc}"
+        seconds = (time.perf_counter() - started) / len(group)
+        for (_, replicate, seed, _), row in zip(group, cells, strict=True):
+            results_out.writerow([sample, replicate, seed, *(text(v) for v in values), *row,
+                                  "failed" if error else "ok"])
+            log_out.writerow([sample, replicate, f"{seconds:.3f}", host, pid, error])
     return results.getvalue(), log.getvalue()
 
 

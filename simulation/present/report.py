@@ -343,14 +343,32 @@ MARKDOWN_TAGS = {"p", "ul", "ol", "li", "strong", "em", "code", "pre", "table", 
 """What the findings' Markdown may become in the report: text, lists, tables and links; no image, script or style."""
 
 
+MAX_NESTING = 32
+"""Lists and quotes nested deeper than this in a folder's Markdown are refused: ipsim's own files nest two levels,
+and hundreds of nested lists show nothing readable (how deep Markdown itself goes depends on its version: 3.10
+raised RecursionError at a few hundred, 3.11 converts them)."""
+
+
+def _nesting(html: str) -> int:
+    """The deepest nesting of lists and quotes in ``html``."""
+    depth = deepest = 0
+    for tag in re.finditer(r"<(/?)(?:ul|ol|blockquote)\b", html):
+        depth += -1 if tag.group(1) else 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _findings_html(path: Path) -> str:
     """One of the folder's Markdown files (see read_text) as safe HTML (see _markdown); ReportError if it nests
-    deeper than Markdown converts."""
+    lists or quotes deeper than MAX_NESTING (or than Markdown converts)."""
     text = read_text(path)
     try:
-        return _markdown(text)
+        html: str | None = _markdown(text)
     except RecursionError:
-        raise ReportError(f"{path}: nests lists or quotes too deeply to be shown; {recovery(path)}") from None
+        html = None
+    if html is None or _nesting(html) > MAX_NESTING:
+        raise ReportError(f"{path}: nests lists or quotes too deeply to be shown; {recovery(path)}")
+    return html
 
 
 def _markdown(text: str) -> str:

@@ -103,7 +103,7 @@ QUANTITIES = ["starts", "setbacks", "lost", "working", "away", "caseload"]
 
 def run_arrays(seed: int) -> dict[str, float]:
     cl = Caseloads(PARAMS, list(range(len(P_JOB))), [PARAMS.caseload_cap] * len(P_JOB), len(P_JOB),
-                   np.random.default_rng(seed))
+                   [np.random.default_rng(seed)])
     staffed = np.ones(len(P_JOB), dtype=bool)
     out = dict.fromkeys(QUANTITIES, 0.0)
     for week in range(1, WEEKS + 1):
@@ -168,7 +168,7 @@ def test_arrays_and_agents_agree_on_spread(both: tuple[list[dict], list[dict]]) 
 
 def _one_week(state: int, slot: int, n: int, pj: float) -> tuple[Caseloads, np.ndarray]:
     """``n`` clients in ``state`` at ``slot`` (0, WAITING or OUT) moved one week; their states before and after."""
-    cl = Caseloads(PARAMS, [0], [n], 1, np.random.default_rng(7))
+    cl = Caseloads(PARAMS, [0], [n], 1, [np.random.default_rng(7)])
     cl._refer(np.array([n]), week=0)
     cl._a["state"][:n] = state
     cl._a["slot"][:n] = slot
@@ -202,7 +202,7 @@ def test_one_week_of_transitions_has_the_rule_probabilities() -> None:
 
 
 def test_caseload_never_exceeds_the_cap_from_referrals() -> None:
-    cl = Caseloads(PARAMS, [0, 0, 1], [PARAMS.caseload_cap] * 3, 2, np.random.default_rng(3))
+    cl = Caseloads(PARAMS, [0, 0, 1], [PARAMS.caseload_cap] * 3, 2, [np.random.default_rng(3)])
     for week in range(1, 101):
         cl.week(np.array([True, True, False]), np.full(3, 0.02), week)
         assert (cl.caseload <= PARAMS.caseload_cap).all()
@@ -221,7 +221,7 @@ def _caseload(cl: Caseloads, slot: int, states: list[int]) -> None:
 
 def test_release_moves_clients_to_colleagues_up_to_the_overflow_and_the_rest_wait() -> None:
     p = Clients(caseload_cap=10, transfer_overflow=2)
-    cl = Caseloads(p, [0, 0, 0], [p.caseload_cap] * 3, 1, np.random.default_rng(0))
+    cl = Caseloads(p, [0, 0, 0], [p.caseload_cap] * 3, 1, [np.random.default_rng(0)])
     _caseload(cl, 0, [SEARCHING] * 6 + [WORKING] * 3 + [AWAY])  # the leaver: 10 clients
     _caseload(cl, 1, [SEARCHING] * 10)
     _caseload(cl, 2, [SEARCHING] * 9)
@@ -250,7 +250,7 @@ def test_a_client_is_followed_after_support_ends_and_read_at_12_and_18_months() 
     and one who dropped out as not employed; the run's records give each client's weeks."""
     p = Clients().model_copy(update={"working_setback_rate": 0.0, "support_end_rate": 1.0, "dropout_rate": 1.0,
                                      "setback_rate": 0.0, "referrals_per_week": 0.0})  # beyond the schema's ranges
-    cl = Caseloads(p, [0], [5], 1, np.random.default_rng(1))
+    cl = Caseloads(p, [0], [5], 1, [np.random.default_rng(1)])
     _caseload(cl, 0, [WORKING, SEARCHING])
     for week in range(1, 80):
         cl.week(np.array([True]), np.array([0.0]), week)

@@ -36,7 +36,7 @@ def open_positions(model: IPSModel) -> int:
 
 def check_week(model: IPSModel, vacancies_before: int, positions_before: int) -> None:
     """Invariants that must hold after every week."""
-    row = dict(zip(WEEKLY_COLUMNS, model.weekly[-1], strict=True))
+    row = dict(zip(WEEKLY_COLUMNS, model.weekly[0][-1], strict=True))
     positions = open_positions(model)
     in_post = [es for es in model.slots if es is not None]
     assert row["positions"] == positions <= model.settings.positions
@@ -60,7 +60,7 @@ def check_week(model: IPSModel, vacancies_before: int, positions_before: int) ->
             assert caseload[slot] == 0, "a vacant position holds no clients"
     assert (model.caseloads.waiting >= 0).all()
     assert (model.caseloads.in_work + model.caseloads.searching <= caseload).all()
-    assert all(math.isfinite(v) for v in model.weekly[-1])
+    assert all(math.isfinite(v) for v in model.weekly[0][-1])
     for es in in_post:
         assert es.strain >= 0 and math.isfinite(es.strain)
         assert all(0 <= part <= 1 for part in es.site.readiness.values())
@@ -104,11 +104,11 @@ def check_spells(model: IPSModel, spells: list[dict]) -> None:
     assert all(s["end_week"] <= 0 for s in spells if s not in observed(spells))  # the warm-up's own
     spells = observed(spells)
     weeks = model.settings.weeks
-    headcount = [row[WEEKLY_COLUMNS.index("headcount")] for row in model.weekly]
+    headcount = [row[WEEKLY_COLUMNS.index("headcount")] for row in model.weekly[0]]
     for w in range(1, weeks + 1):
         in_post = sum(1 for s in spells if s["start_week"] <= w and (w < s["end_week"] or s["outcome"] == "censored"))
         assert in_post == headcount[w - 1], f"week {w}"
-    departures = sum(row[WEEKLY_COLUMNS.index("departures")] for row in model.weekly)
+    departures = sum(row[WEEKLY_COLUMNS.index("departures")] for row in model.weekly[0])
     assert departures == sum(1 for s in spells if s["outcome"] == "quit")
     notice = model.settings.staff.notice_weeks
     for s in spells:

@@ -50,7 +50,7 @@ def test_sites_and_positions_open_at_their_weeks(baseline_at_once: Scenario) -> 
     open_by_week = []
     for _ in range(12):
         model.step()
-        row = dict(zip(WEEKLY_COLUMNS, model.weekly[-1], strict=True))
+        row = dict(zip(WEEKLY_COLUMNS, model.weekly[0][-1], strict=True))
         open_by_week.append(row["positions"])
         assert row["vacancies"] == row["positions"] - row["headcount"]
     assert open_by_week == [1, 1, 1, 2, 3, 3, 4, 4, 4, 5, 5, 5]

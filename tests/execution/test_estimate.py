@@ -24,6 +24,18 @@ def test_the_estimate_times_real_runs(baseline: Scenario) -> None:
     assert 0 < found.seconds_per_run < 30 and found.seconds == pytest.approx(10 * found.seconds_per_run)
 
 
+def test_the_estimate_times_whole_lockstep_groups(baseline: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs are timed as the runner makes them, ``together`` in one model: at least the timed runs, in whole
+    groups."""
+    groups: list[int] = []
+    monkeypatch.setattr(estimate, "run_lockstep", lambda scenario, seeds: groups.append(len(seeds)))
+    found = estimate.estimate(with_horizon(baseline, 4), runs=100, workers=2, timed_runs=2, together=5)
+    assert groups == [5] and found.timed_runs == 5
+    groups.clear()
+    assert estimate.estimate(with_horizon(baseline, 4), runs=100, workers=2, timed_runs=3, together=2).timed_runs == 4
+    assert groups == [2, 2]
+
+
 @pytest.mark.parametrize(("seconds", "words"), [(40, "40 s"), (720, "12 min"), (3.5 * 3600, "3.5 h"),
                                                 (2.1 * 86400, "2.1 days")])
 def test_durations_in_words(seconds: float, words: str) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from simulation.core.scenario import Scenario
 from simulation.execution import sweeps
 from simulation.execution.seeds import run_seed
 from tests.helpers import interrupt_chunk, invoke, only_folder, stop
@@ -165,14 +166,14 @@ def test_model_errors_are_recorded_with_their_type(tmp_path: Path, monkeypatch: 
                                                    sweep_spec: Callable[..., Path]) -> None:
     spec = sweep_spec(tmp_path, "design: grid\nreplicates: 2\nmetrics: [annual_turnover]\nparameters:\n"
                                 "  - {path: staff.notice_weeks, type: int, levels: [4, 8]}\n")
-    real_run = sweeps.IPSModel.run
+    real_run = sweeps.run_lockstep
 
-    def fails_on_long_notice(model: sweeps.IPSModel) -> object:
-        if model.settings.staff.notice_weeks == 8:
+    def fails_on_long_notice(scenario: Scenario, seeds: list[int]) -> object:
+        if scenario.staff.notice_weeks == 8:
             raise RuntimeError("boom")
-        return real_run(model)
+        return real_run(scenario, seeds)
 
-    monkeypatch.setattr(sweeps.IPSModel, "run", fails_on_long_notice)
+    monkeypatch.setattr(sweeps, "run_lockstep", fails_on_long_notice)
     folder = run_cli(spec, tmp_path / "runs", "--workers", "1")
     errors = [r["error"] for r in csv.DictReader((folder / "log.csv").open())]
     assert errors == ["", "", "RuntimeError: boom", "RuntimeError: boom"]

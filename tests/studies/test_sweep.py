@@ -50,7 +50,8 @@ def test_a_dry_run_prints_the_size_and_an_estimate_and_writes_nothing(tmp_path: 
         lines = printed.splitlines()
         assert lines[0] == f"{spec}: valid: 4 design points x 3 replicates = 12 runs (grid design, common random numbers)"
         assert lines[1].startswith("estimated wall time: about ")
-        assert "an estimate: 2 runs of the base scenario took" in lines[1] and "12 runs x that / 2 workers" in lines[1]
+        assert "an estimate: 3 runs of the base scenario, 3 at a time in one model as the sweep runs a design " \
+               "point's replicates, took" in lines[1] and "12 runs x that / 2 workers" in lines[1]
         assert lines[-1] == "dry run: nothing else was run and nothing was written"
     assert not absent.exists() and not list(empty.iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == before
