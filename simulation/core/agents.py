@@ -362,7 +362,7 @@ class StaffArrays:
         """A copy of one position's values (a departed ES's own)."""
         copy = StaffArrays(0)
         for name, values in vars(self).items():
-            setattr(copy, name, values[..., [slot]].copy())
+            setattr(copy, name, values[..., slot:slot + 1].copy())
         return copy
 
 

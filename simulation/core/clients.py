@@ -168,8 +168,11 @@ class Caseloads:
         self._a = {name: np.zeros(size, dtype=np.int32) for name in columns}
         """Every client's columns: their position and state now, and their record (ClientTable's fields)."""
         self.live = np.zeros(0, dtype=np.int64)
-        """The clients still simulated (in the service, or out of it in work within their follow-up), in order."""
+        """The clients still simulated (in the service, or out of it in work within their follow-up): each
+        replicate's in referral order, replicate after replicate."""
         self._slots = np.zeros(0, dtype=np.int32)
+        self._live_by_replicate = np.zeros(len(rngs), dtype=np.int64)
+        """How many of ``live`` are each replicate's (their blocks, in order)."""
         """The live clients' positions (as ``live``): kept beside it so that a week and a departure need not gather
         them."""
         self._referred_in: dict[int, tuple[int, int]] = {}
@@ -227,6 +230,8 @@ class Caseloads:
         keep = ~over
         self.live, slot, state = live[keep], slot[keep], state[keep]
         self._slots = slot
+        self._live_by_replicate = np.bincount(np.repeat(np.arange(len(self.rngs)), self._live_by_replicate)[keep],
+                                              minlength=len(self.rngs))
 
         self._count_from(slot, state)
         room = np.maximum(0, self.caps - self.caseload) * staffed
@@ -240,12 +245,8 @@ class Caseloads:
 
     def _uniforms(self) -> np.ndarray:
         """One uniform number per live client: each replicate's clients', in their order, from its own stream."""
-        replicate = (self._a["site"][self.live] // self.sites_per_replicate).astype(np.int16)
-        order = np.argsort(replicate, kind="stable")  # a radix sort on 16-bit numbers
-        counts = np.bincount(replicate, minlength=len(self.rngs)).tolist()
-        u = np.empty(self.live.size)
-        u[order] = np.concatenate([rng.random(n) for rng, n in zip(self.rngs, counts, strict=True)])
-        return u
+        counts = self._live_by_replicate.tolist()
+        return np.concatenate([rng.random(n) for rng, n in zip(self.rngs, counts, strict=True)])
 
     def _follow_up(self, week: int) -> None:
         """Read the employment of the clients referred 12 and 18 months ago (in work: working or left working)."""
@@ -276,8 +277,12 @@ class Caseloads:
             a[name][start:end] = 0
         a["employed_12m"][start:end] = a["employed_18m"][start:end] = -1
         self._n += count
-        self.live = np.concatenate([self.live, np.arange(start, end)])
-        self._slots = np.concatenate([self._slots, slots])
+        # each replicate's new clients after its live ones: ``live`` stays in blocks by replicate
+        added = new.reshape(len(self.rngs), -1).sum(axis=1)
+        at = np.repeat(np.cumsum(self._live_by_replicate), added)
+        self.live = np.insert(self.live, at, np.arange(start, end))
+        self._slots = np.insert(self._slots, at, slots)
+        self._live_by_replicate = self._live_by_replicate + added
 
     def _grow(self, size: int) -> None:
         capacity = self._a["slot"].size

@@ -132,7 +132,7 @@ class IPSModel(mesa.Model):
         """Weeks until a vacant position's new ES starts."""
         # Streams per site, then per position within it: a plan that adds positions at one site (no_solo_posts)
         # leaves every other site's hires and shocks drawn as they were (common random numbers where they apply).
-        positions_at = [site_of_slot.count(i) for i in range(self.n_sites)]
+        positions_at = np.bincount(site_of_slot, minlength=self.n_sites).tolist()
         self.trait_rngs = [np.random.default_rng(child) for _, traits, _, _ in streams
                            for site_seq, n in zip(traits.spawn(self.n_sites), positions_at, strict=True)
                            for child in site_seq.spawn(n)]

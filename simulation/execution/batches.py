@@ -51,10 +51,11 @@ Batch = tuple[Scenario, Sequence[int]]
 """A scenario and the seeds of its replicates."""
 
 
-LOCKSTEP = 10
-"""Replicates run in lockstep in one model, at most: a week's numpy calls are shared by this many replicates (about
-three times faster per run than one at a time for the baseline, benchmarks/README.md; more gained little)."""
-LOCKSTEP_POSITIONS = 500
+LOCKSTEP = 20
+"""Replicates run in lockstep in one model, at most: a week's numpy calls are shared by this many replicates (for
+the baseline about 3.5 times the runs per second of one at a time with 10, 4.6 with 20, 6.2 with 50:
+benchmarks/README.md; 20 keeps a study's progress and its spread over workers in steps a person can follow)."""
+LOCKSTEP_POSITIONS = 1000
 """Positions in one lockstep model, at most (whole replicates, at least one): a large scenario's week already shares
 each numpy call among many positions, and ten copies of it would only hold ten times the memory."""
 

@@ -73,9 +73,9 @@ def test_the_runner_groups_replicates_for_every_worker() -> None:
 
 
 def test_a_large_scenario_runs_fewer_replicates_in_one_model(baseline: Scenario) -> None:
-    """The baseline's 45 positions run LOCKSTEP at a time; ten times as many sites, one replicate at a time."""
+    """The baseline's 45 positions run LOCKSTEP at a time; thirty times as many sites, one replicate at a time."""
     data = baseline.model_dump()
-    data["sites"] = [{**site, "name": f"{site['name']}-{k}"} for site in data["sites"] for k in range(10)]
+    data["sites"] = [{**site, "name": f"{site['name']}-{k}"} for site in data["sites"] for k in range(30)]
     large = Scenario.model_validate(data)
     assert baseline.positions * LOCKSTEP <= LOCKSTEP_POSITIONS and lockstep_size(baseline) == LOCKSTEP
     assert large.positions > LOCKSTEP_POSITIONS / 2 and lockstep_size(large) == 1
