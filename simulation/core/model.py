@@ -60,7 +60,7 @@ class IPSModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario, seed: int | Sequence[int]) -> None:
-        self.seeds = [seed] if isinstance(seed, int) else list(seed)
+        self.seeds = [int(seed)] if isinstance(seed, (int, np.integer)) else [int(s) for s in seed]
         """Each replicate's seed: one, or several run in lockstep."""
         streams = [np.random.SeedSequence(s).spawn(4) for s in self.seeds]  # main, traits, shocks, recruitment
         super().__init__(rng=np.random.default_rng(streams[0][0]))
