@@ -240,7 +240,6 @@ class IPSModel(mesa.Model):
         feel_week(self, slice(None), AtSites(sites, self.site_index), working)
         deciding = (state.strain >= state.threshold) & working
         deciding[self._shocked] = True
-        self._shocked = []
         for slot in np.flatnonzero(deciding).tolist():
             self.slots[slot].react()
 
@@ -261,6 +260,7 @@ class IPSModel(mesa.Model):
         p_conflict = 1.0 - math.exp(-sh.work_life_conflict_per_year / 52.0)
         p_reorg = 1.0 - math.exp(-sh.reorganisation_per_region_year / 52.0)
         p_ordinary = 1.0 - math.exp(-exits.per_year / 52.0)
+        self._shocked = []
         u = self.position_uniforms.week()
         service = self.reorganisation_uniforms.week().reshape(len(self.seeds), -1)
         u_region, u_site = service[:, :len(self.regions)].ravel(), service[:, len(self.regions):].ravel()
