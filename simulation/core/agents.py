@@ -9,6 +9,7 @@ every position, ``IPSModel._appraise``) or on one ES's view (``EmploymentSpecial
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -56,7 +57,6 @@ class ReadinessState:
         """The mean of the parts (numbers, or arrays per site), summed in the schema's order."""
         return (self.manager_knowledge + self.health_team_integration + self.record_access + self.ownership_clarity
                 + self.structures) / 5.0
-
 
 
 class SiteReadiness:
@@ -115,7 +115,9 @@ class Held:
         getattr(getattr(agent, self.source), self.field)[agent.row] = value
 
 
+@functools.cache
 def _rows(parts: tuple[str, ...]) -> list[int]:
+    """The rows of ``SiteArrays.parts`` that hold these readiness parts (found once per group of parts)."""
     return [sc.READINESS_PARTS.index(part) for part in parts]
 
 
@@ -291,14 +293,12 @@ class Site(mesa.Agent):
 
     def lose_knowledge(self) -> None:
         """An ES left: part of what managers and clinicians had learnt goes with them, and colleagues lose one."""
-        state = self.model.site_state
-        state.scale(KNOWLEDGE_PARTS, self.index, 1.0 - self.model.settings.readiness.departure_loss)
-        state.departed[self.index] += 1
+        self.site_state.scale(KNOWLEDGE_PARTS, self.index, 1.0 - self.model.settings.readiness.departure_loss)
+        self.site_state.departed[self.index] += 1
 
     def reorganise(self) -> None:
         """A management reorganisation unsettles ownership and routines."""
-        self.model.site_state.scale(REORGANISED_PARTS, self.index,
-                                    1.0 - self.model.settings.readiness.reorganisation_loss)
+        self.site_state.scale(REORGANISED_PARTS, self.index, 1.0 - self.model.settings.readiness.reorganisation_loss)
 
 
 class AtSites:

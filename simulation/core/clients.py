@@ -171,10 +171,10 @@ class Caseloads:
         """The clients still simulated (in the service, or out of it in work within their follow-up): each
         replicate's in referral order, replicate after replicate."""
         self._slots = np.zeros(0, dtype=np.int32)
-        self._live_by_replicate = np.zeros(len(rngs), dtype=np.int64)
-        """How many of ``live`` are each replicate's (their blocks, in order)."""
         """The live clients' positions (as ``live``): kept beside it so that a week and a departure need not gather
         them."""
+        self._live_by_replicate = np.zeros(len(rngs), dtype=np.int64)
+        """How many of ``live`` are each replicate's (their blocks, in order)."""
         self._referred_in: dict[int, tuple[int, int]] = {}
         """The clients referred in each week: a range of client numbers (clients are numbered in referral order)."""
         zeros = np.zeros(self.n_slots, dtype=np.int64)

@@ -10,7 +10,6 @@ them to metrics and let them go: only a few batches' records are held at once.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +56,7 @@ the baseline about 3.5 times the runs per second of one at a time with 10, 4.6 w
 benchmarks/README.md; 20 keeps a study's progress and its spread over workers in steps a person can follow)."""
 LOCKSTEP_POSITIONS = 1000
 """Positions in one lockstep model, at most (whole replicates, at least one): a large scenario's week already shares
-each numpy call among many positions, and ten copies of it would only hold ten times the memory."""
+each numpy call among many positions, and copies of it in one model would only multiply the memory."""
 
 
 def lockstep_size(scenario: Scenario) -> int:

@@ -1,7 +1,8 @@
 """How long a study of many runs will take, estimated before it starts (``ipsim sweep --dry-run``).
 
 The estimate times a few runs of the base scenario in this process, in lockstep as the runner runs a design
-point's replicates (``core.model.run_lockstep``), and scales up: runs x seconds per run / workers. It is an estimate, and says so: it assumes every run takes as long as the base scenario's (a design's
+point's replicates (``core.model.run_lockstep``), and scales up: runs x seconds per run / workers. It is an
+estimate, and says so: it assumes every run takes as long as the base scenario's (a design's
 values can make runs shorter or longer, e.g. more sites or weeks) and that the workers share the runs perfectly
 (no start-up, no contention for cores or memory).
 """

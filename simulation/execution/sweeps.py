@@ -28,12 +28,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import math
 import os
 import shutil
 import socket
-import itertools
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
