@@ -70,7 +70,6 @@ AS_IN_SCENARIO = "as in scenario"
 """The drop-down entry that keeps each site's own value of a context setting."""
 
 
-
 @dataclass(frozen=True)
 class SiteControl:
     """A drop-down that sets one site field at every site ("as in scenario" keeps each site's own value)."""

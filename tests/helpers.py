@@ -66,7 +66,6 @@ sites:
 {sites}"""
 
 
-
 def with_horizon(scenario: Scenario, weeks: int, window: int | None = None) -> Scenario:
     """``scenario`` run for ``weeks`` weeks, with a cohort window of ``window`` weeks (by default its own, cut to
     the new horizon)."""

@@ -24,7 +24,7 @@ import json
 import numpy as np
 import pytest
 
-from simulation.analysis import metrics
+from simulation.analysis import calibration, metrics
 from simulation.core.records import RunRecord, observed
 from simulation.core.scenario import Scenario
 from simulation.execution import batches, pool
@@ -116,18 +116,40 @@ def test_avoidable_and_ordinary_turnover_add_up(fixture: str, request: pytest.Fi
         summary["annual_turnover"]["mean"])
 
 
-def test_the_shipped_posterior_sample_is_whole_and_within_its_priors() -> None:
-    """The posterior sample other commands draw from ships beside its spec, whole (its checksum as its provenance
-    records it): weights that sum to 1, and every particle inside the spec's priors. (The baselines do not take its
-    medians yet: docs/validation.md, section 4.)"""
-    text = (SCENARIOS / "calibration" / "posterior-104w.csv").read_text(encoding="utf-8")
-    provenance = json.loads((SCENARIOS / "calibration" / "posterior-104w.json").read_text(encoding="utf-8"))
+READINGS = pytest.mark.parametrize("window, scenario", [("104w", "baseline.yaml"), ("52w", "baseline-52w.yaml")])
+
+
+def posterior_rows(window: str) -> tuple[specs.CalibrationSpec, list[dict[str, str]]]:
+    """A shipped posterior sample, checked whole (its checksum as its provenance records it) and of its spec as the
+    spec reads now."""
+    text = (SCENARIOS / "calibration" / f"posterior-{window}.csv").read_text(encoding="utf-8")
+    provenance = json.loads((SCENARIOS / "calibration" / f"posterior-{window}.json").read_text(encoding="utf-8"))
     assert hashlib.sha256(text.encode("utf-8")).hexdigest() == provenance["posterior_sha256"]
-    spec = specs.load_calibration(SCENARIOS / "calibration" / "baseline-104w.yaml").spec
+    spec = specs.load_calibration(SCENARIOS / "calibration" / f"baseline-{window}.yaml").spec
     assert provenance["spec"] == spec.model_dump(mode="json")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == provenance["particles"]
+    return spec, rows
+
+
+@READINGS
+def test_the_shipped_posterior_sample_is_whole_and_within_its_priors(window: str, scenario: str) -> None:
+    """The posterior sample other commands draw from ships beside its spec: weights that sum to 1, and every
+    particle inside the spec's priors."""
+    spec, rows = posterior_rows(window)
     assert sum(float(r["weight"]) for r in rows) == pytest.approx(1, abs=1e-6)
     for p in spec.parameters:
         values = np.array([float(r[p.path]) for r in rows])
         assert p.range[0] <= values.min() and values.max() <= p.range[1], p.path
+
+
+@READINGS
+def test_the_shipped_baselines_are_the_posterior_medians(window: str, scenario: str) -> None:
+    """Each baseline's free values are its shipped posterior's weighted medians, to the three significant digits the
+    scenario states them with (``ipsim calibrate`` writes them so in calibrated.yaml)."""
+    spec, rows = posterior_rows(window)
+    weights = np.array([float(r["weight"]) for r in rows])
+    shipped = load_scenario(SCENARIOS / scenario).model_dump()
+    for p in spec.parameters:
+        median = calibration.weighted_quantile(np.array([float(r[p.path]) for r in rows]), weights, 0.5)
+        assert float(format(median, ".3g")) == pytest.approx(specs.value_at(shipped, p.path), rel=1e-12), p.path

@@ -65,7 +65,7 @@ class Staff(Schema):
     """Employment specialists: traits at hire, contracts, notice and recruitment."""
 
     quit_threshold: ThresholdTrait = param(
-        ThresholdTrait(mean=2.23, sd=0.3, low=0.2, high=5.0),
+        ThresholdTrait(mean=2.25, sd=0.3, low=0.2, high=5.0),
         unit="strain units",
         description="the ES's stock of personal resources: a gradual quit follows when strain uses it up",
         source="mean: calibrated to B22a and B24 (posterior median, docs/validation.md); spread: assumption",
@@ -107,8 +107,8 @@ class Staff(Schema):
     short_term_share: float = param(
         0.255, ge=0, le=1, unit="share of hires",
         description="share of new ES hired on short-term contracts",
-        source="B24 (2 of 10 quits began with short-term contracts); calibrated (posterior median, "
-               "docs/validation.md)",
+        source="B24 (2 of 10 quits began with short-term contracts); 0.4.0's calibration (binomial kernel); not "
+               "informed by the targets under the clustered kernel, so in effect an assumption (docs/validation.md)",
     )
     short_term_weeks_low: int = param(
         52, ge=1, le=520, unit="weeks", description="shortest short-term contract", source=ASSUMPTION
@@ -279,7 +279,8 @@ class OrdinaryExits(Schema):
     per_year: float = param(
         0.0515, ge=0, le=0.136, unit="exits per ES per year",
         description="weekly hazard of an ordinary exit, as a yearly rate; at most the all-cause municipal turnover",
-        source="calibrated to B24 (2 of 12 leavers promoted; posterior median, docs/validation.md); bounded by KS "
+        source="B24 (2 of 12 leavers promoted); 0.4.0's calibration (binomial kernel); not informed by the targets "
+               "under the clustered kernel, so in effect an assumption (docs/validation.md); bounded by KS "
                "municipal turnover 12.2-13.6% a year",
     )
     promotion: float = param(
@@ -321,14 +322,16 @@ class Shocks(Schema):
     work_life_conflict_per_year: float = param(
         0.111, ge=0, le=2, unit="events per ES per year",
         description="rate of work-life conflicts",
-        source="B24 (1 of 10 leavers); calibrated (posterior median, docs/validation.md)",
+        source="B24 (1 of 10 leavers); 0.4.0's calibration (binomial kernel); not informed by the targets under "
+               "the clustered kernel, so in effect an assumption (docs/validation.md)",
     )
     reorganisation_per_region_year: float = param(
         0.395, ge=0, le=2, unit="events per region per year",
         description="rate of region-wide reorganisation decisions, each hitting reorganisation_reach of the "
                     "region's open sites in the same week",
-        source="B24 (a managerial decision to move IPS delivery from health to NAV, a regional decision); "
-               "calibrated (posterior median, docs/validation.md)",
+        source="B24 (a managerial decision to move IPS delivery from health to NAV, a regional decision); 0.4.0's "
+               "calibration (binomial kernel); not informed by the targets under the clustered kernel, so in "
+               "effect an assumption (docs/validation.md)",
     )
     reorganisation_reach: float = param(
         0.25, ge=0, le=1, unit="share of the region's sites",

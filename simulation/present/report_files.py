@@ -225,8 +225,6 @@ def site_columns(entries: list[str]) -> tuple[str, ...]:
                   ("mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low", "diff_ci_high"))
 
 
-
-
 # --- reading the folder ------------------------------------------------------------------------
 
 DAMAGED = "the folder is damaged or was not written by ipsim; run the command that made it again"

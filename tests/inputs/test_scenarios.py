@@ -45,7 +45,6 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-
 def rejected(path: Path) -> str:
     """``ipsim validate``'s error for ``path``: exit 2, one ``ipsim: error:`` line per ScenarioError line."""
     with pytest.raises(ScenarioError) as info:

@@ -93,7 +93,6 @@ class Result:
         return folder
 
 
-
 def cli(out: Path, *argv: str, replicates: int = REPLICATES, workers: int = 1) -> Result:
     code, stdout, stderr = invoke([*argv, "--replicates", str(replicates), "--seed", str(SEED),
                                    "--workers", str(workers), "--out", str(out)])

@@ -60,7 +60,6 @@ class Run:
         return json.loads(((folder or self.folder) / name).read_text())
 
 
-
 def run_args(out: Path, *extra: str, seed: int = SEED, workers: int = 1) -> list[str]:
     return ["run", *extra, "--replicates", str(REPLICATES), "--seed", str(seed), "--weeks", str(WEEKS),
             "--workers", str(workers), "--out", str(out)]

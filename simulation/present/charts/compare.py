@@ -43,12 +43,6 @@ def draw_comparison(folder: Path, outcomes: Sequence[metrics.Outcome]) -> list[P
     return draw_into(folder, {name: partial(draw, outcomes=outcomes) for name, draw in charts.items()})
 
 
-
-
-
-
-
-
 def _compare_note(outcomes: Sequence[metrics.Outcome]) -> str:
     """What every comparison chart's note opens with: scenarios, replicates and seeds, and, when the scenarios
     differ in size, that the charts compare rates and shares."""
@@ -62,13 +56,9 @@ def _compare_note(outcomes: Sequence[metrics.Outcome]) -> str:
     return f"{note} {sizes}" if sizes else note
 
 
-
-
 def _clear(diff: dict[str, float | None]) -> bool:
     """A difference whose 95% CI excludes zero."""
     return stats.verdict(diff) in ("negative", "positive")
-
-
 
 
 def _most_improved(outcomes: Sequence[metrics.Outcome], metric: str, better: int) -> tuple[metrics.Outcome, bool]:
@@ -83,13 +73,9 @@ def _most_improved(outcomes: Sequence[metrics.Outcome], metric: str, better: int
     return best, best is not reference and _clear(metrics.difference(reference, best, metric))
 
 
-
-
 def _single(reference: metrics.Outcome) -> str:
     """What a "no scenario clearly ..." title adds when there is one replicate, hence no interval at all."""
     return " (one replicate, so no difference can be clear)" if reference.replicates == 1 else ""
-
-
 
 
 def _shown(outcomes: Sequence[metrics.Outcome]) -> list[metrics.Outcome]:
@@ -99,8 +85,6 @@ def _shown(outcomes: Sequence[metrics.Outcome]) -> list[metrics.Outcome]:
     change = {o.name: abs(metrics.difference(outcomes[0], o, "annual_turnover")["mean"] or 0.0) for o in outcomes[1:]}
     keep = set(sorted(change, key=change.__getitem__, reverse=True)[: len(SCENARIO_COLOURS) - 1])
     return [outcomes[0], *(o for o in outcomes[1:] if o.name in keep)]
-
-
 
 
 def compare_retention(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
@@ -135,8 +119,6 @@ def compare_retention(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     return save(fig, path, note)
 
 
-
-
 def _bars(ax: plt.Axes, outcomes: Sequence[metrics.Outcome], metric: str, scale: float, digits: int = 1) -> None:
     """Each scenario's mean and 95% CI of ``metric`` as a horizontal bar (the reference first, in grey),
     labelled with its paired difference from the reference and that difference's 95% CI."""
@@ -162,14 +144,10 @@ def _bars(ax: plt.Axes, outcomes: Sequence[metrics.Outcome], metric: str, scale:
     ax.set_xlim(0, max(high.max(), 1e-9) * 1.6)  # room for the labels
 
 
-
-
 def _scenario_axis(ax: plt.Axes, outcomes: Sequence[metrics.Outcome]) -> None:
     """Scenario names down the y axis, the reference at the top (set, not toggled: axes may be shared)."""
     ax.set_yticks(np.arange(len(outcomes)), [o.name for o in outcomes])
     ax.set_ylim(len(outcomes) - 0.5, -0.5)
-
-
 
 
 def _bar_note(outcomes: Sequence[metrics.Outcome]) -> str:
@@ -177,8 +155,6 @@ def _bar_note(outcomes: Sequence[metrics.Outcome]) -> str:
         return _compare_note(outcomes) + f" Bars: mean. Labels: difference from {outcomes[0].name}."
     return (_compare_note(outcomes) + f" Bars: mean and 95% CI. Labels: difference from {outcomes[0].name} "
             "(paired 95% CI), black where clear of zero.")
-
-
 
 
 def compare_turnover(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
@@ -208,8 +184,6 @@ def compare_turnover(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     ax.set(title=wrap(title), xlabel="Annual turnover (leavers per 100 specialists a year)")
     return save(fig, path, _bar_note(outcomes) + " Cross-hatched: the ordinary exits no start-up plan changes; the "
                 "rest is the turnover a plan can act on.")
-
-
 
 
 def compare_quit_reasons(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
@@ -253,8 +227,6 @@ def compare_quit_reasons(path: Path, outcomes: Sequence[metrics.Outcome]) -> Pat
                  "the voluntary turnover into quits a shock began (work-life conflict, reorganisation, contract not "
                  "renewed) and gradual ones" + ("; whiskers: 95% CI of the annual turnover."
                                                 if outcomes[0].replicates > 1 else "."))
-
-
 
 
 def compare_pressures(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
@@ -301,8 +273,6 @@ def compare_pressures(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
                  "factor keeps its colour in every chart.")
 
 
-
-
 def compare_clients_and_vacancies(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     reference = outcomes[0]
     ref = reference.summary["job_starts_per_position_year"]["mean"]
@@ -322,8 +292,6 @@ def compare_clients_and_vacancies(path: Path, outcomes: Sequence[metrics.Outcome
     vacancies.set(title="Positions standing empty", xlabel="Vacancy weeks per position-year")
     fig.suptitle(wrap(title), fontsize=STYLE["axes.titlesize"])
     return save(fig, path, _bar_note(outcomes))
-
-
 
 
 VERDICT_COLOURS = {"negative": BLUE, "positive": ORANGE}

@@ -36,13 +36,9 @@ def draw_all(folder: Path, result: Outcome) -> list[Path]:
     })
 
 
-
-
 def _note(result: Outcome) -> str:
     return (f"Scenario '{result.name}', {words.plural(result.replicates, 'simulated replicate')}; "
             f"{words.interval_note(result.replicates, 'shaded')}.")
-
-
 
 
 def retention(path: Path, result: Outcome) -> Path:
@@ -62,8 +58,6 @@ def retention(path: Path, result: Outcome) -> Path:
     ax.set(title=title, xlabel="Weeks since the specialist started", ylabel="Still in post (%)", ylim=(0, 102),
            xlim=(0, summary["weeks"]))
     return save(fig, path, _note(result) + " Kaplan-Meier estimate over all employment spells.")
-
-
 
 
 def pressure_balance(path: Path, result: Outcome) -> Path:
@@ -105,8 +99,6 @@ def pressure_balance(path: Path, result: Outcome) -> Path:
                  "factors; each factor keeps its colour in every chart.")
 
 
-
-
 def staffing(path: Path, result: Outcome) -> Path:
     summary = result.summary
     fig, ax = plt.subplots()
@@ -123,8 +115,6 @@ def staffing(path: Path, result: Outcome) -> Path:
     ax.set(title=wrap(title), xlabel="Week of observation", ylabel="Positions", ylim=(0, positions * 1.1))
     ax.legend(loc="center right", frameon=False)
     return save(fig, path, _note(result))
-
-
 
 
 def quit_reasons(path: Path, result: Outcome) -> Path:
@@ -152,8 +142,6 @@ def quit_reasons(path: Path, result: Outcome) -> Path:
                                             "(promotion, moving, retirement) are left out.")
     return save(fig, path, f"Mean over voluntary quits in {words.plural(result.replicates, 'replicate')}; "
                  f"{words.interval_note(result.replicates, 'bars')}.{left_out}")
-
-
 
 
 def sites(path: Path, result: Outcome) -> Path:

@@ -83,13 +83,11 @@ def factor_colour(name: str) -> str:
 def factor_hatch(name: str) -> str | None:
     """A factor's hatching: ``NOURISH_HATCH`` for nourishing factors, None (solid) for draining ones."""
     return NOURISH_HATCH if name in NOURISHING else None
+
+
 TITLE_WIDTH = 72
 NOTE_CHARS_PER_INCH = 12
 """How many characters of a 10-point note fit across an inch of figure."""
-
-
-
-
 
 
 def one_line(text: str) -> str:
@@ -120,19 +118,13 @@ def save(fig: plt.Figure, path: Path, note: str) -> Path:
     return path
 
 
-
-
 def smooth(x: np.ndarray) -> np.ndarray:
     kernel = np.ones(SMOOTH_WEEKS) / SMOOTH_WEEKS
     return np.convolve(np.pad(x, (SMOOTH_WEEKS - 1, 0), mode="edge"), kernel, mode="valid")
 
 
-
-
 def wrap(text: str) -> str:
     return "\n".join(textwrap.wrap(text, TITLE_WIDTH))
-
-
 
 
 @dataclass(frozen=True)
@@ -171,8 +163,6 @@ def named_factors(names: Sequence[str], values: np.ndarray, k: int, other: str) 
                     [other_hatch if n is None else factor_hatch(n) for n in chosen])
 
 
-
-
 def stack(ax: plt.Axes, segments: Segments, sign: float = 1.0, height: float = 0.65,
           offset: float = 0.0) -> None:
     """Horizontal bars stacked segment by segment, one bar per row of ``segments.values`` (at y = row + offset),
@@ -186,8 +176,6 @@ def stack(ax: plt.Axes, segments: Segments, sign: float = 1.0, height: float = 0
         left += column
 
 
-
-
 def panels(n: int) -> tuple[plt.Figure, np.ndarray]:
     cols = 2 if n == 4 else min(n, 3)
     rows = -(-n // cols)
@@ -196,8 +184,6 @@ def panels(n: int) -> tuple[plt.Figure, np.ndarray]:
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes.flat
-
-
 
 
 def label_points(ax: plt.Axes, xs: np.ndarray, ys: np.ndarray, names: list[str], fontsize: int = 12) -> None:

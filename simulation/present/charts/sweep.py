@@ -49,14 +49,10 @@ def short_labels(paths: Sequence[str]) -> dict[str, str]:
     return out
 
 
-
-
 def _sweep_note(data: SweepData) -> str:
     spec = data.spec
     return (f"Sweep {spec.name}: {spec.design} design, {len(data.points.values)} points x {spec.replicates} "
             f"replicates (seed {spec.seed}).")
-
-
 
 
 def _bins(x: np.ndarray) -> list[np.ndarray]:
@@ -101,14 +97,10 @@ def sensitivity_charts(folder: Path, data: SweepData, rows: Sequence[dict]) -> l
     return drawn
 
 
-
-
 def _percent_axis(axis: Any, metric: str) -> None:
     """Percent ticks for a share metric (its values and its changes alike)."""
     if metric in SHARE_METRICS:
         axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
-
-
 
 
 def _amount(x: float, metric: str) -> str:
@@ -118,8 +110,6 @@ def _amount(x: float, metric: str) -> str:
     return f"{x:.3g}"
 
 
-
-
 def _change(x: float, metric: str) -> str:
     """A change in a metric: percentage points for shares."""
     if metric in SHARE_METRICS:
@@ -127,14 +117,10 @@ def _change(x: float, metric: str) -> str:
     return f"{x:.3g}"
 
 
-
-
 def _level(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return f"{value:.3g}" if isinstance(value, float) else str(value)
-
-
 
 
 def sobol_chart(path: Path, metric: str, rows: Sequence[dict], data: SweepData) -> Path:
@@ -170,8 +156,6 @@ def sobol_chart(path: Path, metric: str, rows: Sequence[dict], data: SweepData) 
     return save(fig, path, _sweep_note(data) + " Sobol indices (SALib, Saltelli sampling) of each point's mean over "
                  "its replicates; bars: 95% bootstrap CIs. Replicate noise left in the means adds to every total "
                  "index, not to the first-order ones.")
-
-
 
 
 def morris_chart(path: Path, metric: str, rows: Sequence[dict], data: SweepData) -> Path:
@@ -212,8 +196,6 @@ def morris_chart(path: Path, metric: str, rows: Sequence[dict], data: SweepData)
     return save(fig, path, _sweep_note(data) + " " + note)
 
 
-
-
 def _binned(x: np.ndarray, means: np.ndarray, count: np.ndarray, sd: np.ndarray,
             held: bool) -> tuple[np.ndarray, ...]:
     """Per bin of design points (``_bins``): its centre, the mean of its points' means, and that mean's 95% CI.
@@ -238,8 +220,6 @@ def _binned(x: np.ndarray, means: np.ndarray, count: np.ndarray, sd: np.ndarray,
         low.append(value - half)
         high.append(value + half)
     return np.array(centre), np.array(mid), np.array(low), np.array(high)
-
-
 
 
 def response_chart(path: Path, metric: str, j: int, data: SweepData) -> Path:
@@ -296,8 +276,6 @@ def response_chart(path: Path, metric: str, j: int, data: SweepData) -> Path:
     return save(fig, path, _sweep_note(data) + f" Dots: {dots} (jittered sideways where a parameter takes few "
                  f"values). Line: mean of the design points' means at each value, or in up to {RESPONSE_BINS} "
                  f"quantile bins (a presentation choice) when a parameter takes more than 12 values; band: its 95% CI {band}.")
-
-
 
 
 def heatmap_chart(path: Path, metric: str, j: int, data: SweepData) -> Path:
