@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from simulation.core.model import run_lockstep
 from simulation.core.scenario import Scenario
+from simulation.execution.batches import groups
 from simulation.execution.seeds import replicate_seeds
 
 TIMED_RUNS = 2
@@ -58,8 +59,8 @@ def estimate(base: Scenario, runs: int, workers: int, seed: int = 0, timed_runs:
                          f"{timed_runs}, {together}")
     seeds = replicate_seeds(seed, together * -(-timed_runs // together))
     started = time.perf_counter()
-    for first in range(0, len(seeds), together):
-        run_lockstep(base, seeds[first:first + together])
+    for group in groups(seeds, 1, together):
+        run_lockstep(base, group)
     return Estimate(runs, workers, len(seeds), (time.perf_counter() - started) / len(seeds), together)
 
 
