@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
 
 from simulation.analysis import metrics, stats
 from simulation.core import pressures
@@ -28,6 +30,7 @@ from simulation.present.charts.style import (
     named_factors,
     save,
     stack,
+    subplots,
     wrap,
 )
 
@@ -90,7 +93,7 @@ def _shown(outcomes: Sequence[metrics.Outcome]) -> list[metrics.Outcome]:
 def compare_retention(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     reference, shown = outcomes[0], _shown(outcomes)
     lowest = min(float(o.retention.low.min()) for o in shown)
-    fig, ax = plt.subplots()
+    fig, ax = subplots()
     for i, o in enumerate(shown):
         weeks, mean, low, high = o.retention
         colour = SCENARIO_COLOURS[i]
@@ -119,7 +122,7 @@ def compare_retention(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     return save(fig, path, note)
 
 
-def _bars(ax: plt.Axes, outcomes: Sequence[metrics.Outcome], metric: str, scale: float, digits: int = 1) -> None:
+def _bars(ax: Axes, outcomes: Sequence[metrics.Outcome], metric: str, scale: float, digits: int = 1) -> None:
     """Each scenario's mean and 95% CI of ``metric`` as a horizontal bar (the reference first, in grey),
     labelled with its paired difference from the reference and that difference's 95% CI."""
     levels = [o.summary[metric] for o in outcomes]
@@ -144,7 +147,7 @@ def _bars(ax: plt.Axes, outcomes: Sequence[metrics.Outcome], metric: str, scale:
     ax.set_xlim(0, max(high.max(), 1e-9) * 1.6)  # room for the labels
 
 
-def _scenario_axis(ax: plt.Axes, outcomes: Sequence[metrics.Outcome]) -> None:
+def _scenario_axis(ax: Axes, outcomes: Sequence[metrics.Outcome]) -> None:
     """Scenario names down the y axis, the reference at the top (set, not toggled: axes may be shared)."""
     ax.set_yticks(np.arange(len(outcomes)), [o.name for o in outcomes])
     ax.set_ylim(len(outcomes) - 0.5, -0.5)
@@ -175,7 +178,7 @@ def compare_turnover(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
         worst, higher = _most_improved(outcomes, "annual_turnover", +1)
         if higher:
             title += f"; {worst.name} clearly raises it to {100 * worst.summary['annual_turnover']['mean']:.0f}"
-    fig, ax = plt.subplots(figsize=bar_size(len(outcomes)))
+    fig, ax = subplots(figsize=bar_size(len(outcomes)))
     _bars(ax, outcomes, "annual_turnover", 100)
     ordinary = [100 * (o.summary["ordinary_turnover"]["mean"] or 0.0) for o in outcomes]
     ax.barh(np.arange(len(outcomes)), ordinary, height=0.65, color=ORDINARY, alpha=0.6, hatch="xx",
@@ -196,7 +199,7 @@ def compare_quit_reasons(path: Path, outcomes: Sequence[metrics.Outcome]) -> Pat
     avoidable = np.array([100 * o.summary["avoidable_turnover"]["mean"] for o in outcomes])
     turnover = np.array([100 * o.summary["annual_turnover"]["mean"] for o in outcomes])
     segments = named_factors(names, shares * avoidable[:, None], TOP_FACTORS, "Other draining factors")
-    fig, ax = plt.subplots(figsize=bar_size(len(outcomes)))
+    fig, ax = subplots(figsize=bar_size(len(outcomes)))
     y = np.arange(len(outcomes))
     stack(ax, segments, height=0.5, offset=-0.08)
     ax.barh(y - 0.08, turnover - avoidable, left=avoidable, height=0.5, color=ORDINARY, hatch="xx", edgecolor="white",
@@ -235,7 +238,7 @@ def compare_pressures(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     nourish_names = [f.name for f in pressures.NOURISHERS]
     drains = np.array([[o.pressures[f.weekly_column]["mean"] for f in pressures.DRAINS] for o in outcomes])
     nourish = np.array([[o.pressures[f.weekly_column]["mean"] for f in pressures.NOURISHERS] for o in outcomes])
-    fig, ax = plt.subplots(figsize=(13, bar_size(len(outcomes))[1]))
+    fig, ax = subplots(figsize=(13, bar_size(len(outcomes))[1]))
     stack(ax, named_factors(drain_names, drains, TOP_FACTORS, "Other draining"))
     stack(ax, named_factors(nourish_names, nourish, TOP_FACTORS - 1, "Other nourishing"), sign=-1.0)
     net = [o.pressures["net"] for o in outcomes]
@@ -285,7 +288,7 @@ def compare_clients_and_vacancies(path: Path, outcomes: Sequence[metrics.Outcome
         title = (f"No scenario clearly gets clients more jobs than {reference.name} ({ref:.1f} per position a year)"
                  f"{_single(reference)}")
     width, height = bar_size(len(outcomes))
-    fig, (jobs, vacancies) = plt.subplots(1, 2, sharey=True, figsize=(width + 3, height))
+    fig, (jobs, vacancies) = subplots(1, 2, sharey=True, figsize=(width + 3, height))
     _bars(jobs, outcomes, "job_starts_per_position_year", 1, digits=2)
     _bars(vacancies, outcomes, "vacancy_weeks_per_position_year", 1)
     jobs.set(title="Client job starts", xlabel="Job starts per position-year")
@@ -312,7 +315,7 @@ def compare_sites(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     cols = min(len(others), 2)
     rows = -(-len(others) // cols)
     height = max(3.2, 0.7 * len(entries) + 1.4)
-    fig, axes = plt.subplots(rows, cols, sharex=True, sharey=True, squeeze=False,
+    fig, axes = subplots(rows, cols, sharex=True, sharey=True, squeeze=False,
                              figsize=(max(12.0, 4.0 + 5.6 * cols), height * rows + 1.6))
     ends = [100 * abs(x) for row in diffs for d in row for x in (d["ci_low"], d["ci_high"], d["mean"])
             if x is not None]
@@ -342,7 +345,7 @@ def compare_sites(path: Path, outcomes: Sequence[metrics.Outcome]) -> Path:
     first.set_xlim(-1.2 * reach, 2.6 * reach)  # room for the labels right of each bar, and the legend
     fig.suptitle(wrap(_sites_title(reference, others, entries, diffs)), fontsize=STYLE["axes.titlesize"])
     if reference.replicates > 1:
-        handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in (BLUE, OTHER, ORANGE)]
+        handles = [Rectangle((0, 0), 1, 1, color=c) for c in (BLUE, OTHER, ORANGE)]
         axes.flat[cols - 1].legend(handles, ["clearly fewer leavers", "not clear of zero", "clearly more leavers"],
                                    loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     note = (_compare_note(outcomes) + f" Each bar: the change in a site entry's annual turnover (departures per "
@@ -412,8 +415,8 @@ def draw_levers(path: Path, ranking: Sequence[dict], base: str, replicates: int,
     verdicts = [stats.verdict({p: r[f"turnover_avoided_{p}"] for p in ("mean", "ci_low", "ci_high")})
                 for r in ranking]
     colours = [{"positive": BLUE, "negative": ORANGE}.get(v, OTHER) for v in verdicts]
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=bar_size(len(ranking)))
+    with matplotlib.rc_context(STYLE):
+        fig, ax = subplots(figsize=bar_size(len(ranking)))
         y = np.arange(len(ranking))
         ax.barh(y, mean, xerr=[mean - low, high - mean] if replicates > 1 else None, height=0.65, capsize=4,
                 color=colours)
@@ -430,7 +433,7 @@ def draw_levers(path: Path, ranking: Sequence[dict], base: str, replicates: int,
             title = f"No single lever clearly lowers turnover below {base}'s in {words.plural(replicates, 'replicate')}"
         ax.set(title=wrap(title), xlabel="Annual turnover avoided (leavers per 100 specialists a year)")
         if replicates > 1:
-            handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in (BLUE, OTHER, ORANGE)]
+            handles = [Rectangle((0, 0), 1, 1, color=c) for c in (BLUE, OTHER, ORANGE)]
             ax.legend(handles, ["clearly fewer leavers", "not clear of zero", "clearly more leavers"],
                       loc="lower right", frameon=False)
         note = (f"Each bar: {base} with one lever set as in the plan, against {base} alone; "

@@ -8,8 +8,8 @@ from functools import partial
 from pathlib import Path
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 
 from simulation.analysis.patterns import Evidence, Result
 from simulation.analysis.stats import Interval
@@ -20,6 +20,7 @@ from simulation.present.charts.style import (
     draw_into,
     label,
     save,
+    subplots,
     wrap,
 )
 
@@ -31,7 +32,7 @@ def patterns(folder: Path, results: Sequence[Result], evidence: Evidence) -> lis
                               "structure": partial(structure, evidence=evidence)})
 
 
-def _bars(ax: plt.Axes, labels: list[str], values: Sequence[Interval], colour: str) -> None:
+def _bars(ax: Axes, labels: list[str], values: Sequence[Interval], colour: str) -> None:
     means = np.array([v["mean"] or 0.0 for v in values])
     err = np.array([[v["mean"] - v["ci_low"], v["ci_high"] - v["mean"]] if v["ci_low"] is not None else [0, 0]
                     for v in values]).T
@@ -40,7 +41,7 @@ def _bars(ax: plt.Axes, labels: list[str], values: Sequence[Interval], colour: s
 
 def quitting(path: Path, evidence: Evidence) -> Path:
     """Gradual decisions by year of tenure (left) and the average specialist's resources used up (right)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 6.2))
+    fig, (left, right) = subplots(1, 2, figsize=(13, 6.2))
     _bars(left, [f"year {y + 1} in post" for y in range(len(evidence.gradual_by_tenure))],
           evidence.gradual_by_tenure, ORANGE)
     left.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
@@ -61,7 +62,7 @@ def quitting(path: Path, evidence: Evidence) -> Path:
 
 
 def maturation(path: Path, evidence: Evidence) -> Path:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 6.2))
+    fig, (left, right) = subplots(1, 2, figsize=(13, 6.2))
     first = sorted(evidence.parts, key=lambda part: part != "health_team_integration")  # drawn under the others
     for i, part in enumerate(first):
         band = evidence.parts[part]
@@ -91,7 +92,7 @@ def maturation(path: Path, evidence: Evidence) -> Path:
 
 
 def structure(path: Path, evidence: Evidence) -> Path:
-    fig, ax = plt.subplots(figsize=(11, 5.6))
+    fig, ax = subplots(figsize=(11, 5.6))
     names = list(evidence.structure)
     values = [evidence.structure[n] for n in names]
     means = [v["mean"] for v in values]

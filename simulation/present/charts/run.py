@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from simulation.analysis.metrics import Outcome
@@ -23,6 +22,7 @@ from simulation.present.charts.style import (
     named_factors,
     save,
     smooth,
+    subplots,
     wrap,
 )
 
@@ -44,7 +44,7 @@ def _note(result: Outcome) -> str:
 def retention(path: Path, result: Outcome) -> Path:
     weeks, mean, low, high = result.retention
     summary = result.summary
-    fig, ax = plt.subplots()
+    fig, ax = subplots()
     ax.fill_between(weeks, 100 * low, 100 * high, color=BLUE, alpha=0.25, linewidth=0)
     ax.plot(weeks, 100 * mean, color=BLUE, linewidth=3)
     r12 = summary["retention_12m"]
@@ -72,7 +72,7 @@ def pressure_balance(path: Path, result: Outcome) -> Path:
     drain = named_factors(drain_names, drains, TOP_FACTORS, "Other draining")
     nourishing = named_factors(nourish_names, nourish, TOP_FACTORS - 1, "Other nourishing")
     _, net, low, high = (smooth(x) for x in result.net)
-    fig, ax = plt.subplots(figsize=(13, 7))
+    fig, ax = subplots(figsize=(13, 7))
     for segments, sign in ((drain, 1.0), (nourishing, -1.0)):
         if segments.labels:
             ax.stackplot(weeks, sign * segments.values.T, labels=segments.labels, colors=segments.colours,
@@ -101,7 +101,7 @@ def pressure_balance(path: Path, result: Outcome) -> Path:
 
 def staffing(path: Path, result: Outcome) -> Path:
     summary = result.summary
-    fig, ax = plt.subplots()
+    fig, ax = subplots()
     for name, colour, text in (("headcount", BLUE, "Specialists in post"), ("vacancies", ORANGE, "Vacant positions")):
         weeks, mean, low, high = result.weekly[name]
         ax.fill_between(weeks, low, high, color=colour, alpha=0.25, linewidth=0)
@@ -119,7 +119,7 @@ def staffing(path: Path, result: Outcome) -> Path:
 
 def quit_reasons(path: Path, result: Outcome) -> Path:
     summary = result.summary
-    fig, ax = plt.subplots()
+    fig, ax = subplots()
     if result.quit_reasons is None:
         ax.set(title="No specialist quit in these runs")
         ax.axis("off")
@@ -157,7 +157,7 @@ def sites(path: Path, result: Outcome) -> Path:
     high = np.array([100 * m["ci_high"] if m["ci_high"] is not None else x for m, x in zip(levels, mean, strict=True)])
     overall = 100 * (summary["annual_turnover"]["mean"] or 0.0)
     y = np.arange(len(entries))
-    fig, ax = plt.subplots(figsize=bar_size(len(entries)))
+    fig, ax = subplots(figsize=bar_size(len(entries)))
     ax.barh(y, mean, xerr=[mean - low, high - mean] if result.replicates > 1 else None, height=0.65, capsize=4,
             color=BLUE, alpha=0.85)
     ax.axvline(overall, color=GREY, linestyle="--", linewidth=1.5, label=f"All sites: {overall:.0f}%")

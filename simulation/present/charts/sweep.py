@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 
 from simulation.analysis import stats
@@ -22,6 +21,7 @@ from simulation.present.charts.style import (
     label,
     label_points,
     save,
+    subplots,
     wrap,
 )
 
@@ -82,7 +82,7 @@ def sensitivity_charts(folder: Path, data: SweepData, rows: Sequence[dict]) -> l
     folder.mkdir(parents=True, exist_ok=True)
     spec = data.spec
     drawn = []
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         for j, metric in enumerate(spec.metrics):
             if np.isnan(data.means[:, j]).all():
                 continue
@@ -128,7 +128,7 @@ def sobol_chart(path: Path, metric: str, rows: Sequence[dict], data: SweepData) 
     get = {(r["parameter"], r["index"]): r for r in rows}
     short = short_labels([p.path for p in data.spec.parameters]).__getitem__
     params = sorted((r["parameter"] for r in rows if r["index"] == "ST"), key=lambda p: (get[(p, "ST")]["value"], p))
-    fig, ax = plt.subplots(figsize=bar_size(2 * len(params)))
+    fig, ax = subplots(figsize=bar_size(2 * len(params)))
     y = np.arange(len(params))
     for offset, index, colour, name in ((0.2, "S1", BLUE, "first-order S1: the parameter alone"),
                                         (-0.2, "ST", ORANGE, "total ST: with its interactions")):
@@ -169,7 +169,7 @@ def morris_chart(path: Path, metric: str, rows: Sequence[dict], data: SweepData)
     high = np.array([r["value"] if r["ci_high"] is None else r["ci_high"] for r in found])
     sigma = np.array([get[(p, "sigma")]["value"] if (p, "sigma") in get else np.nan for p in params])
     shown = np.nan_to_num(sigma)  # a single trajectory has no sigma: drawn at 0, said in the note
-    fig, ax = plt.subplots(figsize=(11, 7))
+    fig, ax = subplots(figsize=(11, 7))
     reach = max(float(np.nanmax(high)), float(shown.max()), 1e-12) * 1.12
     # Garcia Sanchez et al. (2014) read sigma / mu* above 1 as non-monotonic or interacting effects.
     ax.plot([0, reach], [0, reach], color=GREY, ls=":", lw=1.5)
@@ -231,7 +231,7 @@ def response_chart(path: Path, metric: str, j: int, data: SweepData) -> Path:
     n = len(spec.parameters)
     cols = 2 if n == 4 else min(n, 3)
     rows_ = -(-n // cols)
-    fig, axes = plt.subplots(rows_, cols, figsize=(5.4 * cols, 4.3 * rows_ + 1.8), squeeze=False, sharey=True)
+    fig, axes = subplots(rows_, cols, figsize=(5.4 * cols, 4.3 * rows_ + 1.8), squeeze=False, sharey=True)
     means, count, sd = data.means[:, j], data.replicates.count[:, j], data.replicates.sd[:, j]
     ids, values = data.replicates.shown[metric]
     few = len(ids) < DENSE_DOTS
@@ -288,8 +288,8 @@ def heatmap_chart(path: Path, metric: str, j: int, data: SweepData) -> Path:
     half = stats.t_half(data.replicates.sd[:, j], data.replicates.count[:, j]).reshape(shape).T
     share = metric in SHARE_METRICS
     scale = 100 if share else 1
-    fig, ax = plt.subplots(figsize=(min(16.0, max(10.0, 3.5 + 0.9 * len(xs))), min(12.0, max(6.5, 2.8 + 0.6 * len(ys)))))
-    cmap = plt.get_cmap("cividis").with_extremes(bad=OTHER)
+    fig, ax = subplots(figsize=(min(16.0, max(10.0, 3.5 + 0.9 * len(xs))), min(12.0, max(6.5, 2.8 + 0.6 * len(ys)))))
+    cmap = matplotlib.colormaps["cividis"].with_extremes(bad=OTHER)
     image = ax.imshow(scale * means, cmap=cmap, origin="lower", aspect="auto")
     bar = fig.colorbar(image, ax=ax)
     bar.set_label(f"{label(metric)}{' (%)' if share else ''}, mean over replicates")
