@@ -187,7 +187,7 @@ def batch_run_work(seeds: list[int], weeks: int) -> Callable[[], int]:
 def adapter_matches(base: dict[str, Any]) -> bool:
     """BatchModel, stepped as batch_run steps it, gives the runner's metrics for the same scenario and seed."""
     values, seed = [THRESHOLDS[0], SEMINARS[1]], run_seed(SEED, 1, 0)
-    results, _ = sweeps.run_chunk(base, PATHS, METRICS, [(1, 0, seed, values)], metrics.replicate_metrics)
+    results, _ = sweeps.run_chunk([base], PATHS, METRICS, [(1, 0, seed, values)], metrics.replicate_metrics)
     model = BatchModel(*values, rng=seed)
     while model.running and model.steps < base["weeks"]:
         model.step()

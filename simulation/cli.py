@@ -36,12 +36,18 @@ if TYPE_CHECKING:
     from simulation.analysis import compare
     from simulation.execution import sweeps
     from simulation.execution.batches import Options
+    from simulation.studies import uncertainty
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED / "baseline.yaml"
 DEFAULT_PLAN = BUNDLED / "startup-plan.yaml"
 EXIT_ENVIRONMENT, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
 DEFAULT_APP_PORT = 8765
+DEFAULT_DRAWS = 40
+"""Parameter draws when ``--uncertainty`` is given without a number: with 10 replicates each, ``ipsim levers``
+(14 scenarios) runs 5,600 runs, a few minutes on a two-core laptop (benchmarks/README.md). A 95% interval's ends
+then rest on about the outermost draw at each end, widened by each draw's Monte Carlo spread: more draws give
+steadier ends."""
 BAD_PATHS = frozenset({errno.ENAMETOOLONG, errno.ELOOP})
 """Errors of the file system that mean a path given is bad (too long, links in a loop): bad input, not the
 environment failing."""
@@ -88,9 +94,15 @@ def _port(text: str) -> int:
     return port
 
 
-def _run_options(command: argparse.ArgumentParser) -> None:
-    """The options of every command that runs replicates and writes a folder."""
-    command.add_argument("--replicates", type=_positive, default=100, help="independent replicates (default 100)")
+def _run_options(command: argparse.ArgumentParser, comparison: bool = False) -> None:
+    """The options of every command that runs replicates and writes a folder (``comparison``: also those of a
+    comparison under uncertainty)."""
+    if comparison:
+        command.add_argument("--replicates", type=_positive, default=None,
+                             help="independent replicates, common to every scenario (default 100; with "
+                                  "--uncertainty, per draw, default 10)")
+    else:
+        command.add_argument("--replicates", type=_positive, default=100, help="independent replicates (default 100)")
     command.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
                          help=f"base seed; replicate seeds are spawned from it (default {DEFAULT_SEED})")
     command.add_argument("--out", type=Path, default=Path("runs"), help="parent folder for run folders (default runs/)")
@@ -98,6 +110,18 @@ def _run_options(command: argparse.ArgumentParser) -> None:
                          help=f"worker processes, at most {pool.MAX_WORKERS} (default: all cores); results do not "
                               "depend on it")
     _allow_large(command)
+    if comparison:
+        command.add_argument("--uncertainty", type=_positive, nargs="?", const=DEFAULT_DRAWS, metavar="N",
+                             help="also run N draws of the unknown assumptions (calibration posterior x lever priors; "
+                                  f"default N {DEFAULT_DRAWS}) and say how sure each answer is")
+        command.add_argument("--window-readings", metavar="WEEKS[:WEIGHT],...",
+                             help="with --uncertainty: the study window readings whose posteriors the draws come "
+                                  "from, with weights, e.g. 104,52 or 104:0.7,52:0.3 (default 104)")
+        command.add_argument("--scheduler", metavar="ADDRESS",
+                             help="with --uncertainty: run the draws on a Dask distributed cluster, e.g. "
+                                  "tcp://10.0.0.5:8786")
+        command.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                             help="finish an interrupted comparison under uncertainty (give no scenarios)")
 
 
 def _allow_large(command: argparse.ArgumentParser) -> None:
@@ -141,9 +165,9 @@ def parser() -> argparse.ArgumentParser:
     cmp = sub.add_parser("compare", help="run scenarios with common random numbers and compare them with the first",
                          description="Run two or more scenarios with common random numbers (replicate by "
                                      "replicate) and compare each with the first, with 95% confidence intervals.")
-    cmp.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO",
+    cmp.add_argument("scenarios", nargs="*", type=Path, metavar="SCENARIO",
                      help="two or more scenario YAML files; differences are taken from the first")
-    _run_options(cmp)
+    _run_options(cmp, comparison=True)
 
     lev = sub.add_parser("levers", help="rank the start-up plan's levers by the turnover each avoids on its own",
                          description="Add each lever of a start-up plan on its own to a base scenario, compare "
@@ -153,7 +177,7 @@ def parser() -> argparse.ArgumentParser:
     lev.add_argument("--plan", type=Path, default=DEFAULT_PLAN,
                      help="scenario whose start_up_plan gives each lever's settings "
                           "(default: the bundled scenarios/startup-plan.yaml)")
-    _run_options(lev)
+    _run_options(lev, comparison=True)
 
     val = sub.add_parser("validate", help="check scenario files without running them",
                          description="Check scenario files (extends, names and values) without "
@@ -272,6 +296,8 @@ def _dispatch(args: argparse.Namespace, command: list[str]) -> int:
     """Run the chosen command."""
     if args.command == "run":
         return _run(args, command)
+    if args.command in ("compare", "levers") and args.resume is not None:
+        return _resume_comparison(args, command)
     if args.command == "compare":
         from simulation.analysis import compare
 
@@ -460,9 +486,84 @@ def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compa
 
         from simulation.studies import compare as compare_study
 
+    if args.uncertainty is None:
+        for option in ("window_readings", "scheduler"):
+            if getattr(args, option) is not None:
+                raise UsageError(f"--{option.replace('_', '-')} goes with --uncertainty")
+    else:
+        return _compare_uncertain(args, entries, kind, command)
+    args.replicates = args.replicates or 100
     options = _options(args, command, [e.scenario for e in entries])
     with tqdm(total=len(entries) * args.replicates, desc=kind, unit="run", disable=None, file=sys.stderr) as bar:
         result = compare_study.compare(entries, kind, replace(options, progress=bar.update))
+    print(f"{result.findings}\nwritten to {result.folder}")
+    return 0
+
+
+def _compare_uncertain(args: argparse.Namespace, entries: list[compare.Entry], kind: compare.ComparisonKind,
+                       command: list[str]) -> int:
+    """``--uncertainty``: make the folder, then run the draws and the comparison (``_finish_comparison``)."""
+    from simulation.studies import compare as compare_study
+    from simulation.studies import uncertainty
+
+    if args.scheduler and args.workers:
+        raise UsageError("--workers is for local runs; with --scheduler the cluster's workers run the draws")
+    readings = uncertainty.parse_readings(args.window_readings) if args.window_readings else uncertainty.DEFAULT_READINGS
+    settings = uncertainty.Uncertainty(args.uncertainty, readings)
+    args.replicates = args.replicates or uncertainty.DEFAULT_REPLICATES
+    scenarios = [e.scenario for e in entries]
+    options = _options(args, command, scenarios * (args.uncertainty + 1))
+    study = uncertainty.Study(kind, entries, options, settings)
+    return _finish_comparison(args, study, compare_study.start_uncertain(study))
+
+
+def _resume_comparison(args: argparse.Namespace, command: list[str]) -> int:
+    """``ipsim compare --resume RUN_DIR`` (or levers): the study as its folder records it, run to the end."""
+    from simulation.studies import uncertainty
+
+    given = [name for name in ("uncertainty", "window_readings", "replicates")
+             if getattr(args, name) is not None] + (["scenario files"] if getattr(args, "scenarios", None) else [])
+    if given:
+        raise UsageError(f"--resume carries on with the folder's own settings: leave out {', '.join(given)}")
+    if not args.resume.is_dir():
+        raise UsageError(f"--resume {args.resume}: no such folder")
+    if args.scheduler and args.workers:
+        raise UsageError("--workers is for local runs; with --scheduler the cluster's workers run the draws")
+    from simulation.execution.batches import Options
+
+    options = Options(1, args.seed, args.workers or pool.default_workers(), args.resume, command, allow_large=True)
+    study = uncertainty.Study.read(args.resume, options)
+    if study.kind != args.command:
+        raise UsageError(f"--resume {args.resume}: a {study.kind} folder; resume it with ipsim {study.kind} --resume")
+    return _finish_comparison(args, study, args.resume)
+
+
+def _finish_comparison(args: argparse.Namespace, study: uncertainty.Study, folder: Path) -> int:
+    """Run what is missing of a comparison under uncertainty (the draws, with a progress bar; then the comparison at
+    the assumed values) and print its findings."""
+    from tqdm import tqdm
+
+    from simulation.studies import compare as compare_study
+    from simulation.studies import sweep as sweep_study
+
+    kind = study.kind
+    with _sweep_executor(args) as (executor, slots):
+        def execute(sweep_folder: Path, plan: sweeps.Plan) -> sweeps.Status | int:
+            print(f"{plan.runs} runs ({study.settings.draws} draws x {len(study.entries)} scenarios x "
+                  f"{plan.sweep.spec.replicates} replicates) into {folder}", file=sys.stderr)
+            with tqdm(total=plan.runs * len(study.entries), desc="draws", unit="run", disable=None,
+                      file=sys.stderr) as bar:
+                return _interruptible(kind, folder, lambda: sweep_study.execute(
+                    sweep_folder, plan, executor, slots, progress=lambda n: bar.update(n * len(study.entries)),
+                    command=kind))
+
+        with tqdm(total=len(study.entries) * study.options.replicates, desc=kind, unit="run", disable=None,
+                  file=sys.stderr) as bar:
+            result = compare_study.finish_uncertain(replace(study, options=replace(study.options,
+                                                                                   progress=bar.update)),
+                                                    folder, execute)
+    if isinstance(result, int):
+        return result
     print(f"{result.findings}\nwritten to {result.folder}")
     return 0
 

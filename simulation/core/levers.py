@@ -12,10 +12,14 @@ follow. One ``@lever(...)`` declaration gives:
   (``each_week``, returning the week's ``WeekEvents``);
 - the **factors it moves** (``moves``: +1 more, -1 less), which tests/core/test_levers.py holds it to;
 - how the bundled start-up plan sets it (``in_plan``, with a note), from which the lever files
-  ``scenarios/levers/*.yaml`` are generated, and its **control** in the workshop app.
+  ``scenarios/levers/*.yaml`` are generated, and its **control** in the workshop app;
+- the **prior** of each effect size (``priors``: a ``Prior`` per setting that says how strongly the lever acts,
+  never one the planner chooses, such as a team's size or a seminar's interval), which ``--uncertainty`` draws
+  from and the scenario schema shows.
 
 Effect sizes are settings, each with its default, range and source; most are assumptions open to
-sensitivity analysis. Adding a lever touches this file only, unless it is a scheduled lever with a new kind of
+sensitivity analysis. Their priors rest on the nearest published figures (../shared/domain.md, "Evidence that can
+bound lever effect sizes"); where none exists the prior is wide, runs from no effect, and says so. Adding a lever touches this file only, unless it is a scheduled lever with a new kind of
 event: that event then needs a field in ``WeekEvents``, its merge in ``week_events`` and what the model does
 with it in ``IPSModel.step``.
 """
@@ -26,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from simulation.core.params import Schema, param
+from simulation.core.params import Prior, Schema, param
 
 Clock = Literal["service", "site"]
 """Which weeks a scheduled lever counts: the service's (the observation window's weeks) or each site's since it
@@ -83,6 +87,8 @@ class Lever:
     plan_note: str
     """Why the plan sets it so, for the generated lever file (e.g. which value is an assumption)."""
     control: Control = field(default_factory=Control)
+    priors: dict[str, Prior] = field(default_factory=dict)
+    """The prior of each effect-size setting, by field name (none for a setting the planner chooses)."""
 
     def is_on(self, settings: Schema) -> bool:
         """Whether these settings pull the lever (a switch is enabled; a scheduled lever differs from its default)."""
@@ -107,21 +113,32 @@ def lever(
     each_week: Callable[[Any, int], WeekEvents] | None = None,
     clock: Clock = "service",
     control: Control | None = None,
+    priors: dict[str, Prior] | None = None,
 ) -> Callable[[Callable[[World, Any], None]], Callable[[World, Any], None]]:
     """Declare a lever: its settings class (with ``defaults`` overriding the class's own), the decorated
     function that changes the world at the start (its docstring says how), or ``each_week`` for a scheduled
-    lever, the factors it moves, how the bundled plan sets it, and its app control."""
+    lever, the factors it moves, how the bundled plan sets it, its app control and its effect sizes' priors
+    (each a number field of its settings)."""
+    wrong = [k for k in priors or {} if settings.model_fields.get(k) is None
+             or settings.model_fields[k].annotation not in (float, "float")]
+    if wrong:
+        raise ValueError(f"lever {name}: priors for {', '.join(wrong)}, which are not number settings of {settings.__name__}")
 
     def wrap(fn: Callable[[World, Any], None]) -> Callable[[World, Any], None]:
         LEVERS.append(Lever(
             name=name, settings=settings, default=settings(**(defaults or {})), description=description,
             source=source, moves=moves, doc=" ".join((fn.__doc__ or "").split()),
             apply=None if each_week else fn, each_week=each_week, clock=clock, in_plan=in_plan, plan_note=plan_note,
-            control=control or Control(),
+            control=control or Control(), priors=priors or {},
         ))
         return fn
 
     return wrap
+
+
+def effect_priors() -> dict[str, Prior]:
+    """Every lever effect size's prior, by its path in a scenario (``start_up_plan.<lever>.<setting>``)."""
+    return {f"start_up_plan.{lv.name}.{name}": prior for lv in LEVERS for name, prior in lv.priors.items()}
 
 
 def world_with_plan(world: World) -> World:
@@ -165,6 +182,26 @@ class ReadinessLevel(Switch):
     )
 
 
+UNPREPARED = 0.2
+"""A readiness part's level when nothing is prepared: the schema's default (core.scenario.Readiness; a test holds
+the two together)."""
+
+
+def up_to_half_again(no_effect: float, default: float, source: str, most: float = 1.0) -> Prior:
+    """The prior of an effect size that no published figure bounds: uniform from no effect to half as much again
+    as the default's effect (capped at ``most``), so its mean is three quarters of the default's and it gives no
+    effect as much weight as the default."""
+    high = min(most, default + 0.5 * (default - no_effect))
+    return Prior("uniform", {"loc": no_effect, "scale": round(high - no_effect, 6)}, source)
+
+
+def readiness_prior(default: float) -> dict[str, Prior]:
+    """A preparation lever's prior on the level it brings its readiness part(s) to."""
+    return {"level": up_to_half_again(UNPREPARED, default, (
+        "M21 and B24 give the direction (unprepared sites drain ES), no size; uniform from no preparation (0.2) to "
+        "half as much again as the default's rise: assumption"))}
+
+
 def _raise_readiness(world: World, parts: tuple[str, ...], level: float) -> None:
     for site in world["sites"]:
         for part in parts:
@@ -191,7 +228,13 @@ class JobPreview(Switch):
 
 
 @lever("realistic_job_preview", JobPreview, description="candidates told honestly about the pioneer role",
-       source="B24", moves={"unmet_expectations": -1}, in_plan=ON)
+       source="B24", moves={"unmet_expectations": -1}, in_plan=ON,
+       priors={"gap_reduction": Prior("beta", {"a": 2, "b": 6}, (
+           "small: realistic job previews lower voluntary turnover a little (Phillips 1998; Earnest, Allen & Landis "
+           "2011: direction checked, effect sizes to check); met expectations correlate r = .19 with staying "
+           "(Wanous et al. 1992, checked against the abstract); one trial with new nurses, 8.5% against 17.8% quit, p <= .10 (Hom et "
+           "al. 1998, checked), the upper end. Mean 0.25 (below the default's 0.3), 90% 0.05-0.52: assumption "
+           "on those figures"))})
 def realistic_job_preview(world: World, lv: JobPreview) -> None:
     """Candidates hear about the pioneer role: every hire expects less to be in place, so meets a smaller gap (B24)."""
     trait = world["staff"]["expected_readiness"]
@@ -225,7 +268,12 @@ class ImplementationLead(Switch):
 
 @lever("implementation_lead", ImplementationLead,
        description="a supervisor or project lead who leads implementation", source="B24; M21",
-       moves={"leader_support": +1}, in_plan=ON)
+       moves={"leader_support": +1}, in_plan=ON,
+       priors={"availability": Prior("uniform", {"loc": 0.3, "scale": 0.6}, (
+           "leader support correlates about -.10 to -.25 with turnover, upper bounds of an effect (Griffeth, Hom & "
+           "Gaertner 2000; Rubenstein et al. 2018: to check); leader-member exchange was not significantly related "
+           "to actual turnover (Gerstner & Day 1997, checked against the abstract): uniform 0.3-0.9, from little more than a site's own "
+           "supervisor to more than the default's 0.8: assumption"))})
 def implementation_lead(world: World, lv: ImplementationLead) -> None:
     """A lead who fights the battles against the systems is available at every site (B24); the service's work
     then builds readiness faster too (``readiness.leadership_effect``)."""
@@ -235,7 +283,8 @@ def implementation_lead(world: World, lv: ImplementationLead) -> None:
 
 @lever("structures_in_place", ReadinessLevel, defaults={"level": 0.8},
        description="desk, team belonging and reporting routine in place before start (structures)",
-       source="B24", moves=CONTEXT_FACTORS, in_plan=ON)
+       source="B24", moves=CONTEXT_FACTORS, in_plan=ON,
+       priors=readiness_prior(0.8))
 def structures_in_place(world: World, lv: ReadinessLevel) -> None:
     """Desk, team belonging and a reporting routine are ready before the ES starts (B24); who owns the service is
     the operational policy's part."""
@@ -244,7 +293,8 @@ def structures_in_place(world: World, lv: ReadinessLevel) -> None:
 
 @lever("manager_training", ReadinessLevel, defaults={"level": 0.6},
        description="IPS training for local managers (manager_knowledge)", source="M21; B24",
-       moves=CONTEXT_FACTORS, in_plan=ON)
+       moves=CONTEXT_FACTORS, in_plan=ON,
+       priors=readiness_prior(0.6))
 def manager_training(world: World, lv: ReadinessLevel) -> None:
     """Local managers are trained in IPS before start (M21, B24)."""
     _raise_readiness(world, ("manager_knowledge",), lv.level)
@@ -252,7 +302,8 @@ def manager_training(world: World, lv: ReadinessLevel) -> None:
 
 @lever("anchored_agreements", ReadinessLevel, defaults={"level": 0.5},
        description="agreements reach local managers, not only the top (manager_knowledge, ownership_clarity)",
-       source="B24", moves={**CONTEXT_FACTORS, "role_conflict": -1}, in_plan=ON)
+       source="B24", moves={**CONTEXT_FACTORS, "role_conflict": -1}, in_plan=ON,
+       priors=readiness_prior(0.5))
 def anchored_agreements(world: World, lv: ReadinessLevel) -> None:
     """Agreements reach local managers, not only the top: they know the service and who owns it (B24)."""
     _raise_readiness(world, ("manager_knowledge", "ownership_clarity"), lv.level)
@@ -261,7 +312,8 @@ def anchored_agreements(world: World, lv: ReadinessLevel) -> None:
 @lever("health_team_preparation", ReadinessLevel, defaults={"level": 0.6},
        description="clinicians informed and ES invited to clinical meetings (health_team_integration)",
        source="M21; B24",
-       moves={"health_team_inclusion": +1, **MET}, in_plan=ON)
+       moves={"health_team_inclusion": +1, **MET}, in_plan=ON,
+       priors=readiness_prior(0.6))
 def health_team_preparation(world: World, lv: ReadinessLevel) -> None:
     """Clinicians know an ES is coming and invite them to clinical meetings (M21, B24).
 
@@ -272,7 +324,8 @@ def health_team_preparation(world: World, lv: ReadinessLevel) -> None:
 
 @lever("record_access_arrangement", ReadinessLevel, defaults={"level": 0.8},
        description="record-access and confidentiality arrangement (record_access)", source="M21; B24",
-       moves={"role_conflict": -1, **MET}, in_plan=ON)
+       moves={"role_conflict": -1, **MET}, in_plan=ON,
+       priors=readiness_prior(0.8))
 def record_access_arrangement(world: World, lv: ReadinessLevel) -> None:
     """Record access and confidentiality are settled: risk information is not missed (M21, B24)."""
     _raise_readiness(world, ("record_access",), lv.level)
@@ -280,7 +333,8 @@ def record_access_arrangement(world: World, lv: ReadinessLevel) -> None:
 
 @lever("operational_policy", ReadinessLevel, defaults={"level": 0.7},
        description="clear responsibilities and reporting (ownership_clarity)", source="B24",
-       moves={"role_conflict": -1, **MET}, in_plan=ON)
+       moves={"role_conflict": -1, **MET}, in_plan=ON,
+       priors=readiness_prior(0.7))
 def operational_policy(world: World, lv: ReadinessLevel) -> None:
     """Responsibilities and reporting lines are written down (B24)."""
     _raise_readiness(world, ("ownership_clarity",), lv.level)
@@ -318,7 +372,9 @@ class DigitalMeetings(Switch):
 
 
 @lever("digital_meetings", DigitalMeetings, description="digital meetings in rural areas", source="M21",
-       moves={"travel": -1, "team_support": +1}, in_plan=ON)
+       moves={"travel": -1, "team_support": +1}, in_plan=ON,
+       priors={name: up_to_half_again(0.0, 0.3, "M21 suggests it, with no size; uniform from none to 0.45: "
+                                                "assumption") for name in ("travel_reduction", "contact_gain")})
 def digital_meetings(world: World, lv: DigitalMeetings) -> None:
     """Digital meetings replace part of the driving and bring a site's ES together more often (M21)."""
     for site in world["sites"]:
@@ -346,6 +402,9 @@ def _review_week(lv: FidelityReview, week: int) -> WeekEvents:
 @lever("fidelity_review", FidelityReview, description="a fidelity review that lends authority and clarity",
        source="M21", moves={"unprepared_context": -1, "role_conflict": -1, **MET},
        in_plan={"week": 40}, each_week=_review_week, clock="site",
+       priors={"clarity_gain": up_to_half_again(0.0, 0.5, (
+           "supportive fidelity monitoring went with better staff retention (Aarons et al. 2009, checked against the abstract: direction "
+           "only, no figure); uniform from none to 0.75: assumption"))},
        plan_note="within each site's first year (week 40: assumption)",
        control=Control("week", "Fidelity review in week (0: none)", most="horizon",
                        said=("fidelity review in week {}", "no fidelity review")))

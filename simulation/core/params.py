@@ -7,6 +7,7 @@ declare their parameters this way, so validation, error messages and the docs ta
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -22,6 +23,27 @@ characters. No separator can appear, so a name can never point outside the folde
 def name_field(description: str) -> Any:
     """A short name's field (NAME_PATTERN)."""
     return Field(pattern=NAME_PATTERN, description=description)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What is believed about an uncertain effect size: a continuous ``scipy.stats`` distribution by name and keyword
+    parameters (``beta`` with ``a``, ``b`` and optionally ``loc`` and ``scale``, ``uniform``, ``triang``...), and
+    where the belief comes from: which published figure bounds it and whether that figure was checked, or that it
+    is an assumption. Declared with each lever (``core.levers``); ``ipsim compare --uncertainty`` and ``ipsim
+    levers --uncertainty`` draw the effect size from it (analysis.uncertainty), while the value a scenario gives
+    stays the point estimate."""
+
+    distribution: str
+    params: dict[str, float] = field(default_factory=dict)
+    source: str = ASSUMPTION
+
+    def as_json(self) -> dict[str, Any]:
+        return {"distribution": self.distribution, "params": dict(self.params), "source": self.source}
+
+    def words(self) -> str:
+        """``beta(a=2, b=5)``: how the docs and outputs name it."""
+        return f"{self.distribution}({', '.join(f'{k}={v:g}' for k, v in self.params.items())})"
 
 
 def param(

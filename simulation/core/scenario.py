@@ -532,15 +532,20 @@ class ScheduledReorganisation(Schema):
 
 # --- the start-up plan: levers a planner can pull [M21, B24] -----------------------------------
 
+def _lever_field(lv: levers.Lever) -> Any:
+    """A lever's section of the start-up plan; its JSON Schema also shows the priors of its effect sizes."""
+    info = param(lv.default, unit="-", description=lv.description, source=lv.source)
+    if lv.priors:
+        info.json_schema_extra["priors"] = {name: prior.as_json() for name, prior in lv.priors.items()}
+    return info
+
+
 StartUpPlan = create_model(
     "StartUpPlan",
     __base__=Schema,
     __doc__="Every lever of the start-up plan [M21, B24] (declared in simulation.core.levers); all off in a plan "
             "that changes nothing.",
-    **{
-        lv.name: (lv.settings, param(lv.default, unit="-", description=lv.description, source=lv.source))
-        for lv in levers.LEVERS
-    },
+    **{lv.name: (lv.settings, _lever_field(lv)) for lv in levers.LEVERS},
 )
 
 

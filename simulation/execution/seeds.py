@@ -22,6 +22,12 @@ def replicate_seeds(base_seed: int, replicates: int) -> list[int]:
     return [_first_word(child) for child in np.random.SeedSequence(base_seed).spawn(replicates)]
 
 
+def replicate_seed(base_seed: int, replicate: int) -> int:
+    """``replicate_seeds(base_seed, n)[replicate]`` for any ``n > replicate``, computed alone (the child of
+    ``SeedSequence(base_seed)`` with spawn key ``(replicate,)``)."""
+    return _first_word(np.random.SeedSequence(base_seed, spawn_key=(replicate,)))
+
+
 def run_seed(seed: int, sample: int, replicate: int) -> int:
     """The seed of one sweep run, from ``SeedSequence(seed)`` keyed by (sample, replicate)."""
     return _first_word(np.random.SeedSequence(seed, spawn_key=(sample, replicate)))

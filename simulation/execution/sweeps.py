@@ -53,7 +53,7 @@ from simulation.core.scenario import Scenario
 from simulation.execution import designs, folders, limits
 from simulation.execution.batches import groups, lockstep_size
 from simulation.execution.pool import Bounded, ExecutionError
-from simulation.execution.seeds import run_seed
+from simulation.execution.seeds import replicate_seed, run_seed
 from simulation.inputs import specs
 from simulation.inputs.reading import ScenarioError, describe_errors
 
@@ -76,9 +76,10 @@ class SweepError(ExecutionError):
     """A sweep that cannot start, resume or be analysed; the message says why."""
 
 
-def results_columns(spec: specs.SweepSpec) -> list[str]:
-    """results.csv's columns: the run's identity and seed, its parameter values, its metrics, its status."""
-    return ["sample_id", "replicate", "seed", *(p.path for p in spec.parameters), *spec.metrics, "status"]
+def results_columns(sweep: specs.Sweep) -> list[str]:
+    """results.csv's columns: the run's identity and seed, its parameter values, its metrics (each arm's, for a
+    comparison under uncertainty), its status."""
+    return ["sample_id", "replicate", "seed", *sweep.paths, *sweep.columns, "status"]
 
 
 def text(value: Any) -> str:
@@ -93,9 +94,11 @@ Measure = Callable[[RunRecord, Scenario], dict[str, float | None]]
 by the caller so that running knows nothing of analysis; it must be picklable (a module-level function)."""
 
 
-def run_chunk(base: dict[str, Any], paths: list[str], metric_names: list[str],
+def run_chunk(bases: list[dict[str, Any]], paths: list[str], metric_names: list[str],
               runs: list[tuple[int, int, int, list[Any]]], measure: Measure) -> tuple[str, str]:
-    """Run each (sample id, replicate, seed, values) and return the CSV rows for results and for the log.
+    """Run each (sample id, replicate, seed, values) on every scenario of ``bases`` (the sweep's base, or each arm
+    of a comparison under uncertainty, with the same values and seed) and return the CSV rows for results and for
+    the log; a row holds each base's metrics in turn.
 
     Consecutive runs of one sample (its replicates) run in lockstep, ``batches.lockstep_size`` at a time
     (``core.model.run_lockstep``: the same records as run one by one), each logged with the sample's time shared
@@ -109,16 +112,21 @@ def run_chunk(base: dict[str, Any], paths: list[str], metric_names: list[str],
         group = list(same_sample)
         sample, values = group[0][0], group[0][3]
         started = time.perf_counter()
+        cells: list[list[str]] = [[] for _ in group]
         try:
-            scenario = specs.apply(base, paths, values)
-            parts = groups([run[2] for run in group], 1, lockstep_size(scenario))
-            found = [measure(record, scenario) for part in parts for record in run_lockstep(scenario, part)]
-            cells, error = [[text(f[m]) for m in metric_names] for f in found], ""
+            for base in bases:
+                scenario = specs.apply(base, paths, values)
+                parts = groups([run[2] for run in group], 1, lockstep_size(scenario))
+                found = [measure(record, scenario) for part in parts for record in run_lockstep(scenario, part)]
+                for row, f in zip(cells, found, strict=True):
+                    row += [text(f[m]) for m in metric_names]
+            error = ""
         except ValidationError as exc:
-            cells, error = [[""] * len(metric_names)] * len(group), ("invalid scenario: "
-                                                                      + "; ".join(describe_errors(exc)))
+            error = "invalid scenario: " + "; ".join(describe_errors(exc))
         except Exception as exc:  # noqa: BLE001 - any failure of one run is recorded and the sweep goes on
-            cells, error = [[""] * len(metric_names)] * len(group), f"{type(exc).__name__}: {exc}"
+            error = f"{type(exc).__name__}: {exc}"
+        if error:
+            cells = [[""] * (len(metric_names) * len(bases))] * len(group)
         seconds = (time.perf_counter() - started) / len(group)
         for (_, replicate, seed, _), row in zip(group, cells, strict=True):
             results_out.writerow([sample, replicate, seed, *(text(v) for v in values), *row,
@@ -151,7 +159,9 @@ class Plan:
         # the fields that came with 0.5.0 are left out while unset, so a part sealed before they existed still joins
         unset = {name for name, off in NEW_FIELDS.items() if getattr(spec, name) == off}
         dumped = spec.model_dump(mode="json", exclude=unset or None)
-        what = {"spec": dumped, "base": self.sweep.base, "chunk_size": self.chunk_size}
+        what: dict[str, Any] = {"spec": dumped, "base": self.sweep.base, "chunk_size": self.chunk_size}
+        if self.sweep.arms:
+            what["arms"] = [list(arm) for arm in self.sweep.arms]
         return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
     def chunk_range(self, k: int) -> range:
@@ -164,8 +174,13 @@ class Plan:
         spec's ``common_random_numbers``, ``run_seed(spec.seed, 0, replicate)``: replicate k of every design point
         has the same seed (the one point 0's replicate k has without them), so the difference between two points'
         replicate k comes from their values rather than their seeds, as far as the model's random streams keep in
-        step. Either way a seed depends only on the spec and the run, never on chunking, workers or backend."""
+        step. A comparison under uncertainty (a sweep with arms) seeds replicate k as ``ipsim compare`` does,
+        ``replicate_seeds(spec.seed, ...)[k]``, whatever the point: every arm and every parameter draw shares
+        replicate k's seed, and a draw at the point values gives the plain comparison's runs. Either way a seed depends
+        only on the spec and the run, never on chunking, workers or backend."""
         spec = self.sweep.spec
+        if self.sweep.arms:
+            return replicate_seed(spec.seed, replicate)
         return run_seed(spec.seed, 0 if spec.common_random_numbers else sample, replicate)
 
     def chunk_runs(self, k: int) -> list[tuple[int, int, int, list[Any]]]:
@@ -332,7 +347,9 @@ def create_at(folder: Path, plan: Plan, spec_file: str, command: list[str], star
         "replicates": spec.replicates,
         "runs": plan.runs,
         "chunk_size": plan.chunk_size,
-        "results_columns": results_columns(spec),
+        **({"arms": [{"name": name, "scenario": scenario} for name, scenario in plan.sweep.arms]}
+           if plan.sweep.arms else {}),
+        "results_columns": results_columns(plan.sweep),
         "versions": folders.versions("SALib", "distributed"),
         "command": command,
         "created_utc": started.isoformat(timespec="seconds"),
@@ -373,12 +390,25 @@ def read_manifest(folder: Path, kind_of_folder: str = "sweep",
     return manifest
 
 
+def arms(folder: Path, manifest: dict[str, Any]) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """A comparison under uncertainty's arms as its manifest lists them (none for a plain sweep); SweepError if the
+    list is damaged."""
+    listed = manifest.get("arms", [])
+    if not isinstance(listed, list) or not all(
+            isinstance(a, dict) and isinstance(a.get("name"), str) and isinstance(a.get("scenario"), dict)
+            for a in listed):
+        raise SweepError(f"{folder}: {MANIFEST} is damaged ('arms' is not a list of names and scenarios); it cannot "
+                         "be resumed or analysed: run the comparison again into a new folder")
+    return tuple((a["name"], a["scenario"]) for a in listed)
+
+
 def open_plan(folder: Path) -> Plan:
     """The plan of an existing sweep folder, rebuilt from its manifest and checked against its design.csv."""
     manifest = read_manifest(folder)
     try:
         spec = specs.SweepSpec.model_validate(manifest["spec"])
-        loaded = specs.check_sweep(spec, manifest["base_scenario"], manifest["base_file"], str(folder / MANIFEST))
+        loaded = specs.check_sweep(spec, manifest["base_scenario"], manifest["base_file"], str(folder / MANIFEST),
+                                   arms(folder, manifest))
     except (ValidationError, ScenarioError) as exc:
         raise SweepError(f"{folder}: its manifest no longer validates with this version of ipsim: "
                          f"{_short(exc)}") from None
@@ -496,7 +526,7 @@ def execute(folder: Path, plan: Plan, executor: Executor, slots: int, measure: M
             if progress:
                 progress(n)
 
-        tasks = ((k, run_chunk, (plan.sweep.base, paths, spec.metrics, plan.chunk_runs(k), measure)) for k in pending)
+        tasks = ((k, run_chunk, (plan.sweep.bases, paths, spec.metrics, plan.chunk_runs(k), measure)) for k in pending)
         bounded = Bounded(executor, 2 * slots)
         try:
             for k, future in bounded.run(tasks):
@@ -524,9 +554,9 @@ def _join(folder: Path, plan: Plan, status: Status) -> None:
     try:
         with temporary[0].open("w", encoding="utf-8", newline="") as results, \
                 temporary[1].open("w", encoding="utf-8", newline="") as log:
-            for handle, header in ((results, results_columns(plan.sweep.spec)), (log, LOG_COLUMNS)):
+            for handle, header in ((results, results_columns(plan.sweep)), (log, LOG_COLUMNS)):
                 csv.writer(handle, lineterminator="\n").writerow(header)
-            digest.update(_header(results_columns(plan.sweep.spec)).encode("utf-8"))
+            digest.update(_header(results_columns(plan.sweep)).encode("utf-8"))
             for k in range(plan.chunks):
                 part = _read_part(folder, plan, k)
                 if part is None:

@@ -75,6 +75,20 @@ def lever_table() -> str:
     return "\n".join(rows)
 
 
+def prior_table() -> str:
+    """The table of lever effect-size priors in docs/model.md (section 7), generated from the lever registry."""
+    from scipy import stats
+
+    rows = ["| effect size | default | prior | mean | 90% of the prior | source |", "|---|---|---|---|---|---|"]
+    for lv in LEVERS:
+        for name, prior in lv.priors.items():
+            dist = getattr(stats, prior.distribution)(**prior.params)
+            low, high = dist.ppf([0.05, 0.95])
+            rows.append(f"| `start_up_plan.{lv.name}.{name}` | {getattr(lv.default, name)} | {prior.words()} | "
+                        f"{dist.mean():.3g} | {low:.2f} to {high:.2f} | {prior.source} |")
+    return "\n".join(rows)
+
+
 def lever_file(lv: Lever) -> str:
     """The bundled scenario ``scenarios/levers/<lever>.yaml``: the baseline with this one lever set as the bundled
     start-up plan sets it (the lever's ``in_plan``), generated from its declaration."""
@@ -107,7 +121,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL_MD = ROOT / "docs" / "model.md"
 LEVER_FILES = ROOT / "scenarios" / "levers"
 SCHEMA_JSON = ROOT / "scenarios" / "schema.json"
-BLOCKS = {"levers": lever_table, "params": parameter_table}
+BLOCKS = {"levers": lever_table, "params": parameter_table, "priors": prior_table}
 """The generated blocks of docs/model.md, each between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
 
 

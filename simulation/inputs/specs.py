@@ -32,7 +32,8 @@ RUN_METRICS = (
     "retention_12m", "shock_share", "ordinary_share", "gradual_decisions_after_26w", "job_starts_per_es_year",
     "job_starts_per_position_year", "job_starts_per_client_year", "vacancy_weeks_per_position_year",
     "shock_contract_share", "shock_reorganisation_share", "study_cohort_size", "founders", "voluntary_quits",
-    "quits", "shock_quits", "other_shock_quits",
+    "quits", "shock_quits", "other_shock_quits", "clients_employed_12m", "clients_employed_18m",
+    "clients_ever_employed_12m", "clients_ever_employed_18m", "es_changes_per_client",
 )
 """The per-run metrics a sweep can keep (simulation.analysis.metrics.replicate_metrics)."""
 SHARE_METRICS = ("study_cohort_left_share", "cohort_left_share", "shock_share", "ordinary_share",
@@ -350,10 +351,26 @@ class Sweep:
     base: dict[str, Any]
     """The base scenario, fully resolved (``Scenario.model_dump``)."""
     base_file: str
+    arms: tuple[tuple[str, dict[str, Any]], ...] = ()
+    """For a comparison under uncertainty: each scenario compared (an *arm*, the base first), by name, fully
+    resolved. Every run then runs every arm with the same parameter values and seed, and keeps each arm's metrics
+    as ``<arm>/<metric>``. Empty for a sweep of the base alone."""
 
     @property
     def paths(self) -> list[str]:
         return [p.path for p in self.spec.parameters]
+
+    @property
+    def bases(self) -> list[dict[str, Any]]:
+        """The scenarios each run runs, in order: every arm's, or the base alone."""
+        return [scenario for _, scenario in self.arms] or [self.base]
+
+    @property
+    def columns(self) -> list[str]:
+        """The metric columns of results.csv: each metric, or with arms each arm's (``<arm>/<metric>``)."""
+        if not self.arms:
+            return list(self.spec.metrics)
+        return [f"{arm}/{metric}" for arm, _ in self.arms for metric in self.spec.metrics]
 
 
 def read_spec[M: BaseModel](path: str | Path, model: type[M], what: str) -> tuple[M, Path, Scenario]:
@@ -382,10 +399,13 @@ def load_sweep(path: str | Path) -> Sweep:
     return check_sweep(spec, base.model_dump(mode="json"), str(base_file), str(path))
 
 
-def check_sweep(spec: SweepSpec, base: dict[str, Any], base_file: str, where: str) -> Sweep:
-    """Check every path against the schema and the base scenario, and every parameter's extreme values."""
-    check_parameters(spec.parameters, base, where)
-    return Sweep(spec, base, base_file)
+def check_sweep(spec: SweepSpec, base: dict[str, Any], base_file: str, where: str,
+                arms: tuple[tuple[str, dict[str, Any]], ...] = ()) -> Sweep:
+    """Check every path against the schema and the base scenario (and each arm's), and every parameter's extreme
+    values."""
+    for _, scenario in arms or (("", base),):
+        check_parameters(spec.parameters, scenario, where)
+    return Sweep(spec, base, base_file, arms)
 
 
 def check_parameters(parameters: list[Parameter], base: dict[str, Any], where: str) -> None:

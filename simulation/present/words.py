@@ -434,6 +434,71 @@ def lever_findings(entries: Sequence[Entry], ranking: Sequence[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _span(low: float | None, high: float | None, scale: float = 100.0) -> str:
+    """``3.1 to 15.2`` (signed where the interval spans zero), at one decimal below 10."""
+    if low is None or high is None:
+        return "not estimable"
+    a, b = scale * low, scale * high
+    digits = 0 if max(abs(a), abs(b)) >= 10 else 1
+    if a < 0 < b:
+        return f"{a:+.{digits}f} to {b:+.{digits}f}"
+    return f"{a:.{digits}f} to {b:.{digits}f}"
+
+
+def sureness(ui_low: float | None, ui_high: float | None, mc_low: float | None, mc_high: float | None) -> str:
+    """How sure a difference is, from its uncertainty and Monte Carlo intervals: ``holds whatever the
+    assumptions`` when the uncertainty interval leaves out zero, ``depends on assumptions not yet known`` when only
+    the Monte Carlo interval does, ``not clear`` when neither does."""
+    if ui_low is None or ui_high is None:
+        return "cannot be judged"
+    if ui_low > 0 or ui_high < 0:
+        return "holds over the range of assumptions drawn"
+    if mc_low is not None and mc_high is not None and (mc_low > 0 or mc_high < 0):
+        return "depends on assumptions not yet known"
+    return "is not clear even at the assumed values"
+
+
+def uncertainty_findings(entries: Sequence[Entry], rows: Sequence[dict], ranking: Sequence[dict] | None, draws: int,
+                         replicates: int, readings: dict[int, float], notes: Sequence[str]) -> str:
+    """The "How sure is this?" section of a comparison under uncertainty, from comparison.csv's and levers.csv's
+    uncertainty columns."""
+    weighted = and_list([f"{w} weeks" + (f" (weight {v / sum(readings.values()):.2g})" if len(readings) > 1 else "")
+                         for w, v in readings.items()])
+    lines = [
+        "## How sure is this?", "",
+        f"Each difference above was run again under {plural(draws, 'draw')} of the assumptions that are not known, "
+        f"{plural(replicates, 'replicate')} each with common random numbers: the quit threshold from the calibration "
+        f"posterior (study window read as {weighted}), and every pulled lever's effect size from its prior "
+        "(docs/model.md, section 7). The uncertainty interval (UI) covers both what the assumptions leave open and "
+        "the runs' chance variation; the 95% CI beside it covers chance alone, at the assumed values. The other "
+        "rates and weights stay at their values (docs/validation.md says which), so the UI is still too narrow "
+        "by what they leave open.", "",
+    ]
+    reference = entries[0].scenario.name
+    for entry, row in zip(entries[1:], rows[1:], strict=True):
+        ui_low, ui_high = row["annual_turnover_diff_ui_low"], row["annual_turnover_diff_ui_high"]
+        mc_low, mc_high = row["annual_turnover_diff_ci_low"], row["annual_turnover_diff_ci_high"]
+        p = row["p_better"]
+        chance = "" if p is None else f"; probability of fewer leavers than {reference}: {100 * p:.0f}%"
+        at_point = {"mean": row["annual_turnover_diff_mean"], "ci_low": mc_low, "ci_high": mc_high}
+        lines.append(f"- **{entry.scenario.name}**: {difference_words(at_point, TURNOVER_UNIT)} at the assumed values; "
+                     f"over the draws, UI {_span(ui_low, ui_high)} leavers per 100 a year{chance}. The difference "
+                     f"{sureness(ui_low, ui_high, mc_low, mc_high)}.")
+    if ranking:
+        lines += ["", "Levers under uncertainty (turnover avoided per 100 specialists a year, UI; how often each "
+                      "ranks first and among the first three over the draws):", ""]
+        for r in ranking:
+            lines.append(f"- {r['lever']}: {_span(r['turnover_avoided_ui_low'], r['turnover_avoided_ui_high'])}; "
+                         f"first in {100 * r['p_rank_first']:.0f}% of draws, top three in {100 * r['p_top3']:.0f}%.")
+        leader = max(ranking, key=lambda r: r["p_rank_first"])
+        lines += ["", f"{leader['lever']} ranks first most often ({100 * leader['p_rank_first']:.0f}% of draws)"
+                      + (": the ranking's top is settled." if leader["p_rank_first"] >= 0.8 else
+                         ": the top of the ranking depends on the assumptions.")]
+    if notes:
+        lines += ["", "Notes on the draws:", "", *(f"- {n}" for n in notes)]
+    return "\n" + "\n".join(lines) + "\n"
+
+
 def quit_reasons_title(tops: Sequence[tuple[str, str | None]]) -> str:
     """The comparison quit-reasons chart's title from each scenario's (name, largest draining factor or None when
     nobody quit), naming which scenario each statement is about, the reference's first."""

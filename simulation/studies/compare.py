@@ -26,9 +26,11 @@ from simulation.execution import folders
 from simulation.execution.batches import Options, each_batch
 from simulation.present import words
 from simulation.present.charts import compare as compare_charts
+from simulation.studies import uncertainty
 from simulation.studies.run import draw_each, write_records
 
-FOLDER_ENTRIES = frozenset({"manifest.json", "comparison.csv", "levers.csv", "summary.md", "charts", "report.html"})
+FOLDER_ENTRIES = frozenset({"manifest.json", "comparison.csv", "levers.csv", "summary.md", "charts", "report.html",
+                            "study.json", "uncertainty", "uncertainty.csv"})
 """What a comparison folder holds besides one subfolder per scenario: no scenario may be named so."""
 MAX_LABEL = 68
 """Longest name part (after the timestamp) of a comparison folder."""
@@ -59,6 +61,15 @@ def folder_label(kind: ComparisonKind, names: Sequence[str]) -> str:
     return label[:MAX_LABEL]
 
 
+def _check(entries: Sequence[Entry]) -> None:
+    """``analysis.compare.check``, and no scenario named as one of the folder's own files."""
+    check(entries)
+    taken = [e.scenario.name for e in entries if e.scenario.name.casefold() in FOLDER_ENTRIES]
+    if taken:
+        raise ComparisonError(f"scenario name {', '.join(taken)}: the comparison folder uses that name for its own "
+                              f"files ({', '.join(sorted(FOLDER_ENTRIES))}); give the scenario another `name:`")
+
+
 def compare(entries: Sequence[Entry], kind: ComparisonKind = "compare", options: Options = Options()) -> ComparisonResult:
     """Run every scenario's replicates with the same seeds and write the comparison folder atomically.
 
@@ -68,13 +79,54 @@ def compare(entries: Sequence[Entry], kind: ComparisonKind = "compare", options:
     plan sets as the base are listed as not tested in summary.md, the chart's note and the manifest
     (``not_tested``).
     """
-    check(entries)
-    taken = [e.scenario.name for e in entries if e.scenario.name.casefold() in FOLDER_ENTRIES]
-    if taken:
-        raise ComparisonError(f"scenario name {', '.join(taken)}: the comparison folder uses that name for its own "
-                              f"files ({', '.join(sorted(FOLDER_ENTRIES))}); give the scenario another `name:`")
-    seeds, workers = options.seeds, options.workers
+    _check(entries)
     started = datetime.now(UTC)
+    found: list[ComparisonResult] = []
+    final = folders.write_atomically(options.out, folder_label(kind, [e.scenario.name for e in entries]), started,
+                                     lambda folder: found.append(_fill(folder, entries, kind, options, started)))
+    result = found[0]
+    return ComparisonResult(final, result.outcomes, result.rows, result.ranking, result.findings)
+
+
+def start_uncertain(study: uncertainty.Study) -> Path:
+    """Check a comparison under uncertainty and make its folder (study.json and the draws' sweep), ready to run."""
+    _check(study.entries)
+    return uncertainty.start(study, folder_label(study.kind, [e.scenario.name for e in study.entries]))
+
+
+def finish_uncertain(study: uncertainty.Study, folder: Path, execute: uncertainty.Execute) -> ComparisonResult | int:
+    """Run (or resume) the draws of a comparison under uncertainty, then the plain comparison at the scenarios' own
+    values, and publish both in ``folder``; an exit code if the draws were interrupted (the folder stays
+    resumable)."""
+    sweep_plan, draws, notes = uncertainty.plan(study.entries, study.options, study.settings)
+    status = execute(folder / uncertainty.SWEEP, sweep_plan)
+    if isinstance(status, int):
+        return status
+    found_draws = uncertainty.read_draws(folder, study, draws)
+    under = Uncertain(study.settings, found_draws, notes, status.runs_total)
+    found: list[ComparisonResult] = []
+    started = datetime.now(UTC)
+    uncertainty.publish(folder, lambda tmp: found.append(
+        _fill(tmp, study.entries, study.kind, study.options, started, under)))
+    result = found[0]
+    return ComparisonResult(folder, result.outcomes, result.rows, result.ranking, result.findings)
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """What the draws of a comparison under uncertainty found, for the plain comparison's files to carry."""
+
+    settings: uncertainty.Uncertainty
+    draws: list[uncertainty.Draw]
+    notes: list[str]
+    runs: int
+
+
+def _fill(folder: Path, entries: Sequence[Entry], kind: ComparisonKind, options: Options, started: datetime,
+          under: Uncertain | None = None) -> ComparisonResult:
+    """Run the scenarios' replicates and write every file of the comparison into ``folder``; under uncertainty, with
+    the uncertainty columns, uncertainty.csv and its words."""
+    seeds, workers = options.seeds, options.workers
     manifest = {
         "kind": kind,
         "scenarios": [{"folder": e.scenario.name, "source": e.source, "lever": e.lever,
@@ -82,29 +134,32 @@ def compare(entries: Sequence[Entry], kind: ComparisonKind = "compare", options:
         **({"not_tested": untested(entries)} if kind == "levers" else {}),
         **folders.run_manifest(options.seed, seeds, workers, list(options.command)),
     }
-    found: list[ComparisonResult] = []
-
-    def fill(folder: Path) -> None:
-        outcomes: list[Outcome | None] = [None] * len(entries)
-        for b, records in each_batch([(e.scenario, seeds) for e in entries], workers, options.progress):
-            outcomes[b] = write_records(folder / entries[b].scenario.name, entries[b].scenario, records)
-        done: list[Outcome] = outcomes  # type: ignore[assignment] - every batch has come back
-        draw_each([(folder / e.scenario.name, o) for e, o in zip(entries, done, strict=True)], workers)
-        rows = comparison_rows(done)
-        folders.write_rows(folder / "comparison.csv", rows)
-        compare_charts.draw_comparison(folder / "charts", done)
-        text = words.findings(entries, done)
-        ranking = None
-        if kind == "levers":
-            ranking = lever_ranking(entries, rows)
-            folders.write_rows(folder / "levers.csv", ranking)
-            compare_charts.draw_levers(folder / "charts" / "levers.png", ranking, entries[0].scenario.name, options.replicates,
-                                  untested(entries))
-            text += words.lever_findings(entries, ranking)
-        (folder / "summary.md").write_text(text)
-        folders.write_manifest(folder, manifest, started)
-        found.append(ComparisonResult(folder, done, rows, ranking, text))
-
-    final = folders.write_atomically(options.out, folder_label(kind, [e.scenario.name for e in entries]), started, fill)
-    result = found[0]
-    return ComparisonResult(final, result.outcomes, result.rows, result.ranking, result.findings)
+    outcomes: list[Outcome | None] = [None] * len(entries)
+    for b, records in each_batch([(e.scenario, seeds) for e in entries], workers, options.progress):
+        outcomes[b] = write_records(folder / entries[b].scenario.name, entries[b].scenario, records)
+    done: list[Outcome] = outcomes  # type: ignore[assignment] - every batch has come back
+    draw_each([(folder / e.scenario.name, o) for e, o in zip(entries, done, strict=True)], workers)
+    rows = comparison_rows(done)
+    ranking = lever_ranking(entries, rows) if kind == "levers" else None
+    if under is not None:
+        uncertainty.add_intervals(rows, under.draws)
+        if ranking is not None:
+            uncertainty.add_rankings(ranking, entries, under.draws)
+        folders.write_rows(folder / "uncertainty.csv", uncertainty.by_reading(rows, under.draws, under.settings.readings))
+        manifest["uncertainty"] = {"draws": under.settings.draws, "runs": under.runs,
+                                   "window_readings": {str(w): v for w, v in under.settings.readings.items()},
+                                   "collapsed": under.settings.collapsed, "notes": under.notes}
+    folders.write_rows(folder / "comparison.csv", rows)
+    compare_charts.draw_comparison(folder / "charts", done)
+    text = words.findings(entries, done)
+    if ranking is not None:
+        folders.write_rows(folder / "levers.csv", ranking)
+        compare_charts.draw_levers(folder / "charts" / "levers.png", ranking, entries[0].scenario.name,
+                                   options.replicates, untested(entries))
+        text += words.lever_findings(entries, ranking)
+    if under is not None:
+        text += words.uncertainty_findings(entries, rows, ranking, under.settings.draws, options.replicates,
+                                           dict(under.settings.readings), under.notes)
+    (folder / "summary.md").write_text(text)
+    folders.write_manifest(folder, manifest, started)
+    return ComparisonResult(folder, done, rows, ranking, text)

@@ -48,7 +48,7 @@ def make_folder(tmp_path: Path, base: dict[str, Any], fields: dict[str, Any], ce
     folder = sweeps.create(tmp_path, plan, "spec.yaml", ["test"])
     with (folder / sweeps.RESULTS).open("w", newline="") as handle:
         out = csv.writer(handle, lineterminator="\n")
-        out.writerow(sweeps.results_columns(spec))
+        out.writerow(sweeps.results_columns(plan.sweep))
         for sample, values in enumerate(plan.points.values):
             unit = None if plan.points.unit is None else plan.points.unit[sample]
             for replicate in range(replicates):
@@ -237,7 +237,7 @@ def test_a_two_parameter_grid_gets_a_heatmap_and_response_curves(tmp_path: Path,
     folder = sweeps.create(tmp_path, plan, "spec.yaml", ["test"])
     with (folder / sweeps.RESULTS).open("w", newline="") as handle:
         out = csv.writer(handle, lineterminator="\n")
-        out.writerow(sweeps.results_columns(spec))
+        out.writerow(sweeps.results_columns(plan.sweep))
         for sample, (threshold, lead) in enumerate(plan.points.values):
             for replicate in range(2):
                 turnover = 0.5 - 0.15 * threshold - 0.05 * lead + 0.01 * replicate

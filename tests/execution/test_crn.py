@@ -66,7 +66,7 @@ def paired_differences(base: dict[str, Any], crn: bool, seed: int, replicates: i
     """Each replicate's annual turnover at the higher threshold minus at the lower, run in this process."""
     plan = plan_of(base, crn, replicates, seed, levels=(1.4, 1.5))
     runs = [run for k in range(plan.chunks) for run in plan.chunk_runs(k)]
-    results, _ = sweeps.run_chunk(base, plan.sweep.paths, plan.sweep.spec.metrics, runs, replicate_metrics)
+    results, _ = sweeps.run_chunk([base], plan.sweep.paths, plan.sweep.spec.metrics, runs, replicate_metrics)
     rows = list(csv.reader(io.StringIO(results)))
     assert {row[-1] for row in rows} == {"ok"}
     turnover = np.array([float(row[4]) for row in rows]).reshape(2, replicates)
