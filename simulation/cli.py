@@ -549,7 +549,7 @@ def _finish_comparison(args: argparse.Namespace, study: uncertainty.Study, folde
     kind = study.kind
     with _sweep_executor(args) as (executor, slots):
         def execute(sweep_folder: Path, plan: sweeps.Plan) -> sweeps.Status | int:
-            print(f"{plan.runs} runs ({study.settings.draws} draws x {len(study.entries)} scenarios x "
+            print(f"{plan.runs * len(study.entries)} runs ({study.settings.draws} draws x {len(study.entries)} scenarios x "
                   f"{plan.sweep.spec.replicates} replicates) into {folder}", file=sys.stderr)
             with tqdm(total=plan.runs * len(study.entries), desc="draws", unit="run", disable=None,
                       file=sys.stderr) as bar:
