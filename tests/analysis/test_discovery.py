@@ -109,10 +109,10 @@ HEADER = ["sample_id", "replicate", "seed", "staff.quit_threshold.mean", "annual
 
 
 @pytest.mark.parametrize(("metric", "minus", "expected"), [
-    ("annual_turnvoer", None, "--metric annual_turnvoer: is no column of it (results.csv); choose one of: "
-                              "annual_turnover, shock_share"),
-    ("annual_turnover", "seed", "--minus seed: is no column of it (results.csv); choose one of: annual_turnover, "
-                                "shock_share"),
+    ("annual_turnvoer", None, ("--metric annual_turnvoer: is no column of it (results.csv); choose one of: "
+                              "annual_turnover, shock_share")),
+    ("annual_turnover", "seed", ("--minus seed: is no column of it (results.csv); choose one of: annual_turnover, "
+                                "shock_share")),
     ("staff.quit_threshold.mean", None, "--metric staff.quit_threshold.mean: is a varied parameter, not an outcome"),
     ("annual_turnover", "annual_turnover", "--minus annual_turnover: the same column as --metric"),
 ])
