@@ -886,7 +886,7 @@ def dropped_words(d: Discovery) -> str:
              f"{plural(picked.restricted, 'parameter')} restricted)")
     from simulation.analysis.discovery import SIGNIFICANT  # here: it imports pandas and SciPy's stats
 
-    dropped = [parameter_label(s.dropped) for s in d.trajectory if s.dropped]
+    dropped = [in_sentence(parameter_label(s.dropped)) for s in d.trajectory if s.dropped]
     if not dropped:
         return f"{start}; each of its limits is significant, so it is the box reported."
     return (f"{start}; the limits on {and_list(dropped)} may be chance (a quasi-p-value above {SIGNIFICANT:g}), so "
