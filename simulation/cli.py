@@ -12,6 +12,7 @@ import argparse
 import errno
 import gc
 import json
+import math
 import os
 import socket
 import sys
@@ -85,6 +86,25 @@ def _whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], i
 
 
 _positive, _seed, _workers = _whole_number(1), _whole_number(0), _whole_number(1, pool.MAX_WORKERS)
+
+
+def _number(text: str) -> float:
+    """An argparse type: a finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text[:40]!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text[:40]!r}")
+    return value
+
+
+def _share(text: str) -> float:
+    """An argparse type: a share, more than 0 and at most 1."""
+    value = _number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"a share is more than 0 and at most 1, got {value:g}")
+    return value
 
 
 def _port(text: str) -> int:
@@ -227,6 +247,24 @@ def parser() -> argparse.ArgumentParser:
                                      "and heatmaps, written into the folder.")
     ana.add_argument("folder", type=Path, metavar="RUN_DIR", help="a sweep folder")
 
+    dis = sub.add_parser("discover", help="find the assumptions under which an outcome happens (PRIM scenario "
+                                          "discovery on a finished sweep)",
+                         description="Find the region of a finished sweep's varied parameters where an outcome "
+                                     "happens (each design point's mean over its replicates above or below a "
+                                     "threshold), with PRIM; write the box, the peeling trajectory, a summary and "
+                                     "charts into a new folder inside the sweep folder.")
+    dis.add_argument("folder", type=Path, metavar="RUN_DIR", help="a finished sweep folder")
+    dis.add_argument("--metric", required=True, metavar="COLUMN",
+                     help="the outcome: a metric column of the sweep's results.csv, e.g. annual_turnover")
+    dis.add_argument("--minus", metavar="COLUMN",
+                     help="take the outcome as --metric minus this column (e.g. one arm's metric minus another's)")
+    side = dis.add_mutually_exclusive_group(required=True)
+    side.add_argument("--above", type=_number, metavar="X", help="the outcome happens where the mean is above X")
+    side.add_argument("--below", type=_number, metavar="X", help="the outcome happens where the mean is below X")
+    dis.add_argument("--min-coverage", type=_share, default=0.5, metavar="SHARE",
+                     help="the least share of the cases the reported box must hold (default 0.5); the densest such "
+                          "box is reported")
+
     rep = sub.add_parser("report", help="write one self-contained HTML report of a run, compare, sweep or other folder",
                          description="Write a single HTML file (charts embedded, no network needed) with the "
                                      "findings in plain words, the charts, the scenarios, the assumptions table and "
@@ -319,6 +357,8 @@ def _dispatch(args: argparse.Namespace, command: list[str]) -> int:
         return _analyze(args.folder)
     if args.command == "report":
         return _report_html(args.folder, args.out)
+    if args.command == "discover":
+        return _discover(args, command)
     if args.command == "app":
         return _app(args.scenario, args.host, args.port)
     if args.command == "validate":
@@ -828,6 +868,17 @@ def _app(scenario: Path, host: str, port: int) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, env)  # the server replaces this process: Ctrl+C and kill reach it directly
+
+
+def _discover(args: argparse.Namespace, command: list[str]) -> int:
+    """``ipsim discover``: PRIM on a finished sweep folder, its findings printed and written into a new folder."""
+    from simulation.analysis.discovery import Question
+    from simulation.studies import discover
+
+    side, threshold = ("above", args.above) if args.above is not None else ("below", args.below)
+    question = Question(args.metric, args.minus, side, threshold)
+    print(discover.discover(args.folder, question, args.min_coverage, command).text)
+    return 0
 
 
 def _report_html(folder: Path, out: Path | None) -> int:

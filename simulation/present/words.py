@@ -8,6 +8,7 @@ language can come later as a second catalogue of the same functions.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from simulation.analysis.patterns import EDGE_WEEKS, TRIAL_ARM, TRIAL_EMPLOYED_1
 if TYPE_CHECKING:  # for annotations only: calibration, sensitivity and specs import SciPy's stats and Mesa
     from simulation.analysis.calibration import Posterior
     from simulation.analysis.compare import Entry
+    from simulation.analysis.discovery import Discovery, Limit, Question, Range
     from simulation.analysis.metrics import Outcome
     from simulation.analysis.patterns import Result
     from simulation.analysis.sensitivity import Analysis
@@ -822,4 +824,199 @@ def sensitivity_report(analysis: Analysis, folder: Path, charts: int) -> str:
     lines += [f"  note: {note}" for note in analysis.notes]
     lines.append(f"indices: {folder / 'sensitivity.csv'}")
     lines.append(f"charts: {charts} in {folder / 'charts'}")
+    return "\n".join(lines)
+
+
+# --- scenario discovery (ipsim discover) ------------------------------------------------------------------------------
+
+SECTION_FIELDS = re.compile(r"\[(\d+|\*)\]")
+"""A site entry's index in a parameter path: ``sites[0]``, ``sites[*]``."""
+
+
+def parameter_label(path: str) -> str:
+    """A varied parameter's plain label: ``pressures.team_support`` -> ``Team support weight`` (a pressure's
+    parameter is its weight), ``shocks.work_life_conflict_per_year`` -> ``Work life conflict per year``, a field of a
+    nested section with its section (``staff.quit_threshold.mean`` -> ``Quit threshold (mean)``), a site entry's
+    with the entry (``sites[0].team_contact`` -> ``Team contact (site entry 1)``, ``sites[*]``: every site)."""
+    parts = SECTION_FIELDS.sub("", path).split(".")
+    if parts[0] == "pressures" and len(parts) == 2:
+        text = f"{label(parts[1])} weight"
+    elif len(parts) > 2:
+        text = f"{label(parts[-2])} ({' '.join(parts[-1].split('_'))})"
+    else:
+        text = label(parts[-1])
+    site = SECTION_FIELDS.search(path)
+    if site is None:
+        return text
+    return f"{text} ({'every site' if site[1] == '*' else f'site entry {int(site[1]) + 1}'})"
+
+
+def parameter_meaning(path: str) -> tuple[str, str]:
+    """A varied parameter's description and unit, as the schema gives them (docs/model.md's table)."""
+    from simulation.inputs.docs import parameter_rows
+
+    rows = {row["parameter"]: row for row in parameter_rows()}
+    row = rows.get(SECTION_FIELDS.sub("[]", path), {"description": "", "unit": ""})
+    return row["description"], row["unit"]
+
+
+def _column_label(column: str) -> str:
+    """A results.csv column as words: a metric's label, an arm's metric with its arm (``baseline/annual_turnover``
+    -> ``annual turnover (baseline)``)."""
+    arm, _, metric = column.rpartition("/")
+    name = DISPLAY[metric][0] if metric in DISPLAY else label(metric)
+    name = name.format(window="the cohort window's") if "{window}" in name else name
+    return f"{in_sentence(name)} ({arm})" if arm else in_sentence(name)
+
+
+def outcome_label(question: Question) -> str:
+    """The question's outcome in words: ``annual turnover``, ``annual turnover (baseline) minus annual turnover
+    (implementation-lead)``."""
+    if question.minus is None:
+        return _column_label(question.metric)
+    return f"{_column_label(question.metric)} minus {_column_label(question.minus)}"
+
+
+def outcome_amount(question: Question, x: float) -> str:
+    """A value of the outcome: as the metric is shown (``30.0%``), a difference of shares in percentage points."""
+    metric = question.metric.rpartition("/")[2]
+    if metric not in DISPLAY:
+        return sig3(x)
+    _, scale, unit = DISPLAY[metric]
+    if question.minus is not None and unit == "%":
+        return f"{scale * x:.1f} percentage points"
+    return f"{scale * x:.1f}{unit}"
+
+
+def question_words(question: Question) -> str:
+    """``When is annual turnover above 30.0%?``"""
+    return f"When is {outcome_label(question)} {question.side} {outcome_amount(question, question.threshold)}?"
+
+
+def _value(x: float) -> str:
+    return format(x, ".3g")
+
+
+def in_sentence(text: str) -> str:
+    """A label inside a sentence: its first letter in lower case, unless it starts an acronym (``ES in post``)."""
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
+def limit_range(limit: Range) -> str:
+    """An ordered parameter's limits in a box: ``at most 2.19``, ``at least 0.1``, ``between 0.2 and 0.5``."""
+    if limit.lower_bound_only:
+        return f"at least {_value(limit.low)}"
+    if limit.upper_bound_only:
+        return f"at most {_value(limit.high)}"
+    return f"between {_value(limit.low)} and {_value(limit.high)}"
+
+
+def limit_words(limit: Limit) -> str:
+    """One restriction of a box in words: ``Quit threshold (mean) is at most 2.19 (swept from 1.52 to 2.99)``."""
+    from simulation.analysis.discovery import Levels  # here: it imports pandas and SciPy's stats
+
+    name = parameter_label(limit.parameter)
+    if isinstance(limit, Levels):
+        kept = limit.kept[0] if len(limit.kept) == 1 else f"one of {', '.join(limit.kept)}"
+        return f"{name} is {kept} (swept: {', '.join(limit.swept)})"
+    return f"{name} is {limit_range(limit)} (swept from {_value(limit.full_low)} to {_value(limit.full_high)})"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def discovery_answer(d: Discovery) -> str:
+    """The answer in a planner's words: where the outcome happens mainly, and how well the box says it."""
+    q, box = d.question, d.chosen
+    happens = (f"{label(outcome_label(q))} is {q.side} {outcome_amount(q, q.threshold)} at {d.cases} of the "
+               f"{d.points} design points ({_pct(d.cases / d.points)}; over them it runs from "
+               f"{outcome_amount(q, d.outcome_low)} to {outcome_amount(q, d.outcome_high)}).")
+    if not d.limits:
+        return (f"{happens} No region of the assumptions stands out: no box that holds at least "
+                f"{_pct(d.min_coverage)} of those points is denser in them than the whole sweep, once the limits "
+                "that may be chance are dropped.")
+    ranked = sorted(d.limits, key=lambda lim: lim.quasi_p)  # the most decisive first (stable: spec order on ties)
+    return (f"{happens} It happens mainly when {and_list([in_sentence(limit_words(lim)) for lim in ranked])}. This box holds "
+            f"{_pct(box.coverage)} of the points where it happens (coverage), and it happens at {_pct(box.density)} "
+            f"of the points in the box (density), against {_pct(d.cases / d.points)} over the whole sweep; the box "
+            f"is {_pct(box.mass)} of the points swept (mass).")
+
+
+def dropped_words(d: Discovery) -> str:
+    """How the box reported came from the one picked on the trajectory: the limits dropped as possibly chance."""
+    picked = d.picked
+    start = (f"PRIM's trajectory: the densest box holding at least {_pct(d.min_coverage)} of the cases was box "
+             f"{picked.index} (coverage {_pct(picked.coverage)}, density {_pct(picked.density)}, "
+             f"{plural(picked.restricted, 'parameter')} restricted)")
+    from simulation.analysis.discovery import SIGNIFICANT  # here: it imports pandas and SciPy's stats
+
+    dropped = [in_sentence(parameter_label(s.dropped)) for s in d.trajectory if s.dropped]
+    if not dropped:
+        return f"{start}; each of its limits is significant, so it is the box reported."
+    return (f"{start}; the limits on {and_list(dropped)} may be chance (a quasi-p-value above {SIGNIFICANT:g}), so "
+            "they were dropped, in that order.")
+
+
+def discovery_markdown(d: Discovery, sweep_folder: Path, charts: Sequence[str]) -> str:
+    """summary.md of a discovery folder: the question, the answer, the box's limits, how to read them and what the
+    varied parameters are."""
+    from simulation.analysis.discovery import SIGNIFICANT, Levels  # here: it imports pandas and SciPy's stats
+    q, spec = d.question, d.spec
+    lines = [f"# {question_words(q)}", "",
+             f"Sweep `{spec.name}` ({sweep_folder}): {spec.design} design, {d.points + d.left_out} design points x "
+             f"{plural(spec.replicates, 'replicate')}. The outcome is each design point's mean over its replicates"
+             + (", the difference of the two columns' means" if q.minus else "") + ".", "",
+             "## Answer", "", discovery_answer(d), ""]
+    if d.limits:
+        lines += ["| parameter | in the box | swept | quasi-p |", "|---|---|---|---|"]
+        for lim in d.limits:
+            if isinstance(lim, Levels):
+                inside, swept = ", ".join(lim.kept), ", ".join(lim.swept)
+            else:
+                inside, swept = f"{_value(lim.low)} to {_value(lim.high)}", f"{_value(lim.full_low)} to {_value(lim.full_high)}"
+            lines.append(f"| {parameter_label(lim.parameter)} (`{lim.parameter}`) | {inside} | {swept} | "
+                         f"{lim.quasi_p:.2g} |")
+        lines.append("")
+    reading = [
+        ("- **Coverage**: the share of the design points where the outcome happens that lie in the box. "
+         "**Density**: the share of the box's points where it happens. **Mass**: the box's share of all the design "
+         "points."),
+        ("- The box was found by PRIM (the Patient Rule Induction Method, Friedman and Fisher 1999, as used for "
+         "scenario discovery by Bryant and Lempert 2010), which peels thin slices off the range of one parameter at "
+         f"a time, keeping the densest rest; its peeling trajectory is in `trajectory.csv` and `{charts[0]}`."),
+        (f"- The box reported: the densest box on that trajectory that holds at least {_pct(d.min_coverage)} of "
+         "the points where the outcome happens (`--min-coverage` changes this share), less its limits that may be "
+         f"chance: while a limit's quasi-p-value is above {SIGNIFICANT:g} (a one-sided binomial test of whether the "
+         "limit raises the density by more than chance would), the least significant is dropped."),
+        f"- {dropped_words(d)}",
+        ("- A box describes where the sweep's design points fall, not why: a parameter outside the box may still "
+         "matter, only not for this threshold within the ranges swept."),
+    ]
+    lines += ["## How to read it", "", *reading, ""]
+    notes = []
+    if d.left_out:
+        notes.append(f"{plural(d.left_out, 'design point')} without a value (every replicate failed or left the "
+                     "outcome undefined) left out.")
+    if d.constant:
+        notes.append(f"Left out, as they took one value only: {', '.join(f'`{p}`' for p in d.constant)}.")
+    if notes:
+        lines += ["## Notes", "", *(f"- {n}" for n in notes), ""]
+    lines += ["## The varied parameters", "", "| parameter | label | what it is | unit |", "|---|---|---|---|"]
+    for p in spec.parameters:
+        meaning, unit = parameter_meaning(p.path)
+        lines.append(f"| `{p.path}` | {parameter_label(p.path)} | {meaning.replace('|', '/')} | {unit} |")
+    return "\n".join(lines) + "\n"
+
+
+def discovery_report(d: Discovery, folder: Path, charts: int) -> str:
+    """Plain lines for the terminal: the question, the chosen box and where the files are."""
+    q, box = d.question, d.chosen
+    lines = [f"{question_words(q)} ({q.outcome} {q.side} {q.threshold:g}): at {d.cases} of {d.points} design points",
+             (f"  box: coverage {_pct(box.coverage)}, density {_pct(box.density)}, mass {_pct(box.mass)}, "
+              f"{plural(box.restricted, 'parameter')} restricted")]
+    lines += [f"    {limit_words(lim)}" for lim in d.limits]
+    lines += [f"summary: {folder / 'summary.md'}",
+              f"box and trajectory: {folder / 'boxes.csv'}, {folder / 'trajectory.csv'}",
+              f"charts: {charts} in {folder / 'charts'}"]
     return "\n".join(lines)

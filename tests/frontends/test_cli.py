@@ -22,7 +22,7 @@ from simulation.cli import main, parser
 from tests.helpers import BASELINE_FILE, ROOT, invoke
 
 COMMANDS = {"run", "compare", "levers", "validate", "params", "show", "sweep", "calibrate", "check-patterns",
-            "analyze", "report", "app", "schema"}
+            "analyze", "discover", "report", "app", "schema"}
 HEAVY = ("mesa", "matplotlib", "solara", "SALib", "distributed", "jinja2")
 """Top-level packages (any submodule counts) that the light commands must not import; ``scipy.stats`` too."""
 
