@@ -68,11 +68,17 @@ TOP_REASONS = 3
 TOP_LEVERS = 3
 """Levers named in a levers report's findings; the table ranks them all."""
 
-CHART_ORDER = ["levers", "turnover", "retention", "staffing", "sites", "clients_and_vacancies", "quit_reasons",
+CHART_ORDER = ["levers", "uncertainty", "turnover", "retention", "staffing", "sites", "clients_and_vacancies", "quit_reasons",
                "pressures", "posterior", "fit", "quitting", "maturation", "structure"]
 """Charts named here come first, in this order (the headline before the explanation); others follow by name."""
 
 HOW_TO_READ = {
+    "uncertainty": "How sure each answer is. The dark bar is the 95% confidence interval at the assumed values "
+                   "(chance alone); the light band is the uncertainty interval over the draws of what is not known "
+                   "(the quit threshold from the calibration, each lever's effect size from its prior), chance "
+                   "included. A band that crosses zero means the answer depends on assumptions not yet known. The "
+                   "text on the right says how often a lever ranks first, or how likely a scenario has fewer "
+                   "leavers than the reference.",
     "levers": "Each bar is one lever added to the reference scenario on its own: how many fewer specialists "
               "leave per 100 a year. Whiskers: paired 95% confidence interval.",
     "retention": "Share of specialists still in post by weeks since they started (Kaplan-Meier estimate, which "
@@ -191,6 +197,9 @@ class Report:
     about: str = ""
     findings: list[str] = field(default_factory=list)
     findings_html: str = ""
+    sureness: list[str] = field(default_factory=list)
+    """How sure each answer is, for a comparison under uncertainty (words.sureness_lines); empty otherwise."""
+    sureness_method: str = ""
     key_figures: Table | None = None
     key_figures_title: str = "Key figures (mean and 95% confidence interval)"
     chart_groups: list[tuple[str, list[Chart]]] = field(default_factory=list)
@@ -560,6 +569,21 @@ def _list_items(summary_md: str) -> list[str]:
             if re.match(r"^(- |\d+\. )", line)]
 
 
+SURENESS_HEADING = "## How sure is this?"
+"""Where summary.md's words on how sure a comparison is begin: the report words them from the numbers instead."""
+
+
+def _numbers(rows: list[dict[str, str]], names: tuple[str, ...], columns: tuple[str, ...]
+             ) -> list[dict[str, float | str | None]]:
+    """The ``names`` columns as text and the ``columns`` as numbers (None where empty) of each row; ReportError if a
+    column is missing."""
+    missing = [c for c in columns if rows and c not in rows[0]]
+    if missing:
+        raise ReportError(f"no column {', '.join(missing[:5])} in a comparison under uncertainty's CSV files; "
+                          "run the comparison again")
+    return [{**{n: r[n] for n in names}, **{c: _number(r, c) for c in columns}} for r in rows]
+
+
 def _unclear_levers(ranking: list[dict[str, str]]) -> list[str]:
     unclear = [r["lever"] for r in ranking if (ends := _ends(r, "turnover_avoided_")) and ends[0] <= 0 <= ends[1]]
     if not unclear:
@@ -661,9 +685,17 @@ def _compare_report(folder: Path, raw: dict[str, object], kind: str) -> Report:
                     f"{len(named)} scenarios, {words.plural(replicates, 'replicate')} each of {reference.weeks} "
                     "weeks, with common random numbers")
     report.about = ABOUT[kind].format(name=reference.name, count=len(named))
-    report.findings = _list_items(read_text(folder / "summary.md"))
-    if kind == "levers":
-        ranking = read_csv(folder / "levers.csv")
+    summary_md = read_text(folder / "summary.md")
+    report.findings = _list_items(summary_md.split(SURENESS_HEADING)[0])
+    ranking = read_csv(folder / "levers.csv") if kind == "levers" else None
+    uncertain = manifest.get("uncertainty")
+    if uncertain is not None:
+        report.sureness_method = words.uncertainty_method(uncertain["draws"], replicates,
+                                                          {int(w): v for w, v in uncertain["window_readings"].items()})
+        report.sureness = [line.replace("**", "") for line in words.sureness_lines(  # bold is summary.md's
+            _numbers(rows, ("scenario",), words.UI_COLUMNS),
+            None if ranking is None else _numbers(ranking, ("lever",), words.RANK_COLUMNS))]
+    if ranking is not None:
         check_lists(folder / "levers.csv", "levers", sorted(r["lever"] for r in ranking),
                sorted(e["lever"] for e in entries if e.get("lever")))
         not_tested = words.not_tested(reference.name, manifest.get("not_tested", []))

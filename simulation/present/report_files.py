@@ -125,12 +125,18 @@ class _Entry(TypedDict):
     scenario: dict[str, object]
 
 
+class _Uncertainty(TypedDict):
+    draws: int
+    window_readings: dict[str, float]
+
+
 class CompareManifest(TypedDict):
     """What the report reads of a compare or levers folder's manifest.json."""
 
     scenarios: Annotated[list[_Entry], Field(min_length=1)]
     replicate_seeds: list[int]
     not_tested: NotRequired[list[str]]
+    uncertainty: NotRequired[_Uncertainty]
 
 
 class _Distribution(TypedDict):

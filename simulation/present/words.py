@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -437,14 +437,16 @@ def lever_findings(entries: Sequence[Entry], ranking: Sequence[dict]) -> str:
 
 
 def _span(low: float | None, high: float | None, scale: float = 100.0) -> str:
-    """``3.1 to 15.2`` (signed where the interval spans zero), at one decimal below 10."""
+    """``3.1 to 15.2``, or ``-0.6 to +11.7`` where the interval spans zero, at one decimal."""
     if low is None or high is None:
         return "not estimable"
     a, b = scale * low, scale * high
-    digits = 0 if max(abs(a), abs(b)) >= 10 else 1
-    if a < 0 < b:
-        return f"{a:+.{digits}f} to {b:+.{digits}f}"
-    return f"{a:.{digits}f} to {b:.{digits}f}"
+    return f"{a:+.1f} to {b:+.1f}" if a < 0 < b else f"{a:.1f} to {b:.1f}"
+
+
+def _level(x: float | None, signed: bool = False, scale: float = 100.0) -> str:
+    """A mean over the draws at one decimal (``+2.5`` with ``signed``)."""
+    return "n/a" if x is None else f"{scale * x:{'+' if signed else ''}.1f}"
 
 
 def sureness(ui_low: float | None, ui_high: float | None, mc_low: float | None, mc_high: float | None) -> str:
@@ -460,42 +462,69 @@ def sureness(ui_low: float | None, ui_high: float | None, mc_low: float | None, 
     return "is not clear even at the assumed values"
 
 
-def uncertainty_findings(entries: Sequence[Entry], rows: Sequence[dict], ranking: Sequence[dict] | None, draws: int,
-                         replicates: int, readings: dict[int, float], notes: Sequence[str]) -> str:
-    """The "How sure is this?" section of a comparison under uncertainty, from comparison.csv's and levers.csv's
-    uncertainty columns."""
+UI_COLUMNS = ("annual_turnover_diff_mean", "annual_turnover_diff_ci_low", "annual_turnover_diff_ci_high",
+              "annual_turnover_diff_ui_mean", "annual_turnover_diff_ui_low", "annual_turnover_diff_ui_high", "p_better")
+"""The comparison.csv columns the words on how sure a comparison is are made from."""
+RANK_COLUMNS = ("turnover_avoided_mean", "turnover_avoided_ci_low", "turnover_avoided_ci_high",
+                "turnover_avoided_ui_mean", "turnover_avoided_ui_low", "turnover_avoided_ui_high", "p_rank_first",
+                "p_top3")
+"""The levers.csv columns they are made from."""
+
+
+def uncertainty_method(draws: int, replicates: int, readings: dict[int, float]) -> str:
+    """How the uncertainty intervals were made, in a paragraph."""
     weighted = and_list([f"{w} weeks" + (f" (weight {v / sum(readings.values()):.2g})" if len(readings) > 1 else "")
                          for w, v in readings.items()])
-    lines = [
-        "## How sure is this?", "",
-        f"Each difference above was run again under {plural(draws, 'draw')} of the assumptions that are not known, "
-        f"{plural(replicates, 'replicate')} each with common random numbers: the quit threshold from the calibration "
-        f"posterior (study window read as {weighted}), and every pulled lever's effect size from its prior "
-        "(docs/model.md, section 7). The uncertainty interval (UI) covers both what the assumptions leave open and "
-        "the runs' chance variation; the 95% CI beside it covers chance alone, at the assumed values. The other "
-        "rates and weights stay at their values (docs/validation.md says which), so the UI is still too narrow "
-        "by what they leave open.", "",
-    ]
-    reference = entries[0].scenario.name
-    for entry, row in zip(entries[1:], rows[1:], strict=True):
-        ui_low, ui_high = row["annual_turnover_diff_ui_low"], row["annual_turnover_diff_ui_high"]
-        mc_low, mc_high = row["annual_turnover_diff_ci_low"], row["annual_turnover_diff_ci_high"]
-        p = row["p_better"]
-        chance = "" if p is None else f"; probability of fewer leavers than {reference}: {100 * p:.0f}%"
-        at_point = {"mean": row["annual_turnover_diff_mean"], "ci_low": mc_low, "ci_high": mc_high}
-        lines.append(f"- **{entry.scenario.name}**: {difference_words(at_point, TURNOVER_UNIT)} at the assumed values; "
-                     f"over the draws, UI {_span(ui_low, ui_high)} leavers per 100 a year{chance}. The difference "
-                     f"{sureness(ui_low, ui_high, mc_low, mc_high)}.")
+    return (f"Each difference was run again under {plural(draws, 'draw')} of the assumptions that are not known, "
+            f"{plural(replicates, 'replicate')} each with common random numbers: the quit threshold from the "
+            f"calibration posterior (study window read as {weighted}), and every pulled lever's effect size from its "
+            "prior (docs/model.md, section 7). The uncertainty interval (UI) covers both what the assumptions leave "
+            "open and the runs' chance variation; the 95% CI beside it covers chance alone, at the assumed values. "
+            "The other rates and weights stay at their values (docs/model.md, section 7, says which), so the UI is "
+            "still too narrow by what they leave open.")
+
+
+def sureness_lines(rows: Sequence[Mapping[str, float | str | None]],
+                   ranking: Sequence[Mapping[str, float | str | None]] | None) -> list[str]:
+    """How sure each answer is, one line each: for levers (``ranking``, levers.csv's RANK_COLUMNS) how settled the
+    ranking's top is, then each lever's turnover avoided; otherwise each scenario's difference in annual turnover
+    from the first (comparison.csv's UI_COLUMNS). Numbers or None."""
     if ranking:
-        lines += ["", "Levers under uncertainty (turnover avoided per 100 specialists a year, UI; how often each "
-                      "ranks first and among the first three over the draws):", ""]
-        for r in ranking:
-            lines.append(f"- {r['lever']}: {_span(r['turnover_avoided_ui_low'], r['turnover_avoided_ui_high'])}; "
-                         f"first in {100 * r['p_rank_first']:.0f}% of draws, top three in {100 * r['p_top3']:.0f}%.")
         leader = max(ranking, key=lambda r: r["p_rank_first"])
-        lines += ["", f"{leader['lever']} ranks first most often ({100 * leader['p_rank_first']:.0f}% of draws)"
-                      + (": the ranking's top is settled." if leader["p_rank_first"] >= 0.8 else
-                         ": the top of the ranking depends on the assumptions.")]
+        lines = [f"{leader['lever']} ranks first most often, in {100 * leader['p_rank_first']:.0f}% of draws"
+                 + (": the top of the ranking is settled." if leader["p_rank_first"] >= SETTLED else
+                    ": which lever helps most depends on the assumptions.")]
+        for r in ranking:
+            mean, mc_low, mc_high, ui_mean, ui_low, ui_high, first, top = (r[k] for k in RANK_COLUMNS)
+            at_point = {"mean": None if mean is None else -mean, "ci_low": None if mc_high is None else -mc_high,
+                        "ci_high": None if mc_low is None else -mc_low}  # avoided turned back into a change
+            lines.append(f"**{r['lever']}**: {difference_words(at_point, TURNOVER_UNIT)} at the assumed values; over "
+                         f"the draws it avoids {_level(ui_mean)} per 100 a year (UI {_span(ui_low, ui_high)}), ranks first in "
+                         f"{100 * first:.0f}% of draws and among the first three in {100 * top:.0f}%. The effect "
+                         f"{sureness(ui_low, ui_high, mc_low, mc_high)}.")
+        return lines
+    reference = rows[0]["scenario"]
+    lines = []
+    for row in rows[1:]:
+        mean, mc_low, mc_high, ui_mean, ui_low, ui_high, p = (row[k] for k in UI_COLUMNS)
+        chance = "" if p is None else f"; probability of fewer leavers than {reference}: {100 * p:.0f}%"
+        at_point = {"mean": mean, "ci_low": mc_low, "ci_high": mc_high}
+        lines.append(f"**{row['scenario']}**: {difference_words(at_point, TURNOVER_UNIT)} at the assumed values; "
+                     f"over the draws, {_level(ui_mean, signed=True)} leavers per 100 a year (UI "
+                     f"{_span(ui_low, ui_high)}){chance}. The difference "
+                     f"{sureness(ui_low, ui_high, mc_low, mc_high)}.")
+    return lines
+
+
+SETTLED = 0.8
+"""A lever that ranks first in at least this share of the draws is said to settle the ranking's top."""
+
+
+def uncertainty_findings(rows: Sequence[Mapping[str, float | str | None]], ranking: Sequence[Mapping[str, float | str | None]] | None,
+                         draws: int, replicates: int, readings: dict[int, float], notes: Sequence[str]) -> str:
+    """The "How sure is this?" section of a comparison under uncertainty's summary.md."""
+    lines = ["## How sure is this?", "", uncertainty_method(draws, replicates, readings), "",
+             *(f"- {line}" for line in sureness_lines(rows, ranking))]
     if notes:
         lines += ["", "Notes on the draws:", "", *(f"- {n}" for n in notes)]
     return "\n" + "\n".join(lines) + "\n"

@@ -158,7 +158,9 @@ def _fill(folder: Path, entries: Sequence[Entry], kind: ComparisonKind, options:
                                    options.replicates, untested(entries))
         text += words.lever_findings(entries, ranking)
     if under is not None:
-        text += words.uncertainty_findings(entries, rows, ranking, under.settings.draws, options.replicates,
+        compare_charts.draw_uncertainty(folder / "charts" / "uncertainty.png", rows, ranking, under.settings.draws,
+                                        options.replicates)
+        text += words.uncertainty_findings(rows, ranking, under.settings.draws, options.replicates,
                                            dict(under.settings.readings), under.notes)
     (folder / "summary.md").write_text(text)
     folders.write_manifest(folder, manifest, started)

@@ -245,18 +245,20 @@ def mixtures(found: Sequence[Draw], arm: int, metric: str) -> ua.Mixture | None:
 
 
 def add_intervals(rows: list[dict], found: Sequence[Draw]) -> None:
-    """comparison.csv's uncertainty columns: ``<metric>_diff_ui_low`` and ``_high`` for every metric with a value
-    per replicate, and ``p_better``."""
+    """comparison.csv's uncertainty columns: ``<metric>_diff_ui_mean`` (the mean over the draws, the probabilistic
+    point estimate), ``_ui_low`` and ``_ui_high`` for every metric with a value per replicate, and ``p_better``."""
     for a, row in enumerate(rows):
         for m in UI_METRICS:
             ui = ua.interval(mixtures(found, a, m), metrics.BOUNDS[m])
-            row[f"{m}_diff_ui_low"], row[f"{m}_diff_ui_high"] = ui["ci_low"], ui["ci_high"]
+            row[f"{m}_diff_ui_mean"], row[f"{m}_diff_ui_low"], row[f"{m}_diff_ui_high"] = \
+                ui["mean"], ui["ci_low"], ui["ci_high"]
         row["p_better"] = None if a == 0 else ua.p_below_zero(mixtures(found, a, BETTER))
 
 
 def add_rankings(ranking: list[dict], entries: Sequence[Entry], found: Sequence[Draw]) -> None:
-    """levers.csv's uncertainty columns: each ranked metric's ``_ui_low`` and ``_ui_high`` (the avoided amount:
-    the difference turned round), ``p_rank_first`` and ``p_top3`` (by turnover avoided in each draw)."""
+    """levers.csv's uncertainty columns: each ranked metric's ``_ui_mean``, ``_ui_low`` and ``_ui_high`` (the
+    avoided amount: the difference turned round), ``p_rank_first`` and ``p_top3`` (by turnover avoided in each
+    draw)."""
     arm_of = {e.lever: a for a, e in enumerate(entries) if e.lever is not None}
     first = next(iter(AVOIDED))
     avoided = np.array([[_mean_avoided(d, arm_of[r["lever"]], first) for r in ranking] for d in found])
@@ -265,6 +267,7 @@ def add_rankings(ranking: list[dict], entries: Sequence[Entry], found: Sequence[
         a = arm_of[r["lever"]]
         for metric, name in AVOIDED.items():
             ui = ua.interval(mixtures(found, a, metric), metrics.BOUNDS[metric])
+            r[f"{name}_ui_mean"] = None if ui["mean"] is None else 0.0 - ui["mean"]
             r[f"{name}_ui_low"] = None if ui["ci_high"] is None else 0.0 - ui["ci_high"]
             r[f"{name}_ui_high"] = None if ui["ci_low"] is None else 0.0 - ui["ci_low"]
         r["p_rank_first"], r["p_top3"] = float(p_first[j]), float(p_top[j])

@@ -60,7 +60,7 @@ targets:
 URL_ATTRIBUTE = re.compile(r"""\b(?:src|href|action|srcset|poster|data)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
 
 
-KINDS = ["run", "compare", "levers", "sweep", "calibration", "patterns"]
+KINDS = ["run", "compare", "levers", "uncertain", "sweep", "calibration", "patterns"]
 
 
 def make(tmp: Path, *argv: str) -> Path:
@@ -84,6 +84,8 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "compare": make(tmp / "compare", "compare", str(BASELINE), str(PLAN), "--replicates", "5"),
         "levers": make(tmp / "levers", "levers", str(tmp / "tiny.yaml"), "--plan", str(tmp / "tiny-plan.yaml"),
                        "--replicates", "2", "--workers", "1"),
+        "uncertain": make(tmp / "uncertain", "levers", str(tmp / "tiny.yaml"), "--plan", str(tmp / "tiny-plan.yaml"),
+                          "--uncertainty", "3", "--replicates", "2", "--workers", "1"),
         "sweep": make(tmp / "sweep", "sweep", str(tmp / "sweep.yaml"), "--workers", "1"),
         "calibration": make(tmp / "calibration", "calibrate", str(tmp / "calibration.yaml"), "--workers", "1"),
         "patterns": make(tmp / "patterns", "check-patterns", str(tmp / "tiny.yaml"), *small),
@@ -299,6 +301,30 @@ def test_the_compare_report_in_a_browser(folders: dict[str, Path], browser, arti
     (artifacts / "report-compare.pdf").write_bytes(pdf)
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 5 <= pages <= 40, pages  # charts and tables paginate; a runaway layout would give hundreds
+    page.close()
+
+
+def test_the_uncertainty_report_in_a_browser(folders: dict[str, Path], browser, artifacts: Path) -> None:
+    """A levers comparison under uncertainty: its uncertainty chart is drawn and visible, and "How sure is this?"
+    is worded from levers.csv's uncertainty columns (how often the leader ranks first, each lever's UI)."""
+    folder = folders["uncertain"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((folder / "report.html").as_uri(), wait_until="load")
+    alts = page.eval_on_selector_all("img", "els => els.filter(e => e.complete && e.naturalWidth > 0"
+                                            " && e.getBoundingClientRect().width > 600).map(e => e.alt)")
+    assert any("Uncertainty" in alt for alt in alts), alts
+    sure = page.inner_text("#how-sure")
+    with (folder / "levers.csv").open(newline="") as handle:
+        ranking = list(csv.DictReader(handle))
+    leader = max(ranking, key=lambda r: float(r["p_rank_first"]))
+    assert f"{leader['lever']} ranks first most often, in {100 * float(leader['p_rank_first']):.0f}% of draws" in sure
+    assert "3 draws of the assumptions that are not known, 2 replicates each" in sure
+    for r in ranking:
+        assert f"{r['lever']}:" in sure and "over the draws it avoids" in sure
+    assert errors == []
+    page.locator("#how-sure").screenshot(path=str(artifacts / "report-uncertainty-how-sure.png"))
     page.close()
 
 

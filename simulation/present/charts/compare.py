@@ -442,3 +442,60 @@ def draw_levers(path: Path, ranking: Sequence[dict], base: str, replicates: int,
         if not_tested:
             note += " " + words.not_tested(base, not_tested)
         return save(fig, path, note)
+
+
+def _cell(value: float | None, fallback: float) -> float:
+    return 100 * (fallback if value is None else value)
+
+
+def draw_uncertainty(path: Path, rows: Sequence[dict], ranking: Sequence[dict] | None, draws: int,
+                     replicates: int) -> Path:
+    """How sure each answer is: for each lever (its turnover avoided) or each scenario (its change in annual turnover
+    from the first), the 95% CI of chance alone at the assumed values (dark bar) inside the uncertainty interval
+    over the draws of the unknown assumptions (light band), with how often the lever ranks first, or how likely the
+    scenario has fewer leavers than the first."""
+    if ranking is not None:
+        names = [label(r["lever"]).lower() for r in ranking]
+        keys, items = "turnover_avoided_{}", list(ranking)
+        chance = [f"first in {100 * r['p_rank_first']:.0f}% of draws" for r in ranking]
+        xlabel = "Annual turnover avoided (leavers per 100 specialists a year)"
+    else:
+        names = [r["scenario"] for r in rows[1:]]
+        keys, items = "annual_turnover_diff_{}", list(rows[1:])
+        chance = [f"fewer leavers: {100 * r['p_better']:.0f}%" if r["p_better"] is not None else "" for r in rows[1:]]
+        xlabel = f"Change in annual turnover from {rows[0]['scenario']} (leavers per 100 specialists a year)"
+    mean = np.array([_cell(r[keys.format("mean")], 0.0) for r in items])
+    ci = [np.array([_cell(r[keys.format(k)], m / 100) for r, m in zip(items, mean, strict=True)])
+          for k in ("ci_low", "ci_high")]
+    ui = [np.array([_cell(r[keys.format(k)], m / 100) for r, m in zip(items, mean, strict=True)])
+          for k in ("ui_low", "ui_high")]
+    with matplotlib.rc_context(STYLE):
+        fig, ax = subplots(figsize=bar_size(len(items)))
+        y = np.arange(len(items))
+        ax.barh(y, ui[1] - ui[0], left=ui[0], height=0.7, color=BLUE, alpha=0.25, linewidth=0,
+                label="uncertainty interval: the assumptions and chance")
+        ax.barh(y, ci[1] - ci[0], left=ci[0], height=0.28, color=BLUE, linewidth=0,
+                label="95% CI: chance alone, at the assumed values")
+        ax.plot(mean, y, "|", color="black", markersize=18, markeredgewidth=2)
+        for yi, text in zip(y, chance, strict=True):
+            ax.annotate(text, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(6, 0),
+                        textcoords="offset points", va="center", fontsize=11, color=GREY)
+        ax.axvline(0, color=GREY, linewidth=1)
+        ax.set_yticks(y, names)
+        ax.set_ylim(len(items) - 0.5, -0.5)
+        settled = [n for n, lo, hi in zip(names, *ui, strict=True) if lo > 0 or hi < 0]
+        if ranking is not None:
+            top = int(np.argmax([r["p_rank_first"] for r in ranking])) if ranking else 0
+            title = (f"Over the unknown assumptions, {names[top]} ranks first in "
+                     f"{100 * ranking[top]['p_rank_first']:.0f}% of draws; "
+                     + (f"{len(settled)} of {len(items)} levers clearly avoid or add leavers whatever the draw"
+                        if settled else "no lever's effect is clear of zero over the draws"))
+        else:
+            title = ("Over the unknown assumptions, " + (f"the change is clear of zero for {words.and_list(settled)}"
+                                                         if settled else "no change is clear of zero"))
+        ax.set(title=wrap(title), xlabel=xlabel)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False, fontsize=11)
+        note = (f"{words.plural(draws, 'draw')} of the quit threshold (calibration posterior) and of each lever's "
+                f"effect size (its prior, docs/model.md section 7), {words.plural(replicates, 'replicate')} each "
+                "with common random numbers; the other rates and weights at their values.")
+        return save(fig, path, note)
