@@ -24,6 +24,7 @@ from simulation.execution import folders
 from simulation.execution.sweeps import text as cell_text
 from simulation.present import words
 from simulation.present.charts import discovery as discovery_charts
+from simulation.studies import uncertainty
 
 BOXES, TRAJECTORY, SUMMARY = "boxes.csv", "trajectory.csv", "summary.md"
 BOX_COLUMNS = ["box", "coverage", "density", "mass", "points", "cases", "parameter", "low", "high", "full_low",
@@ -51,7 +52,9 @@ class DiscoverResult:
 
 def discover(sweep_folder: Path, question: Question, min_coverage: float, command: Sequence[str]) -> DiscoverResult:
     """Run the discovery on a finished sweep folder and write its folder inside it; SweepError if it is no finished
-    sweep folder, DiscoveryError if the question does not fit it (both before anything is written)."""
+    sweep folder, DiscoveryError if the question does not fit it (both before anything is written). A comparison
+    under uncertainty's folder stands for its draws' sweep folder."""
+    sweep_folder = uncertainty.draws_folder(sweep_folder)
     found = discovery.discover(sweep_folder, question, min_coverage)
     folders.check_destination(sweep_folder, run_folder=True)
     started = datetime.now(UTC)

@@ -299,6 +299,12 @@ def by_reading(rows: Sequence[dict], found: Sequence[Draw], readings: Mapping[in
     return out
 
 
+def draws_folder(folder: Path) -> Path:
+    """The sweep folder of a comparison under uncertainty's draws when given the comparison's folder (which holds
+    study.json), so that ``ipsim discover`` takes either; any other folder as it is."""
+    return folder / SWEEP if (folder / STUDY).is_file() else folder
+
+
 def publish(folder: Path, fill: Callable[[Path], None]) -> None:
     """Let ``fill`` write the finished comparison's files into a hidden temporary folder inside ``folder``, then
     move each into ``folder``, manifest.json last (a folder with a manifest is complete); on any failure the

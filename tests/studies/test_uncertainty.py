@@ -151,6 +151,23 @@ def test_an_unfinished_study_resumes_to_the_same_files(files: dict[str, Path], l
     assert code == 2 and "already complete" in stderr
 
 
+def test_discover_takes_the_comparison_folder_for_its_draws(levers_folder: Path) -> None:
+    """``ipsim discover`` on the folder of a comparison under uncertainty asks its question of the draws: here, when
+    the implementation lead avoids less turnover than it does in half the draws."""
+    rows = read_rows(levers_folder / "uncertainty" / "results.csv")
+    by_draw: dict[str, list[float]] = {}
+    for r in rows:
+        by_draw.setdefault(r["sample_id"], []).append(
+            float(r["base/annual_turnover"]) - float(r["implementation-lead/annual_turnover"]))
+    means = sorted(sum(v) / len(v) for v in by_draw.values())
+    middle = (means[len(means) // 2 - 1] + means[len(means) // 2]) / 2
+    code, stdout, stderr = invoke(["discover", str(levers_folder), "--metric", "base/annual_turnover", "--minus",
+                                   "implementation-lead/annual_turnover", "--below", f"{middle:.6f}"])
+    assert code == 0, stderr
+    (found,) = (levers_folder / "uncertainty").glob("*-discovery-*")
+    assert (found / "boxes.csv").is_file() and "box" in stdout
+
+
 def test_the_window_readings_mix_their_posteriors(files: dict[str, Path], tmp_path: Path) -> None:
     folder = run(tmp_path, "compare", str(files["base"]), str(files["lead"]), "--uncertainty", "4",
                  "--window-readings", "104,52")
