@@ -551,8 +551,12 @@ def _compare_uncertain(args: argparse.Namespace, entries: list[compare.Entry], k
     readings = uncertainty.parse_readings(args.window_readings) if args.window_readings else uncertainty.DEFAULT_READINGS
     settings = uncertainty.Uncertainty(args.uncertainty, readings)
     args.replicates = args.replicates or uncertainty.DEFAULT_REPLICATES
-    scenarios = [e.scenario for e in entries]
-    options = _options(args, command, scenarios * (args.uncertainty + 1))
+    from simulation.execution import folders, limits
+
+    options = _options(args, command, [e.scenario for e in entries])  # the plain comparison's records
+    limits.check_design(args.uncertainty, args.replicates * len(entries), args.allow_large)  # the draws' runs
+    draws = args.uncertainty * args.replicates * len(entries)
+    folders.check_destination(args.out, folders.MIN_FREE_BYTES + draws * limits.BYTES_PER_SWEEP_RUN)
     study = uncertainty.Study(kind, entries, options, settings)
     return _finish_comparison(args, study, compare_study.start_uncertain(study))
 

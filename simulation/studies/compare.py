@@ -103,7 +103,7 @@ def finish_uncertain(study: uncertainty.Study, folder: Path, execute: uncertaint
     if isinstance(status, int):
         return status
     found_draws = uncertainty.read_draws(folder, study, draws)
-    under = Uncertain(study.settings, found_draws, notes, status.runs_total)
+    under = Uncertain(study.settings, found_draws, notes, status.runs_total * len(study.entries))
     found: list[ComparisonResult] = []
     started = datetime.now(UTC)
     uncertainty.publish(folder, lambda tmp: found.append(
@@ -120,6 +120,7 @@ class Uncertain:
     draws: list[uncertainty.Draw]
     notes: list[str]
     runs: int
+    """The draws' runs, every scenario's counted (draws x replicates x scenarios)."""
 
 
 def _fill(folder: Path, entries: Sequence[Entry], kind: ComparisonKind, options: Options, started: datetime,

@@ -140,6 +140,8 @@ def plan(entries: Sequence[Entry], options: Options, settings: Uncertainty) -> t
         draws = ua.collapsed(settings.draws, point, settings.readings)
     else:
         posteriors = {w: load_posterior(w) for w in settings.readings}
+        # the draws' streams are the children (1, j) of the seed's sequence; a replicate's seed is the first word of
+        # the sequence (k,) itself (execution.seeds), so no stream of the runs is a stream of the draws
         draws = ua.draw(settings.draws, priors, posteriors, settings.readings,
                         np.random.SeedSequence(options.seed, spawn_key=(1,)))
     parameters = []
