@@ -34,6 +34,7 @@ from simulation.analysis import metrics
 from simulation.analysis import uncertainty as ua
 from simulation.analysis.compare import AVOIDED, ComparisonKind, Entry
 from simulation.core.levers import LEVERS
+from simulation.core.params import Prior
 from simulation.core.scenario import Scenario
 from simulation.execution import designs, folders, sweeps
 from simulation.execution.batches import Options
@@ -101,7 +102,7 @@ def load_posterior(weeks: int) -> ua.Posterior:
     return ua.Posterior(weeks, values, weights / weights.sum(), str(path.relative_to(POSTERIORS.parents[1])))
 
 
-def drawn(entries: Sequence[Entry]) -> tuple[dict[str, Any], dict[str, float], list[str]]:
+def drawn(entries: Sequence[Entry]) -> tuple[dict[str, Prior], dict[str, float], list[str]]:
     """What the draws vary: the priors of the effect sizes of every lever some scenario pulls (the quit threshold
     comes from the posterior), with the scenarios' own values (the point), and notes for summary.md. A setting the
     scenarios that pull its lever set differently is what they compare, not an uncertainty: it is held at each one's
@@ -111,7 +112,7 @@ def drawn(entries: Sequence[Entry]) -> tuple[dict[str, Any], dict[str, float], l
         raise UncertaintyError(f"the scenarios' {ua.THRESHOLD} differ ({', '.join(map(str, sorted(thresholds)))}); "
                                "--uncertainty draws it from the calibration posterior for them all: compare them "
                                "without --uncertainty")
-    priors: dict[str, Any] = {}
+    priors: dict[str, Prior] = {}
     point: dict[str, float] = {ua.THRESHOLD: thresholds.pop()}
     notes: list[str] = []
     for lv in LEVERS:
