@@ -493,8 +493,9 @@ def draw_uncertainty(path: Path, rows: Sequence[dict], ranking: Sequence[dict] |
         else:
             title = ("Over the unknown assumptions, " + (f"the change is clear of zero for {words.and_list(settled)}"
                                                          if settled else "no change is clear of zero"))
-        ax.set(title=wrap(title), xlabel=xlabel)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False, fontsize=11)
+        ax.set_title(wrap(title), pad=30)  # room for the legend between the title and the bars
+        ax.set_xlabel(xlabel)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=11)
         note = (f"{words.plural(draws, 'draw')} of the quit threshold (calibration posterior) and of each lever's "
                 f"effect size (its prior, docs/model.md section 7), {words.plural(replicates, 'replicate')} each "
                 "with common random numbers; the other rates and weights at their values.")
