@@ -22,7 +22,7 @@ from simulation.analysis.compare import (
     untested,
 )
 from simulation.analysis.metrics import Outcome
-from simulation.execution import folders
+from simulation.execution import folders, sweeps
 from simulation.execution.batches import Options, each_batch
 from simulation.present import words
 from simulation.present.charts import compare as compare_charts
@@ -98,11 +98,13 @@ def finish_uncertain(study: uncertainty.Study, folder: Path, execute: uncertaint
     """Run (or resume) the draws of a comparison under uncertainty, then the plain comparison at the scenarios' own
     values, and publish both in ``folder``; an exit code if the draws were interrupted (the folder stays
     resumable)."""
-    sweep_plan, draws, notes = uncertainty.plan(study.entries, study.options, study.settings)
+    _, _, notes = uncertainty.drawn(study.entries)
+    # the draws as the folder holds them (its own manifest and design), whatever this version would draw now
+    sweep_plan = sweeps.open_plan(folder / uncertainty.SWEEP)
     status = execute(folder / uncertainty.SWEEP, sweep_plan)
     if isinstance(status, int):
         return status
-    found_draws = uncertainty.read_draws(folder, study, draws)
+    found_draws = uncertainty.read_draws(folder, study)
     under = Uncertain(study.settings, found_draws, notes, status.runs_total * len(study.entries))
     found: list[ComparisonResult] = []
     started = datetime.now(UTC)

@@ -226,10 +226,11 @@ class Draw:
     values: list[dict[str, list[float | None]]]
 
 
-def read_draws(folder: Path, study: Study, draws: ua.Draws) -> list[Draw]:
-    """The finished sweep's results, by draw (sample id order) and arm."""
+def read_draws(folder: Path, study: Study) -> list[Draw]:
+    """The finished sweep's results, by draw (sample id order, each with its window reading) and arm."""
     arms = [e.scenario.name for e in study.entries]
-    found: list[Draw] = [Draw(int(r), [{m: [] for m in UI_METRICS} for _ in arms]) for r in draws.readings]
+    readings = ua.allot(study.settings.draws, study.settings.readings)
+    found: list[Draw] = [Draw(int(r), [{m: [] for m in UI_METRICS} for _ in arms]) for r in readings]
     with (folder / SWEEP / sweeps.RESULTS).open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             draw = found[int(row["sample_id"])]
