@@ -209,11 +209,12 @@ status, or an exit code if it was interrupted."""
 
 
 def start(study: Study, label: str) -> Path:
-    """Make the study's folder, with study.json and its draws' sweep folder, ready to run."""
+    """Make the study's folder, with study.json and its draws' sweep folder, ready to run; the draws are planned
+    first, so a study that cannot run (UncertaintyError, a draw the schema refuses) leaves no folder."""
+    sweep_plan, _, _ = plan(study.entries, study.options, study.settings)
     started = datetime.now(UTC)
     folder = folders.make_run_folder(study.options.out, f"{label}-uncertainty", started)
     folders.write_text_atomically(folder / STUDY, json.dumps(study.to_json(), indent=2) + "\n")
-    sweep_plan, _, _ = plan(study.entries, study.options, study.settings)
     sweeps.create_at(folder / SWEEP, sweep_plan, "", list(study.options.command), started)
     return folder
 

@@ -14,6 +14,7 @@ import pytest
 
 from simulation.analysis.compare import Entry
 from simulation.core.levers import LEVERS
+from simulation.core.scenario import Scenario
 from simulation.execution.batches import Options
 from simulation.studies import compare as compare_study
 from simulation.studies import uncertainty
@@ -187,6 +188,17 @@ def test_bad_uncertainty_options_are_refused_before_anything_runs(files: dict[st
     code, _, stderr = invoke(["compare", str(files["base"]), str(files["lead"]), *argv, "--out", str(tmp_path)])
     assert code == 2 and says in stderr and "Traceback" not in stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_scenarios_with_different_thresholds_are_refused_and_leave_nothing(files: dict[str, Path],
+                                                                           tmp_path: Path) -> None:
+    data = scenario("other-threshold").model_dump(mode="json")
+    data["staff"]["quit_threshold"]["mean"] = 1.5
+    other = dump(tmp_path, Scenario.model_validate(data))
+    out = tmp_path / "runs"
+    code, _, stderr = invoke(["compare", str(files["base"]), str(other), "--uncertainty", "3", "--out", str(out)])
+    assert code == 2 and "differ (1.0, 1.5)" in stderr and "Traceback" not in stderr
+    assert not out.exists() or not any(out.iterdir())
 
 
 def test_resume_refuses_other_settings_and_other_folders(files: dict[str, Path], tmp_path: Path) -> None:
