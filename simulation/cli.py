@@ -44,6 +44,9 @@ DEFAULT_SCENARIO = BUNDLED / "baseline.yaml"
 DEFAULT_PLAN = BUNDLED / "startup-plan.yaml"
 EXIT_ENVIRONMENT, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
 DEFAULT_APP_PORT = 8765
+DEFAULT_REPLICATES = 100
+"""Replicates of ``run``, ``compare``, ``levers`` and ``check-patterns`` when ``--replicates`` is not given (a comparison
+under uncertainty has its own, per draw)."""
 DEFAULT_DRAWS = 40
 """Parameter draws when ``--uncertainty`` is given without a number: with 10 replicates each, ``ipsim levers``
 (14 scenarios) runs 5,600 runs, a few minutes on a two-core laptop (benchmarks/README.md). A 95% interval's ends
@@ -119,10 +122,11 @@ def _run_options(command: argparse.ArgumentParser, comparison: bool = False) -> 
     comparison under uncertainty)."""
     if comparison:
         command.add_argument("--replicates", type=_positive, default=None,
-                             help="independent replicates, common to every scenario (default 100; with "
-                                  "--uncertainty, per draw, default 10)")
+                             help=f"independent replicates, common to every scenario (default {DEFAULT_REPLICATES}; "
+                                  "with --uncertainty, per draw, default 10)")
     else:
-        command.add_argument("--replicates", type=_positive, default=100, help="independent replicates (default 100)")
+        command.add_argument("--replicates", type=_positive, default=DEFAULT_REPLICATES,
+                             help=f"independent replicates (default {DEFAULT_REPLICATES})")
     command.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
                          help=f"base seed; replicate seeds are spawned from it (default {DEFAULT_SEED})")
     command.add_argument("--out", type=Path, default=Path("runs"), help="parent folder for run folders (default runs/)")
@@ -532,7 +536,7 @@ def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compa
                 raise UsageError(f"--{option.replace('_', '-')} goes with --uncertainty")
     else:
         return _compare_uncertain(args, entries, kind, command)
-    args.replicates = args.replicates or 100
+    args.replicates = args.replicates or DEFAULT_REPLICATES
     options = _options(args, command, [e.scenario for e in entries])
     with tqdm(total=len(entries) * args.replicates, desc=kind, unit="run", disable=None, file=sys.stderr) as bar:
         result = compare_study.compare(entries, kind, replace(options, progress=bar.update))
@@ -543,16 +547,14 @@ def _compare(args: argparse.Namespace, entries: list[compare.Entry], kind: compa
 def _compare_uncertain(args: argparse.Namespace, entries: list[compare.Entry], kind: compare.ComparisonKind,
                        command: list[str]) -> int:
     """``--uncertainty``: make the folder, then run the draws and the comparison (``_finish_comparison``)."""
+    from simulation.execution import folders, limits
     from simulation.studies import compare as compare_study
     from simulation.studies import uncertainty
 
-    if args.scheduler and args.workers:
-        raise UsageError("--workers is for local runs; with --scheduler the cluster's workers run the draws")
+    _one_executor(args, "draws")
     readings = uncertainty.parse_readings(args.window_readings) if args.window_readings else uncertainty.DEFAULT_READINGS
     settings = uncertainty.Uncertainty(args.uncertainty, readings)
     args.replicates = args.replicates or uncertainty.DEFAULT_REPLICATES
-    from simulation.execution import folders, limits
-
     options = _options(args, command, [e.scenario for e in entries])  # the plain comparison's records
     limits.check_design(args.uncertainty, args.replicates * len(entries), args.allow_large)  # the draws' runs
     draws = args.uncertainty * args.replicates * len(entries)
@@ -571,8 +573,7 @@ def _resume_comparison(args: argparse.Namespace, command: list[str]) -> int:
         raise UsageError(f"--resume carries on with the folder's own settings: leave out {', '.join(given)}")
     if not args.resume.is_dir():
         raise UsageError(f"--resume {args.resume}: no such folder")
-    if args.scheduler and args.workers:
-        raise UsageError("--workers is for local runs; with --scheduler the cluster's workers run the draws")
+    _one_executor(args, "draws")
     from simulation.execution.batches import Options
 
     options = Options(1, args.seed, args.workers or pool.default_workers(), args.resume, command, allow_large=True)
@@ -621,8 +622,7 @@ def _resumed(args: argparse.Namespace, what: str) -> Path | None:
         raise UsageError(f"--dry-run needs a {what} spec file")
     if (args.spec is None) == (args.resume is None):
         raise UsageError(f"give a {what} spec file or --resume RUN_DIR (one of them)")
-    if args.scheduler and args.workers:
-        raise UsageError("--workers is for local runs; with --scheduler the cluster's workers run the sweep")
+    _one_executor(args, "sweep")
     if args.resume is None:
         return None
     if args.chunk_size:
@@ -814,6 +814,12 @@ def _check_patterns(args: argparse.Namespace, command: list[str]) -> int:
         result = check_patterns(scenario, replace(options, progress=bar.update), scenario_file=str(args.scenario))
     print(f"{result.text}\nwritten to {result.folder}")
     return 0
+
+
+def _one_executor(args: argparse.Namespace, what: str) -> None:
+    """Refuse --workers beside --scheduler, before anything is written (``what`` the cluster would run)."""
+    if args.scheduler and args.workers:
+        raise UsageError(f"--workers is for local runs; with --scheduler the cluster's workers run the {what}")
 
 
 def _sweep_executor(args: argparse.Namespace) -> AbstractContextManager[tuple[Executor, int]]:
