@@ -101,11 +101,14 @@ def finish_uncertain(study: uncertainty.Study, folder: Path, execute: uncertaint
     _, _, notes = uncertainty.drawn(study.entries)
     # the draws as the folder holds them (its own manifest and design), whatever this version would draw now
     sweep_plan = sweeps.open_plan(folder / uncertainty.SWEEP)
-    status = execute(folder / uncertainty.SWEEP, sweep_plan)
-    if isinstance(status, int):
-        return status
+    try:
+        sweeps.finished(folder / uncertainty.SWEEP)  # a study stopped after its draws resumes with the comparison
+    except sweeps.SweepError:
+        status = execute(folder / uncertainty.SWEEP, sweep_plan)
+        if isinstance(status, int):
+            return status
     found_draws = uncertainty.read_draws(folder, study)
-    under = Uncertain(study.settings, found_draws, notes, status.runs_total * len(study.entries))
+    under = Uncertain(study.settings, found_draws, notes, sweep_plan.runs * len(study.entries))
     found: list[ComparisonResult] = []
     started = datetime.now(UTC)
     uncertainty.publish(folder, lambda tmp: found.append(

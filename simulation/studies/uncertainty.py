@@ -313,7 +313,9 @@ def draws_folder(folder: Path) -> Path:
 def publish(folder: Path, fill: Callable[[Path], None]) -> None:
     """Let ``fill`` write the finished comparison's files into a hidden temporary folder inside ``folder``, then
     move each into ``folder``, manifest.json last (a folder with a manifest is complete); on any failure the
-    temporary folder goes and ``folder`` stays resumable."""
+    temporary folder goes and ``folder`` stays resumable. What a killed earlier publish left is removed first, as
+    ``folders.write_atomically`` does."""
+    folders.remove_stale(folder)
     tmp = Path(tempfile.mkdtemp(prefix=f".ipsim-partial-{folders.owner_tag()}-results-", dir=folder))
     try:
         fill(tmp)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -167,6 +168,24 @@ def test_discover_takes_the_comparison_folder_for_its_draws(levers_folder: Path)
     assert code == 0, stderr
     (found,) = (levers_folder / "uncertainty").glob("*-discovery-*")
     assert (found / "boxes.csv").is_file() and "box" in stdout
+
+
+def test_a_study_stopped_after_its_draws_resumes_without_running_them_again(levers_folder: Path,
+                                                                            tmp_path: Path) -> None:
+    """Killed while publishing (after its draws, before its manifest, with a temporary folder of its own left): the
+    resume publishes the comparison, leaves the draws' log as it was and removes what the dead process left."""
+    folder = tmp_path / levers_folder.name
+    shutil.copytree(levers_folder, folder, ignore=shutil.ignore_patterns("*-discovery-*"))
+    for name in ("manifest.json", "comparison.csv", "levers.csv", "uncertainty.csv", "summary.md"):
+        (folder / name).unlink()
+    dead = folder / ".ipsim-partial-999999999-1-results-x"  # the owner tag of a process that no longer runs
+    dead.mkdir()
+    log = (folder / "uncertainty" / "log.csv").read_bytes()
+    code, _, stderr = invoke(["levers", "--resume", str(folder), "--workers", "2"])
+    assert code == 0, stderr
+    assert (folder / "uncertainty" / "log.csv").read_bytes() == log
+    assert (folder / "levers.csv").read_bytes() == (levers_folder / "levers.csv").read_bytes()
+    assert not dead.exists()
 
 
 def test_the_window_readings_mix_their_posteriors(files: dict[str, Path], tmp_path: Path) -> None:
